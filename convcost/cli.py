@@ -1,0 +1,192 @@
+"""The command line: build inputs, call the core once, render. Nothing else lives here.
+
+Imports stay lazy so that ``--json`` never loads rich and flags never load yaml.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__, conventions
+from .conv import conv
+from .errors import ConvCostError
+from .variants import compare
+
+#: Core field names → the flag a user typed, so errors name what they can fix.
+OPTION_NAMES = {
+    "in": "--in",
+    "out": "--out",
+    "kernel": "-k/--kernel",
+    "stride": "--stride",
+    "padding": "--padding",
+    "dilation": "--dilation",
+    "groups": "--groups",
+    "bias": "--bias",
+    "output_padding": "--output-padding",
+}
+
+
+class OneLineError(click.UsageError):
+    """A usage error shown as a single line on stderr (exit status 2)."""
+
+
+class ConvcostGroup(click.Group):
+    """Every error, click's own included, becomes one line on stderr: no usage dump, no traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone = kwargs.pop("standalone_mode", True)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+        except click.ClickException as exc:
+            _fail(exc)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            sys.exit(1)  # the reader went away (`| head`): nothing more to say
+        if standalone:
+            sys.exit(result if isinstance(result, int) else 0)
+        return result
+
+
+def _fail(exc: click.ClickException) -> NoReturn:
+    message = " ".join(exc.format_message().split())
+    hint = ""
+    if isinstance(exc, click.UsageError) and not isinstance(exc, OneLineError) and exc.ctx is not None:
+        hint = f" (see '{exc.ctx.command_path} --help')"
+    click.echo(f"Error: {message}{hint}", err=True)
+    sys.exit(exc.exit_code)
+
+
+@contextmanager
+def core_errors(names: dict[str, str] = OPTION_NAMES) -> Iterator[None]:
+    """Turn the core's error into a one-line usage error naming the flag."""
+    try:
+        yield
+    except ConvCostError as exc:
+        head = exc.field.split(".")[0].split("[")[0]
+        option = names.get(head, exc.field)
+        raise OneLineError(f"{option}: {exc.problem}") from None
+
+
+def emit_json(data: dict[str, Any]) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def emit_table(renderables: Sequence[Any]) -> None:
+    from .render import print_all
+
+    print_all(renderables)
+
+
+@click.group(cls=ConvcostGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="convcost", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Exact cost of convolution layers: shapes, MACs, params, and what the
+    regular, grouped and depthwise-separable forms of each layer cost.
+
+    \b
+    Conventions: MACs = multiply-accumulates (a bias add is never a MAC);
+    FLOPs = 2·MACs, plus one add per output element when bias is on.
+
+    \b
+    Example:
+      convcost layer --in 28x28x8 --out 16 -k 3
+    """
+
+
+_SHAPE_HELP = (
+    "Input shape: spatial dims then channels joined by 'x' — "
+    "28x28x8 (H×W×C), 300x16 (L×C), 16x56x56x64 (D×H×W×C)."
+)
+
+
+@cli.command()
+@click.option("--in", "in_shape", required=True, metavar="SHAPE", help=_SHAPE_HELP)
+@click.option("--out", required=True, metavar="N", help="Output channels (number of kernels).")
+@click.option(
+    "-k", "--kernel", required=True, metavar="K", help="Kernel size: 3, or one per spatial dim (3x5)."
+)
+@click.option(
+    "--stride", default="1", show_default=True, metavar="S", help="Stride: one int or per dim (2x1)."
+)
+@click.option(
+    "--padding",
+    default="0",
+    show_default=True,
+    metavar="P",
+    help="An int, per dim (1x2), before:after pairs (0:1x0:1), 'valid', or 'same' "
+    "(output = ceil(in/stride), the odd pixel after, as TensorFlow).",
+)
+@click.option("--dilation", default="1", show_default=True, metavar="D", help="Dilation: one int or per dim.")
+@click.option(
+    "--groups",
+    default="1",
+    show_default=True,
+    metavar="G",
+    help="Groups; must divide input channels and --out.",
+)
+@click.option(
+    "--bias/--no-bias",
+    default=False,
+    show_default=True,
+    help="Count a bias per output channel. Off by default: counts are of the weights alone.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (layout in the README).")
+def layer(
+    in_shape: str,
+    out: str,
+    kernel: str,
+    stride: str,
+    padding: str,
+    dilation: str,
+    groups: str,
+    bias: bool,
+    as_json: bool,
+) -> None:
+    """Cost one conv layer and its regular, grouped and depthwise-separable forms.
+
+    \b
+    Example:
+      convcost layer --in 28x28x8 --out 16 -k 3
+      convcost layer --in 224x224x3 --out 32 -k 3 --stride 2 --padding same --json
+    """
+    with core_errors():
+        comparison = compare(
+            conv(
+                in_shape,
+                out,
+                kernel,
+                stride=stride,
+                padding=padding,
+                dilation=dilation,
+                groups=groups,
+                bias=bias,
+            )
+        )
+    if as_json:
+        from .report import comparison_dict
+
+        emit_json(comparison_dict(comparison))
+    else:
+        from .render import layer_table
+
+        emit_table([layer_table(comparison)])
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="convcost")
+
+
+__all__ = ["cli", "conventions", "main"]

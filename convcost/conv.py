@@ -1,0 +1,281 @@
+"""A convolution layer, validated once, and the exact arithmetic of its cost.
+
+Shapes are channels-last tuples: spatial dims first, channels last, in the
+order the user wrote them (``28x28x8`` is H×W×C). Every count is a Python int.
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import NamedTuple
+
+from . import values
+from .errors import ConvCostError, bad_value, show_value
+
+
+class Counts(NamedTuple):
+    """Exact operation and parameter counts for one forward pass of one sample.
+
+    ``macs``: multiply-accumulates, one per weight tap; a bias add is never a MAC.
+    ``adds``: exact additions — accumulating the taps of each output, plus the bias add.
+    ``bias_adds``: one per output element when the layer has a bias, else 0.
+    ``flops`` (derived): 2·MACs + bias adds, the convention most papers use.
+    """
+
+    macs: int
+    params: int
+    adds: int
+    bias_adds: int
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs + self.bias_adds
+
+    def plus(self, other: Counts) -> Counts:
+        """Element-wise sum (tuple ``+`` would concatenate)."""
+        return Counts(
+            self.macs + other.macs,
+            self.params + other.params,
+            self.adds + other.adds,
+            self.bias_adds + other.bias_adds,
+        )
+
+
+ZERO = Counts(0, 0, 0, 0)
+
+
+class Conv(NamedTuple):
+    """A convolution (or transposed convolution) with every value resolved per spatial dim.
+
+    Build one with :func:`conv`, which validates; the fields are then consistent.
+    ``padding`` holds (before, after) per dim, already resolved from 'same'/'valid'.
+    """
+
+    in_shape: tuple[int, ...]
+    out_channels: int
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: values.PadPairs
+    dilation: tuple[int, ...]
+    groups: int
+    bias: bool
+    output_shape: tuple[int, ...]
+    padding_rule: str = "explicit"
+    transposed: bool = False
+    output_padding: tuple[int, ...] = ()
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dims (1, 2, 3, …)."""
+        return len(self.in_shape) - 1
+
+    @property
+    def in_channels(self) -> int:
+        return self.in_shape[-1]
+
+    @property
+    def weights_per_output(self) -> int:
+        """Taps summed into one output element: (C_in / groups) · prod(kernel)."""
+        return self.in_shape[-1] // self.groups * prod(self.kernel)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates.
+
+        Regular: prod(out spatial) · C_out · (C_in / groups) · prod(kernel).
+        Transposed: counted per input element — prod(in spatial) · C_in ·
+        (C_out / groups) · prod(kernel) — the multiplications actually done,
+        as torch's FlopCounterMode, fvcore and ptflops count them.
+        """
+        if self.transposed:
+            return (
+                prod(self.in_shape[:-1])
+                * self.in_shape[-1]
+                * (self.out_channels // self.groups)
+                * prod(self.kernel)
+            )
+        return prod(self.output_shape) * self.weights_per_output
+
+    @property
+    def dense_macs(self) -> int:
+        """MACs counted per output element, as if every tap were real.
+
+        For a transposed conv this counts the zeros inserted between input
+        elements too (thop's and torchinfo's figure); otherwise it equals ``macs``.
+        """
+        out_channel_taps = self.in_shape[-1] // self.groups * prod(self.kernel)
+        return prod(self.output_shape) * out_channel_taps
+
+    @property
+    def params(self) -> int:
+        """Weights (C_out · C_in / groups · prod(kernel)) plus C_out when bias is on."""
+        weights = self.out_channels * (self.in_shape[-1] // self.groups) * prod(self.kernel)
+        return weights + (self.out_channels if self.bias else 0)
+
+    @property
+    def output_elements(self) -> int:
+        return prod(self.output_shape)
+
+    def counts(self) -> Counts:
+        outputs = prod(self.output_shape)
+        bias_adds = outputs if self.bias else 0
+        macs = self.macs
+        if self.transposed:
+            # Each product lands on some output; summing p products into an output
+            # takes p - 1 additions, and outputs hit by no tap take none.
+            adds = macs - _outputs_touched(self) * self.out_channels + bias_adds
+        else:
+            adds = macs - outputs + bias_adds
+        return Counts(macs, self.params, adds, bias_adds)
+
+
+def _outputs_touched(layer: Conv) -> int:
+    """Output positions (per channel) that receive at least one product of a transposed conv."""
+    total = 1
+    for size_in, size_out, k, s, d, (lo, _hi) in zip(
+        layer.in_shape[:-1],
+        layer.output_shape[:-1],
+        layer.kernel,
+        layer.stride,
+        layer.dilation,
+        layer.padding,
+        strict=True,
+    ):
+        hit = set()
+        for i in range(size_in):
+            for j in range(k):
+                position = i * s + j * d - lo
+                if 0 <= position < size_out:
+                    hit.add(position)
+        total *= len(hit)
+    return total
+
+
+def _same_padding(size: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """TensorFlow's 'same': output = ceil(size / stride), the odd pixel after."""
+    out = -(-size // s)
+    total = max((out - 1) * s + d * (k - 1) + 1 - size, 0)
+    return (total // 2, total - total // 2)
+
+
+def conv(
+    in_shape: object,
+    out: object,
+    kernel: object,
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    dilation: object = 1,
+    groups: object = 1,
+    bias: bool = False,
+    transposed: bool = False,
+    output_padding: object = 0,
+) -> Conv:
+    """Validate a convolution's description and resolve it into a :class:`Conv`.
+
+    Values take the forms the CLI and spec files take: ints, tuples or lists,
+    or strings such as ``"28x28x8"``, ``"3x5"``, ``"same"``, ``"0:1x0:1"``.
+    Raises :class:`ConvCostError` naming the field (``kernel``, ``groups``…).
+
+    >>> conv("28x28x8", 16, 3).macs
+    778752
+    """
+    shape = in_shape if type(in_shape) is tuple and _all_positive(in_shape) else values.shape(in_shape, "in")
+    ndim = len(shape) - 1
+    out_channels = out if type(out) is int and out > 0 else values.positive_int(out, "out")
+    ks = values.per_dim(kernel, "kernel", ndim)
+    ss = values.per_dim(stride, "stride", ndim)
+    ds = values.per_dim(dilation, "dilation", ndim)
+    g = groups if type(groups) is int and groups > 0 else values.positive_int(groups, "groups")
+    if not isinstance(bias, bool):
+        raise bad_value("bias", bias, "expected true or false")
+    in_channels = shape[-1]
+    if in_channels % g or out_channels % g:
+        raise ConvCostError(
+            "groups",
+            f"{g} must divide both the input channels ({in_channels}) and out ({out_channels})",
+        )
+
+    request = values.padding(padding)
+    rule = request if isinstance(request, str) else "explicit"
+    spatial = shape[:-1]
+    if request == "valid":
+        pads: values.PadPairs = ((0, 0),) * ndim
+    elif request == "same":
+        if transposed:
+            raise bad_value("padding", padding, "a transposed conv takes explicit padding, not 'same'")
+        pads = tuple(_same_padding(*dim) for dim in zip(spatial, ks, ss, ds, strict=True))
+    elif len(request) == 1:
+        pads = request * ndim
+    elif len(request) == ndim:
+        pads = request
+    else:
+        raise ConvCostError(
+            "padding",
+            f"{show_value(padding)} gives {len(request)} values but the input has {ndim} "
+            f"spatial dim{'s' if ndim != 1 else ''}; give one value or {ndim}",
+        )
+
+    if transposed:
+        ops = values.per_dim(output_padding, "output_padding", ndim, minimum=0)
+        out_spatial = _transposed_output(spatial, ks, ss, pads, ds, ops, padding)
+    else:
+        if (
+            output_padding not in (0, "0", None)
+            and values.per_dim(output_padding, "output_padding", ndim, minimum=0) != (0,) * ndim
+        ):
+            raise bad_value("output_padding", output_padding, "only a transposed conv takes output padding")
+        ops = ()
+        out_spatial = _output(spatial, ks, ss, pads, ds, padding)
+    return Conv(
+        shape, out_channels, ks, ss, pads, ds, g, bias, out_spatial + (out_channels,), rule, transposed, ops
+    )
+
+
+def _all_positive(items: tuple[object, ...]) -> bool:
+    return len(items) >= 2 and all(type(v) is int and v > 0 for v in items)
+
+
+def _output(
+    spatial: tuple[int, ...],
+    ks: tuple[int, ...],
+    ss: tuple[int, ...],
+    pads: values.PadPairs,
+    ds: tuple[int, ...],
+    padding: object,
+) -> tuple[int, ...]:
+    sizes = []
+    for axis, (size, k, s, (lo, hi), d) in enumerate(zip(spatial, ks, ss, pads, ds, strict=True)):
+        span = size + lo + hi - d * (k - 1) - 1
+        if span < 0:
+            raise ConvCostError(
+                "kernel",
+                f"the dilated kernel spans {d * (k - 1) + 1} in spatial dim {axis + 1} but the "
+                f"padded input is only {size + lo + hi} ({size} + padding {lo}+{hi}); "
+                "use a smaller kernel or dilation, or more padding",
+            )
+        sizes.append(span // s + 1)
+    return tuple(sizes)
+
+
+def _transposed_output(
+    spatial: tuple[int, ...],
+    ks: tuple[int, ...],
+    ss: tuple[int, ...],
+    pads: values.PadPairs,
+    ds: tuple[int, ...],
+    ops: tuple[int, ...],
+    padding: object,
+) -> tuple[int, ...]:
+    sizes = []
+    for axis, (size, k, s, (lo, hi), d, op) in enumerate(zip(spatial, ks, ss, pads, ds, ops, strict=True)):
+        if op >= max(s, d):
+            raise ConvCostError(
+                "output_padding",
+                f"{op} in spatial dim {axis + 1} must be smaller than the stride ({s}) or the dilation ({d})",
+            )
+        length = (size - 1) * s - lo - hi + d * (k - 1) + op + 1
+        if length < 1:
+            raise bad_value("padding", padding, f"it leaves no output in spatial dim {axis + 1}")
+        sizes.append(length)
+    return tuple(sizes)

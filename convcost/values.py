@@ -1,0 +1,151 @@
+"""Reading user values — ints, ``3x5`` dimension lists, padding words — into ints.
+
+One reader serves flags (strings), YAML (ints, strings, lists) and the Python
+API (ints, tuples), so every front end accepts the same syntax and rejects it
+with the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, TypeAlias
+
+from .errors import ConvCostError, bad_value, show_value
+
+#: A padding pair per spatial dimension: (before, after).
+PadPairs: TypeAlias = tuple[tuple[int, int], ...]
+#: What padding can be before it is resolved against an input size.
+PaddingRequest: TypeAlias = Literal["same", "valid"] | PadPairs
+
+#: Anything a user may pass for a per-dimension value.
+DimsLike: TypeAlias = int | str | Sequence[int]
+PaddingLike: TypeAlias = int | str | Sequence[int | Sequence[int]]
+
+_SEPARATORS = ("×", "X", "*")
+
+DIMS_HELP = "expected one positive integer, or one per spatial dim joined by 'x' (e.g. 3x5)"
+PADDING_HELP = (
+    "'same', 'valid', a non-negative integer, one per spatial dim (1x2), "
+    "or before:after pairs per dim (0:1x0:1)"
+)
+
+
+def _split_dims(text: str) -> list[str]:
+    for sep in _SEPARATORS:
+        text = text.replace(sep, "x")
+    return [part.strip() for part in text.strip().split("x")]
+
+
+def _int_token(token: object) -> int | None:
+    """An int from an int or a decimal string; None when it is neither (bools are not ints)."""
+    if isinstance(token, bool):
+        return None
+    if isinstance(token, int):
+        return token
+    if isinstance(token, str):
+        text = token.strip()
+        if text.isascii() and text.lstrip("+-").isdigit():
+            return int(text)
+    return None
+
+
+def positive_int(value: object, field: str) -> int:
+    """A positive int from an int or a decimal string."""
+    number = _int_token(value)
+    if number is None or number < 1:
+        raise bad_value(field, value, "expected a positive integer")
+    return number
+
+
+def dims(value: object, field: str, allowed: str = DIMS_HELP, minimum: int = 1) -> tuple[int, ...]:
+    """A tuple of ints >= ``minimum`` from ``3``, ``"3x5"``, ``[3, 5]`` or ``(3, 5)``."""
+    if isinstance(value, str):
+        parts: Sequence[object] = _split_dims(value)
+    elif isinstance(value, (list, tuple)):
+        parts = value
+    else:
+        parts = (value,)
+    numbers = []
+    for part in parts:
+        number = _int_token(part)
+        if number is None or number < minimum:
+            raise bad_value(field, value, allowed)
+        numbers.append(number)
+    if not numbers:
+        raise bad_value(field, value, allowed)
+    return tuple(numbers)
+
+
+def shape(value: object, field: str) -> tuple[int, ...]:
+    """An input shape: spatial dims then channels, e.g. ``28x28x8``."""
+    allowed = (
+        "expected spatial dims then channels joined by 'x', all positive: "
+        "300x16 (L×C), 28x28x8 (H×W×C) or 16x56x56x64 (D×H×W×C)"
+    )
+    result = dims(value, field, allowed)
+    if len(result) < 2:
+        raise bad_value(field, value, allowed)
+    return result
+
+
+def per_dim(value: object, field: str, ndim: int, minimum: int = 1) -> tuple[int, ...]:
+    """One value for every spatial dim: a single value is repeated, else the count must match."""
+    if type(value) is int and value >= minimum:
+        return (value,) * ndim  # the common case, kept fast for API users costing many layers
+    allowed = DIMS_HELP if minimum == 1 else DIMS_HELP.replace("positive", "non-negative")
+    result = dims(value, field, allowed, minimum)
+    if len(result) == 1:
+        return result * ndim
+    if len(result) != ndim:
+        raise ConvCostError(
+            field,
+            f"{show_value(value)} gives {len(result)} values but the input has {ndim} "
+            f"spatial dim{'s' if ndim != 1 else ''}; give one value or {ndim}",
+        )
+    return result
+
+
+def padding(value: object, field: str = "padding") -> PaddingRequest:
+    """'same', 'valid', or (before, after) pairs — one pair, or one per spatial dim."""
+    if type(value) is int and value >= 0:
+        return ((value, value),)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("same", "valid"):
+            return "same" if word == "same" else "valid"
+        items: Sequence[object] = _split_dims(value)
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = (value,)
+    pairs = []
+    for item in items:
+        pair = _pad_pair(item)
+        if pair is None:
+            raise bad_value(field, value, f"expected {PADDING_HELP}")
+        pairs.append(pair)
+    if not pairs:
+        raise bad_value(field, value, f"expected {PADDING_HELP}")
+    return tuple(pairs)
+
+
+def _pad_pair(item: object) -> tuple[int, int] | None:
+    if isinstance(item, str) and ":" in item:
+        halves = item.split(":")
+        if len(halves) != 2:
+            return None
+        lo, hi = _int_token(halves[0]), _int_token(halves[1])
+    elif isinstance(item, (list, tuple)):
+        if len(item) != 2:
+            return None
+        lo, hi = _int_token(item[0]), _int_token(item[1])
+    else:
+        lo = hi = _int_token(item)
+    if lo is None or hi is None or lo < 0 or hi < 0:
+        return None
+    return (lo, hi)
+
+
+def format_dims(values: Sequence[int]) -> str:
+    """``(28, 28, 8)`` → ``28x28x8``, the syntax the flags take."""
+    return "x".join(str(v) for v in values)

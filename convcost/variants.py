@@ -1,0 +1,147 @@
+"""Regular, grouped and depthwise-separable forms of one layer, side by side.
+
+The depthwise-separable form is MobileNet's: a depthwise k×k conv (groups =
+C_in, same stride, padding and dilation) then a pointwise 1×1 conv to C_out.
+Its MAC ratio to the regular conv is exactly 1/N + 1/D_K² (N = C_out, D_K² =
+the kernel's size): both forms see the same output positions, and a bias is
+never a MAC. A bias, when on, sits on the pointwise conv only — one per output
+channel, as Keras' SeparableConv2D — since a depthwise bias before a linear
+pointwise conv folds into the pointwise one.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import prod
+from typing import NamedTuple
+
+from .conv import Conv, Counts, conv
+
+REGULAR = "regular"
+GROUPED = "grouped"
+DEPTHWISE_SEPARABLE = "depthwise_separable"
+
+
+class Part(NamedTuple):
+    """One conv inside a variant (the depthwise or the pointwise step)."""
+
+    name: str
+    layer: Conv
+    counts: Counts
+
+
+class Variant(NamedTuple):
+    """One form of the layer, its counts summed over its parts."""
+
+    name: str
+    counts: Counts
+    parts: tuple[Part, ...]
+    ratio: float
+    params_ratio: float
+    exact_ratio: Fraction
+
+    @property
+    def reduction_pct(self) -> float:
+        """How many fewer MACs than the regular form, in percent."""
+        return (1.0 - self.ratio) * 100.0
+
+
+class Comparison(NamedTuple):
+    """A layer as given, its variants, and MobileNet's theoretical ratio."""
+
+    layer: Conv
+    counts: Counts
+    variants: dict[str, Variant]
+    theory_n: int
+    theory_dk2: int
+    notes: tuple[str, ...]
+
+    @property
+    def theory_ratio_exact(self) -> Fraction:
+        return Fraction(1, self.theory_n) + Fraction(1, self.theory_dk2)
+
+    @property
+    def theory_ratio(self) -> float:
+        return float(self.theory_ratio_exact)
+
+    @property
+    def theory_expression(self) -> str:
+        return f"1/{self.theory_n} + 1/{self.theory_dk2}"
+
+
+def regular_form(layer: Conv) -> Conv:
+    """The same layer with groups = 1."""
+    return layer._replace(groups=1)
+
+
+def depthwise_separable_parts(layer: Conv) -> tuple[Conv, Conv]:
+    """Depthwise k×k (groups = C_in, same geometry) then pointwise 1×1 to C_out."""
+    c_in = layer.in_channels
+    depthwise = layer._replace(
+        out_channels=c_in, groups=c_in, bias=False, output_shape=layer.output_shape[:-1] + (c_in,)
+    )
+    # The pointwise step is a plain 1×1 conv on the depthwise output, also after a
+    # transposed depthwise step (whose output size comes from its own geometry).
+    pointwise = conv(depthwise.output_shape, layer.out_channels, 1, bias=layer.bias)
+    return depthwise, pointwise
+
+
+def _variant(name: str, parts: tuple[Part, ...], regular: Counts) -> Variant:
+    counts = parts[0].counts
+    for part in parts[1:]:
+        counts = counts.plus(part.counts)
+    return Variant(
+        name,
+        counts,
+        parts,
+        counts.macs / regular.macs,
+        counts.params / regular.params,
+        Fraction(counts.macs, regular.macs),
+    )
+
+
+def compare(layer: Conv) -> Comparison:
+    """Cost the layer in each of its forms.
+
+    ``grouped`` is present only when the layer's own groups > 1.
+
+    >>> c = compare(conv("28x28x8", 16, 3))
+    >>> c.variants["depthwise_separable"].counts.macs
+    135200
+    """
+    regular = regular_form(layer)
+    regular_counts = regular.counts()
+    variants = {REGULAR: _variant(REGULAR, (Part("conv", regular, regular_counts),), regular_counts)}
+    if layer.groups > 1:
+        variants[GROUPED] = _variant(GROUPED, (Part("grouped", layer, layer.counts()),), regular_counts)
+    depthwise, pointwise = depthwise_separable_parts(layer)
+    variants[DEPTHWISE_SEPARABLE] = _variant(
+        DEPTHWISE_SEPARABLE,
+        (Part("depthwise", depthwise, depthwise.counts()), Part("pointwise", pointwise, pointwise.counts())),
+        regular_counts,
+    )
+    n, dk2 = layer.out_channels, prod(layer.kernel)
+    comparison = Comparison(layer, layer.counts(), variants, n, dk2, ())
+    return comparison._replace(notes=_notes(comparison))
+
+
+def _notes(c: Comparison) -> tuple[str, ...]:
+    notes = []
+    dws = c.variants[DEPTHWISE_SEPARABLE]
+    theory = c.theory_ratio_exact
+    if dws.exact_ratio != theory:
+        notes.append(
+            f"The exact MAC ratio {dws.exact_ratio} differs from the theory {theory}: "
+            "the depthwise and pointwise steps do not see the same positions as the regular conv."
+        )
+    params_exact = Fraction(dws.counts.params, c.variants[REGULAR].counts.params)
+    if params_exact != theory:
+        notes.append(
+            f"The params ratio {float(params_exact):.4f} differs from the theory {float(theory):.4f}: "
+            "the bias adds C_out parameters to each form, which 1/N + 1/D_K² leaves out."
+        )
+    if c.theory_dk2 == 1:
+        notes.append(
+            "A 1×1 kernel gains nothing from the depthwise-separable form: it only adds a depthwise 1×1 pass."
+        )
+    return tuple(notes)

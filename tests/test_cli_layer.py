@@ -1,0 +1,194 @@
+"""`convcost layer`: JSON layout, tables, errors, and what each path imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from convcost import compare, comparison_dict, conv
+from convcost.cli import cli
+from convcost.render import layer_table
+
+SEED = ["layer", "--in", "28x28x8", "--out", "16", "-k", "3"]
+
+
+def run(args: list[str]):
+    return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+
+def test_json_is_one_object_with_the_documented_keys() -> None:
+    result = run([*SEED, "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["output_shape"] == [26, 26, 16]
+    assert data["macs"] == 778_752 and data["params"] == 1_152
+    assert set(data["variants"]) == {"regular", "depthwise_separable"}
+    dws = data["variants"]["depthwise_separable"]
+    assert dws["macs"] == 135_200 and dws["ratio"] == 135_200 / 778_752
+    assert dws["parts"]["depthwise"]["macs"] == 48_672
+    assert dws["parts"]["pointwise"]["macs"] == 86_528
+    assert dws["ratio_exact"] == "25/144"
+    assert data["theory_ratio"] == 1 / 16 + 1 / 9
+    assert data["theory"]["expression"] == "1/16 + 1/9"
+    assert set(data["conventions"]) >= {"macs", "flops"}
+    assert all(type(data[key]) is int for key in ("macs", "params", "flops", "adds"))
+
+
+def test_json_grouped_variant_only_when_groups_above_one() -> None:
+    data = json.loads(run([*SEED, "--groups", "4", "--json"]).stdout)
+    assert list(data["variants"]) == ["regular", "grouped", "depthwise_separable"]
+    assert data["macs"] == data["variants"]["grouped"]["macs"] == 778_752 // 4
+    assert data["variants"]["grouped"]["ratio"] == 0.25
+
+
+def test_json_huge_layer_stays_an_exact_integer() -> None:
+    result = run(
+        ["layer", "--in", "100000x100000x1024", "--out", "4096", "-k", "7", "--padding", "same", "--json"]
+    )
+    data = json.loads(result.stdout)
+    assert data["macs"] == 100000 * 100000 * 4096 * 1024 * 49
+    assert f'"macs": {100000 * 100000 * 4096 * 1024 * 49},' in result.stdout  # no exponent, no float
+
+
+def test_flags_and_python_api_agree() -> None:
+    via_cli = json.loads(
+        run([*SEED, "--stride", "2x1", "--padding", "0:1x1", "--dilation", "2", "--bias", "--json"]).stdout
+    )
+    via_api = comparison_dict(
+        compare(conv((28, 28, 8), 16, 3, stride=(2, 1), padding=((0, 1), (1, 1)), dilation=2, bias=True))
+    )
+    assert via_cli == via_api
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "value"),
+    [
+        (["--in", "28x28x8", "--out", "0", "-k", "3"], "--out", "'0'"),
+        (["--in", "28x28x8", "--out", "sixteen", "-k", "3"], "--out", "'sixteen'"),
+        (["--in", "28x28x-8", "--out", "16", "-k", "3"], "--in", "'28x28x-8'"),
+        (["--in", "28", "--out", "16", "-k", "3"], "--in", "'28'"),
+        (["--in", "28x28x8", "--out", "16", "-k", "0"], "-k/--kernel", "'0'"),
+        (["--in", "28x28x8", "--out", "16", "-k", "3x3x3"], "-k/--kernel", "'3x3x3'"),
+        (["--in", "28x28x8", "--out", "16", "-k", "3", "--stride", "0"], "--stride", "'0'"),
+        (["--in", "28x28x8", "--out", "16", "-k", "3", "--dilation", "1x0"], "--dilation", "'1x0'"),
+        (["--in", "28x28x8", "--out", "16", "-k", "3", "--padding", "-1"], "--padding", "'-1'"),
+        (["--in", "28x28x8", "--out", "16", "-k", "3", "--padding", "full"], "--padding", "'full'"),
+        (["--in", "28x28x8", "--out", "16", "-k", "3", "--padding", "1x1x1"], "--padding", "'1x1x1'"),
+        (["--in", "28x28x8", "--out", "16", "-k", "3", "--groups", "3"], "--groups", "3"),
+        (["--in", "28x28x8", "--out", "16", "-k", "3", "--groups", "0"], "--groups", "'0'"),
+        (["--in", "4x4x8", "--out", "16", "-k", "3", "--dilation", "2"], "-k/--kernel", "spans 5"),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_bad_values_give_one_line_naming_the_option(args, option, value, as_json) -> None:
+    result = CliRunner().invoke(cli, ["layer", *args] + (["--json"] if as_json else []))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Error: {option}: ")
+    assert value in lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [(["layer", "--out", "16", "-k", "3"], "Missing option '--in'"), ([*SEED, "--frob"], "No such option")],
+)
+def test_click_usage_errors_are_one_line_too(args, needle) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and needle in result.stderr
+
+
+def test_help_states_conventions_and_example() -> None:
+    text = run(["layer", "--help"]).stdout
+    assert "convcost layer --in 28x28x8 --out 16 -k 3" in text
+    assert "Off by default" in text
+    top = run(["--help"]).stdout
+    assert "multiply-accumulates" in top and "FLOPs = 2·MACs" in top
+
+
+def test_version() -> None:
+    from convcost import __version__
+
+    assert run(["--version"]).stdout.strip() == f"convcost {__version__}"
+
+
+def test_table_golden_seed(golden, render_plain) -> None:
+    golden("layer_seed", render_plain(layer_table(compare(conv("28x28x8", 16, 3)))))
+
+
+def test_table_golden_grouped_bias_same(golden, render_plain) -> None:
+    layer = conv("56x56x64", 128, 3, stride=2, padding="same", groups=4, bias=True)
+    golden("layer_grouped_bias_same", render_plain(layer_table(compare(layer))))
+
+
+def test_table_shows_theory_line_and_thousands_separators() -> None:
+    result = run(SEED)
+    assert result.exit_code == 0
+    assert "1/N + 1/D_K² = 1/16 + 1/9 = 0.1736" in result.stdout
+    assert "778,752" in result.stdout and "135,200" in result.stdout and "82.6 %" in result.stdout
+    assert "\x1b[" not in result.stdout
+
+
+def _python(code: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+
+
+IMPORTS_AFTER = """
+import sys
+from convcost.cli import cli
+try:
+    cli.main({args!r}, prog_name="convcost")
+except SystemExit:
+    pass
+print(" ".join(sorted(m for m in ("rich", "yaml", "torch") if m in sys.modules)), file=sys.stderr)
+"""
+
+
+def test_json_path_never_imports_rich_or_yaml() -> None:
+    proc = _python(IMPORTS_AFTER.format(args=[*SEED, "--json"]))
+    assert proc.stderr.strip() == ""
+
+
+def test_table_path_imports_rich_but_not_yaml() -> None:
+    proc = _python(IMPORTS_AFTER.format(args=SEED))
+    assert proc.stderr.strip() == "rich"
+
+
+def test_no_ansi_codes_with_no_color_even_on_a_terminal() -> None:
+    code = (
+        "from convcost.render import make_console\n"
+        "from convcost import compare, conv\n"
+        "from convcost.render import layer_table\n"
+        "import io\n"
+        "buf = io.StringIO()\n"
+        "c = make_console(file=buf, width=120, force_terminal=True)\n"
+        "c.print(layer_table(compare(conv('28x28x8', 16, 3))))\n"
+        "print(repr(buf.getvalue()))\n"
+    )
+    colored = _python(code, {"NO_COLOR": ""}).stdout
+    plain = _python(code, {"NO_COLOR": "1"}).stdout
+    assert "\\x1b[" in colored
+    assert "\\x1b" not in plain
+
+
+def test_python_dash_m_runs() -> None:
+    proc = subprocess.run([sys.executable, "-m", "convcost", *SEED, "--json"], capture_output=True, text=True)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["macs"] == 778_752
+
+
+def test_readme_shows_the_real_seed_output() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    output = "\n".join(line.rstrip() for line in run(SEED).stdout.splitlines())
+    assert output.strip() in readme
