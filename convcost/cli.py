@@ -29,11 +29,22 @@ OPTION_NAMES = {
     "groups": "--groups",
     "bias": "--bias",
     "output_padding": "--output-padding",
+    "width_mult": "--width-mult",
 }
 
 
 class OneLineError(click.UsageError):
     """A usage error shown as a single line on stderr (exit status 2)."""
+
+
+class SpecProblems(click.ClickException):
+    """Every problem in a spec file, one line each (exit status 2)."""
+
+    exit_code = 2
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
 
 
 class ConvcostGroup(click.Group):
@@ -58,6 +69,10 @@ class ConvcostGroup(click.Group):
 
 
 def _fail(exc: click.ClickException) -> NoReturn:
+    if isinstance(exc, SpecProblems):
+        for line in exc.lines:
+            click.echo(f"Error: {line}", err=True)
+        sys.exit(exc.exit_code)
     message = " ".join(exc.format_message().split())
     hint = ""
     if isinstance(exc, click.UsageError) and not isinstance(exc, OneLineError) and exc.ctx is not None:
@@ -182,6 +197,77 @@ def layer(
         from .render import layer_table
 
         emit_table([layer_table(comparison)])
+
+
+@cli.command("compare")
+@click.argument("spec", metavar="SPEC")
+@click.option(
+    "--as",
+    "as_form",
+    type=click.Choice(["regular", "separable"]),
+    help="Rewrite every conv with a kernel larger than 1×1 as a regular or a depthwise-separable conv first.",
+)
+@click.option(
+    "--width-mult", metavar="A", help="Scale conv output channels by A (e.g. 0.75); linear outputs stay."
+)
+@click.option("--in", "in_shape", metavar="SHAPE", help="Replace the spec's input shape (e.g. 160x160x3).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (layout in the README).")
+def compare_command(
+    spec: str, as_form: str | None, width_mult: str | None, in_shape: str | None, as_json: bool
+) -> None:
+    """Cost a network or a list of layers from a YAML or JSON spec file ('-' reads stdin).
+
+    \b
+    Example:
+      convcost compare specs/mobilenet_v1.yaml
+      convcost compare specs/mobilenet_v1.yaml --width-mult 0.5 --in 160x160x3 --json | jq .totals.macs
+    """
+    from . import values
+    from .network import Options, SpecErrors, evaluate, parse_width
+
+    with core_errors():
+        options = Options(
+            as_form,
+            parse_width(width_mult) if width_mult is not None else None,
+            values.shape(in_shape, "in") if in_shape is not None else None,
+        )
+    source = "<stdin>" if spec == "-" else spec
+    data = read_source(spec)
+    from .specfile import read
+
+    try:
+        network = evaluate(read(data), options)
+    except ConvCostError as exc:
+        raise SpecProblems([spec_problem(source, exc)]) from None
+    except SpecErrors as errors:
+        raise SpecProblems([spec_problem(source, e) for e in errors.errors]) from None
+    if as_json:
+        from .report import network_dict
+
+        emit_json(network_dict(network, source))
+    else:
+        from .render import network_tables
+
+        emit_table(network_tables(network, title=f"{source}: {len(network.rows)} layers"))
+
+
+def read_source(spec: str) -> bytes:
+    """The spec's bytes from a path or stdin, or a one-line error."""
+    if spec == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(spec, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise OneLineError(f"SPEC: cannot read {spec!r}: {exc.strerror or exc}") from None
+
+
+def spec_problem(source: str, exc: ConvCostError) -> str:
+    """``file:line: path: problem`` — what an editor can jump to."""
+    where = f"{source}:{exc.line}" if exc.line else source
+    if exc.field == "spec":
+        return f"{where}: the file {exc.problem}"
+    return f"{where}: {exc.field}: {exc.problem}"
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from . import conventions
 from .conv import Conv
+from .network import Network, Row
 from .values import PadPairs
 from .variants import Comparison
 
@@ -149,3 +150,93 @@ def print_all(renderables: Iterable[RenderableType], console: Console | None = N
     console = console or make_console()
     for renderable in renderables:
         console.print(renderable)
+
+
+_KIND_LABELS = {
+    "conv": "conv (regular)",
+    "grouped": "grouped conv",
+    "depthwise": "depthwise conv",
+    "pointwise": "pointwise 1×1 conv",
+    "linear": "linear (fully connected)",
+    "other": "other (batchnorm)",
+}
+
+
+def _share_text(part: int, whole: int) -> str:
+    return pct_text(100.0 * part / whole) if whole else "—"
+
+
+def network_tables(network: Network, title: str) -> list[RenderableType]:
+    """The ``convcost compare`` view: per-layer rows, totals, the network what-ifs and the breakdown."""
+    totals = network.totals
+    layers = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
+    layers.add_column("layer", footer="total", no_wrap=True)
+    layers.add_column("type", no_wrap=True)
+    layers.add_column("in → out", no_wrap=True)
+    layers.add_column("MACs", footer=int_text(totals.macs), justify="right", no_wrap=True)
+    layers.add_column("params", footer=int_text(totals.params), justify="right", no_wrap=True)
+    layers.add_column("% MACs", footer=_share_text(totals.macs, totals.macs), justify="right", no_wrap=True)
+    for row in network.rows:
+        layers.add_row(
+            row.name,
+            _type_text(row),
+            f"{shape_text(row.input_shape)} → {shape_text(row.output_shape)}",
+            int_text(row.counts.macs),
+            int_text(row.counts.params),
+            _share_text(row.counts.macs, totals.macs),
+        )
+
+    variants = network.variant_totals()
+    regular = variants["regular"]
+    whatif = Table(
+        title="Every spatial conv (kernel > 1) as…", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    for label, justify in (
+        ("network", "left"),
+        ("MACs", "right"),
+        ("params", "right"),
+        ("MACs ratio", "right"),
+        ("params ratio", "right"),
+    ):
+        whatif.add_column(label, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for name, label in (
+        ("as_written", "as written"),
+        ("regular", "regular convs"),
+        ("depthwise_separable", "depthwise-separable"),
+    ):
+        counts = variants[name]
+        whatif.add_row(
+            label,
+            int_text(counts.macs),
+            int_text(counts.params),
+            ratio_text(counts.macs / regular.macs) if regular.macs else "—",
+            ratio_text(counts.params / regular.params) if regular.params else "—",
+        )
+
+    kinds = Table(title="Breakdown by kind", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for label in ("kind", "MACs", "% MACs", "params", "% params"):
+        kinds.add_column(label, justify="left" if label == "kind" else "right", no_wrap=True)
+    for kind, counts in network.breakdown().items():
+        if counts.macs or counts.params:
+            kinds.add_row(
+                _KIND_LABELS[kind],
+                int_text(counts.macs),
+                _share_text(counts.macs, totals.macs),
+                int_text(counts.params),
+                _share_text(counts.params, totals.params),
+            )
+    return [layers, whatif, kinds, Text(conventions.FOOTER, style="dim")]
+
+
+def _type_text(row: Row) -> str:
+    c = row.comparison
+    if c is None:
+        return row.type
+    k = shape_text(c.layer.kernel)
+    if row.type == "conv":
+        layer = row.costed.convs[0] if row.costed else c.layer
+        stride = "" if all(s == 1 for s in layer.stride) else f" /{_dims_text(layer.stride)}"
+        groups = f" g{layer.groups}" if layer.groups > 1 else ""
+        return f"conv {k}{stride}{groups}"
+    stride = "" if all(s == 1 for s in c.layer.stride) else f" /{_dims_text(c.layer.stride)}"
+    return f"{row.type} {k}{stride}"

@@ -10,6 +10,7 @@ from typing import Any
 
 from . import __version__, conventions
 from .conv import Conv, Counts
+from .network import Network, Row
 from .variants import Comparison, Variant
 
 
@@ -80,3 +81,65 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
     }
     data["notes"] = list(c.notes)
     return data
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def row_dict(row: Row, total_macs: int) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": row.name,
+        "type": row.type,
+        "path": row.path,
+        "input_shape": list(row.input_shape),
+        "output_shape": list(row.output_shape),
+    }
+    data.update(counts_dict(row.counts))
+    data["macs_share"] = _share(row.counts.macs, total_macs)
+    if row.comparison is not None:
+        c = row.comparison
+        data["kernel"] = list(c.layer.kernel)
+        data["stride"] = list(c.layer.stride)
+        data["padding"] = [list(pair) for pair in c.layer.padding]
+        data["variants"] = {name: variant_dict(v) for name, v in c.variants.items()}
+        data["theory_ratio"] = c.theory_ratio
+    return data
+
+
+def network_dict(network: Network, source: str | None = None) -> dict[str, Any]:
+    """The body of ``convcost compare --json``."""
+    totals = network.totals
+    options = network.options
+    variants = network.variant_totals()
+    regular = variants["regular"]
+    return {
+        "convcost_version": __version__,
+        "conventions": conventions.AS_JSON,
+        "source": source,
+        "options": {
+            "as": options.as_form,
+            "width_mult": str(options.width_mult) if options.width_mult is not None else None,
+            "in": list(options.input_shape) if options.input_shape is not None else None,
+        },
+        "input_shape": list(network.input_shape) if network.input_shape else None,
+        "output_shape": list(network.output_shape) if network.output_shape else None,
+        "layers": [row_dict(row, totals.macs) for row in network.rows],
+        "totals": counts_dict(totals),
+        "variants": {
+            name: {
+                **counts_dict(counts),
+                "ratio": _share(counts.macs, regular.macs),
+                "params_ratio": _share(counts.params, regular.params),
+            }
+            for name, counts in variants.items()
+        },
+        "breakdown": {
+            kind: {
+                **counts_dict(counts),
+                "macs_share": _share(counts.macs, totals.macs),
+                "params_share": _share(counts.params, totals.params),
+            }
+            for kind, counts in network.breakdown().items()
+        },
+    }
