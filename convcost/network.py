@@ -160,6 +160,7 @@ class _Checker:
         self.errors: list[ConvCostError] = []
         self.expanded: dict[int, int] = {}
         self.active: set[int] = set()
+        self.parsed: dict[int, tuple[Node, ...]] = {}
 
     def error(self, path: str, problem: str, line: int | None) -> None:
         self.errors.append(ConvCostError(path, problem, line=line))
@@ -171,6 +172,8 @@ class _Checker:
         if id(items) in self.active:
             self.error(path, "refers to itself (a YAML alias inside its own anchor)", line)
             return ()
+        if id(items) in self.parsed:  # a list shared through YAML aliases is checked once
+            return self.parsed[id(items)]
         self.active.add(id(items))
         nodes = []
         for index, item in enumerate(items):
@@ -179,7 +182,8 @@ class _Checker:
                 nodes.append(node)
         self.active.discard(id(items))
         self._check_unique_names(nodes)
-        return tuple(nodes)
+        self.parsed[id(items)] = tuple(nodes)
+        return self.parsed[id(items)]
 
     def _check_unique_names(self, nodes: list[Node]) -> None:
         seen: dict[str, str] = {}
@@ -311,11 +315,19 @@ def _did_you_mean(word: object, choices: Sequence[str] | Mapping[str, object]) -
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _kind_of(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    return "a number" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
+
+
 def check(document: object) -> tuple[tuple[Node, ...], object]:
     """Check a loaded spec's structure; return its top-level nodes and its ``input``."""
     checker = _Checker()
     if not isinstance(document, Mapping):
-        what = "empty" if document is None else f"a {type(document).__name__}, not a mapping"
+        what = "empty" if document is None else f"{_kind_of(document)}, not a mapping"
         raise SpecErrors([ConvCostError("spec", f"is {what}; expected a mapping with a 'layers' list")])
     for key in document:
         if key not in TOP_LEVEL_KEYS:

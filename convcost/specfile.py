@@ -78,13 +78,19 @@ def _construct_map(loader: SpecLoader, node: yaml.MappingNode) -> Iterator[SpecM
     data = SpecMap()
     data.line = node.start_mark.line + 1
     yield data
-    loader.flatten_mapping(node)  # YAML merge keys (<<: *base)
+    seen = set()
+    for key_node, _ in node.value:  # the mapping's own keys; merged ones (<<: *base) may be overridden
+        if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+            if key_node.value in seen:
+                raise ConvCostError(
+                    key_node.value, "is given twice in one mapping", line=key_node.start_mark.line + 1
+                )
+            seen.add(key_node.value)
+    loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=False)
-        if not isinstance(key, (str, int, bool, float)) or key is None:
+        if not isinstance(key, (str, int, bool, float)):
             raise ConvCostError("spec", "has a key that is not text", line=key_node.start_mark.line + 1)
-        if key in data:
-            raise ConvCostError(str(key), "is given twice in one mapping", line=key_node.start_mark.line + 1)
         data[key] = loader.construct_object(value_node, deep=False)
         data.lines[key] = value_node.start_mark.line + 1
 
