@@ -93,9 +93,11 @@ def core_errors(names: dict[str, str] = OPTION_NAMES) -> Iterator[None]:
 
 
 def emit_json(data: dict[str, Any]) -> None:
+    """One object, then a newline: indented on a terminal, compact (and C-encoded, fast) in a pipe."""
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(data, indent=indent) + "\n")
 
 
 def emit_table(renderables: Sequence[Any]) -> None:

@@ -1,0 +1,73 @@
+"""End-to-end time of `convcost compare --json` on a 10,000-layer spec (a benchmark, not a test).
+
+    python benchmarks/bench_compare.py [--layers 10000] [--runs 5]
+
+Beside it, a bare `yaml.load` of the same file with libyaml's C loader (and the pure
+Python SafeLoader), so the cost of the spec format itself is visible. Target (issue #3):
+≤ 2 s end to end for 10,000 layers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_layer import convcost_command
+
+
+def write_spec(path: Path, layers: int) -> None:
+    kinds = [
+        "  - {{name: c{i}, out: 64, kernel: 3, padding: same}}\n",
+        "  - {{name: s{i}, type: separable, out: 64, kernel: 3, padding: same}}\n",
+        "  - {{name: p{i}, out: 64, kernel: 1}}\n",
+        "  - {{name: b{i}, type: batchnorm}}\n",
+    ]
+    with path.open("w") as out:
+        out.write("input: 56x56x64\nlayers:\n")
+        for i in range(layers):
+            out.write(kinds[i % len(kinds)].format(i=i))
+
+
+def median(command: list[str], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "big.yaml"
+        write_spec(spec, args.layers)
+        size = spec.stat().st_size
+        load = "import yaml, sys; yaml.load(open(sys.argv[1]), Loader=getattr(yaml, sys.argv[2]))"
+        rows = {
+            f"convcost compare --json ({args.layers:,} layers, {size / 1e6:.1f} MB)": median(
+                [*convcost_command(), "compare", str(spec), "--json"], args.runs
+            ),
+            "python: yaml.load, CSafeLoader (libyaml)": median(
+                [sys.executable, "-c", load, str(spec), "CSafeLoader"], args.runs
+            ),
+            "python: yaml.load, SafeLoader (pure Python)": median(
+                [sys.executable, "-c", load, str(spec), "SafeLoader"], args.runs
+            ),
+        }
+    for name, seconds in rows.items():
+        print(f"{name:60s} {seconds:6.2f} s")
+    print("target: convcost compare ≤ 2 s")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    main()
