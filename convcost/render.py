@@ -13,12 +13,13 @@ from rich.text import Text
 
 from . import conventions
 from .conv import Conv
-from .network import Network, Row
 from .values import PadPairs
 from .variants import Comparison
 
 if TYPE_CHECKING:
     from typing import IO
+
+    from .network import Network, Row
 
 
 #: Width used when output goes to a file or pipe: wide enough that no number is ever folded.

@@ -6,12 +6,14 @@ fraction is given as a string beside them).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, conventions
 from .conv import Conv, Counts
-from .network import Network, Row
 from .variants import Comparison, Variant
+
+if TYPE_CHECKING:
+    from .network import Network, Row
 
 
 def counts_dict(counts: Counts) -> dict[str, int]:
