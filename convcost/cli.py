@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import errno
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from . import __version__, conventions
 from .conv import conv
 from .errors import ConvCostError
+from .settings import Settings, settings
 from .variants import compare
 
 #: Core field names → the flag a user typed, so errors name what they can fix.
@@ -30,7 +31,77 @@ OPTION_NAMES = {
     "bias": "--bias",
     "output_padding": "--output-padding",
     "width_mult": "--width-mult",
+    "dtype": "--dtype",
+    "batch": "--batch",
+    "count": "--count",
+    "device": "--device",
+    "peak_tflops": "--peak-tflops",
+    "bandwidth_gbs": "--bandwidth-gbs",
 }
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cost_options(func: F) -> F:
+    """The options that say how to count and what machine to estimate for (layer and compare)."""
+    options = [
+        click.option(
+            "--dtype",
+            default="fp32",
+            show_default=True,
+            metavar="T",
+            help="Element type: fp32, fp16, bf16 or int8.",
+        ),
+        click.option(
+            "--batch",
+            default="1",
+            show_default=True,
+            metavar="N",
+            help="Batch size: work and activations scale.",
+        ),
+        click.option(
+            "--fused",
+            is_flag=True,
+            help="Run a depthwise-separable pair as one kernel: its intermediate tensor stays on chip.",
+        ),
+        click.option(
+            "--count",
+            "count_kind",
+            default="macs",
+            show_default=True,
+            metavar="KIND",
+            help="Headline count: macs, flops (2 per MAC) or ops (exact multiplications + additions).",
+        ),
+        click.option(
+            "--count-bias/--no-count-bias",
+            default=None,
+            help="Bias adds in the headline count (default: not in MACs; in FLOPs and ops).",
+        ),
+        click.option(
+            "--device", metavar="NAME", help="Roofline estimate for a profile (see 'convcost devices')."
+        ),
+        click.option("--peak-tflops", metavar="X", help="Roofline for any machine: its dense peak, TFLOP/s."),
+        click.option("--bandwidth-gbs", metavar="Y", help="… and its memory bandwidth, GB/s."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_settings(options: dict[str, Any]) -> Settings:
+    """Build the settings from the cost options (popped from a command's keyword arguments)."""
+    with core_errors():
+        return settings(
+            dtype=options.pop("dtype"),
+            batch=options.pop("batch"),
+            fused=options.pop("fused"),
+            count=options.pop("count_kind"),
+            count_bias=options.pop("count_bias"),
+            device=options.pop("device"),
+            peak_tflops=options.pop("peak_tflops"),
+            bandwidth_gbs=options.pop("bandwidth_gbs"),
+        )
 
 
 class OneLineError(click.UsageError):
@@ -159,6 +230,11 @@ _SHAPE_HELP = (
     show_default=True,
     help="Count a bias per output channel. Off by default: counts are of the weights alone.",
 )
+@click.option("--transposed", is_flag=True, help="A transposed conv (MACs counted per input element).")
+@click.option(
+    "--output-padding", default="0", show_default=True, metavar="P", help="Transposed only: extra output."
+)
+@cost_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (layout in the README).")
 def layer(
     in_shape: str,
@@ -169,15 +245,20 @@ def layer(
     dilation: str,
     groups: str,
     bias: bool,
+    transposed: bool,
+    output_padding: str,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Cost one conv layer and its regular, grouped and depthwise-separable forms.
 
     \b
     Example:
       convcost layer --in 28x28x8 --out 16 -k 3
+      convcost layer --in 56x56x64 --out 64 -k 3 --padding 1 --dtype fp16 --device h100
       convcost layer --in 224x224x3 --out 32 -k 3 --stride 2 --padding same --json
     """
+    chosen = make_settings(options)
     with core_errors():
         comparison = compare(
             conv(
@@ -189,16 +270,18 @@ def layer(
                 dilation=dilation,
                 groups=groups,
                 bias=bias,
+                transposed=transposed,
+                output_padding=output_padding,
             )
         )
     if as_json:
         from .report import comparison_dict
 
-        emit_json(comparison_dict(comparison))
+        emit_json(comparison_dict(comparison, chosen))
     else:
-        from .render import layer_table
+        from .render import layer_tables
 
-        emit_table([layer_table(comparison)])
+        emit_table(layer_tables(comparison, chosen))
 
 
 @cli.command("compare")
@@ -213,9 +296,10 @@ def layer(
     "--width-mult", metavar="A", help="Scale conv output channels by A (e.g. 0.75); linear outputs stay."
 )
 @click.option("--in", "in_shape", metavar="SHAPE", help="Replace the spec's input shape (e.g. 160x160x3).")
+@cost_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (layout in the README).")
 def compare_command(
-    spec: str, as_form: str | None, width_mult: str | None, in_shape: str | None, as_json: bool
+    spec: str, as_form: str | None, width_mult: str | None, in_shape: str | None, as_json: bool, **cost: Any
 ) -> None:
     """Cost a network or a list of layers from a YAML or JSON spec file ('-' reads stdin).
 
@@ -227,6 +311,7 @@ def compare_command(
     from . import values
     from .network import Options, SpecErrors, evaluate, parse_width
 
+    chosen = make_settings(cost)
     with core_errors():
         options = Options(
             as_form,
@@ -246,11 +331,41 @@ def compare_command(
     if as_json:
         from .report import network_dict
 
-        emit_json(network_dict(network, source))
+        emit_json(network_dict(network, source, chosen))
     else:
         from .render import network_tables
 
-        emit_table(network_tables(network, title=f"{source}: {len(network.rows)} layers"))
+        emit_table(network_tables(network, f"{source}: {len(network.rows)} layers", chosen))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def devices(as_json: bool) -> None:
+    """List the built-in device profiles for roofline estimates, with their sources.
+
+    \b
+    Example:
+      convcost devices
+      convcost layer --in 56x56x64 --out 64 -k 3 --padding 1 --dtype fp16 --device h100
+    """
+    from .devices import DEVICES
+
+    if as_json:
+        emit_json(
+            {
+                name: {
+                    "title": d.title,
+                    "peak_flops": {dtype.value: peak for dtype, peak in d.peak.items()},
+                    "bandwidth_bytes_per_s": d.bandwidth,
+                    "source": d.source,
+                }
+                for name, d in DEVICES.items()
+            }
+        )
+    else:
+        from .render import devices_table
+
+        emit_table([devices_table(DEVICES)])
 
 
 def read_source(spec: str) -> bytes:

@@ -279,3 +279,52 @@ def _transposed_output(
             raise bad_value("padding", padding, f"it leaves no output in spatial dim {axis + 1}")
         sizes.append(length)
     return tuple(sizes)
+
+
+def _taps_on_input(size_in: int, size_out: int, k: int, s: int, d: int, lo: int) -> int:
+    """(output position, tap) pairs of one dim whose input index lies inside the unpadded input.
+
+    Tap j of output o reads input o·s + j·d − lo; count the o in [0, size_out) that land in
+    [0, size_in) for each j, in closed form (O(k), not O(size·k)).
+    """
+    total = 0
+    for j in range(k):
+        offset = j * d - lo
+        first = max(0, (-offset + s - 1) // s)  # ceil(-offset / s)
+        last = min(size_out - 1, (size_in - 1 - offset) // s)
+        total += max(0, last - first + 1)
+    return total
+
+
+def _products_kept(size_in: int, size_out: int, k: int, s: int, d: int, lo: int) -> int:
+    """For a transposed conv: (input position, tap) pairs whose product lands in the kept output."""
+    total = 0
+    for j in range(k):
+        offset = j * d - lo  # input i lands on output i·s + offset
+        first = max(0, (-offset + s - 1) // s)
+        last = min(size_in - 1, (size_out - 1 - offset) // s)
+        total += max(0, last - first + 1)
+    return total
+
+
+def effective_macs(layer: Conv) -> int:
+    """Multiplications that touch real input: taps on zero padding left out.
+
+    ``macs`` (the dense figure every counter reports) counts a tap on padding as a
+    multiply too. For a transposed conv, products that land on cropped output are left out.
+    """
+    per_dim = _products_kept if layer.transposed else _taps_on_input
+    positions = 1
+    for size_in, size_out, k, s, d, (lo, _hi) in zip(
+        layer.in_shape[:-1],
+        layer.output_shape[:-1],
+        layer.kernel,
+        layer.stride,
+        layer.dilation,
+        layer.padding,
+        strict=True,
+    ):
+        positions *= per_dim(size_in, size_out, k, s, d, lo)
+    if layer.transposed:
+        return positions * layer.in_channels * (layer.out_channels // layer.groups)
+    return positions * layer.out_channels * (layer.in_channels // layer.groups)

@@ -43,6 +43,7 @@ class Costed(NamedTuple):
     parts: tuple[Part, ...]
     reference: Conv | None  # the conv whose variants describe this layer, if conv-like
     convs: tuple[Conv, ...]  # the convolutions actually performed, in order
+    geometry: tuple[Conv, ...] = ()  # every sliding window, pools included (for receptive fields)
 
 
 BREAKDOWN_KINDS = ("conv", "grouped", "depthwise", "pointwise", "linear", "other")
@@ -71,6 +72,13 @@ COMMON_FIELDS = {"name": _NAME, "type": Field("str", "The layer or block type.",
 
 LAYER_FIELDS: dict[str, dict[str, Field]] = {
     "conv": {"in": _IN, **CONV_FIELDS},
+    "transposed": {
+        "in": _IN,
+        **CONV_FIELDS,
+        "output_padding": Field(
+            "dims", "Extra output size on the far side: an int or one per dim.", default=0
+        ),
+    },
     "depthwise": {
         "in": _IN,
         "kernel": _KERNEL,
@@ -144,7 +152,7 @@ def _conv_costed(layers: tuple[Conv, ...], reference: Conv) -> Costed:
         layer_counts = layer.counts()
         counts = counts.plus(layer_counts)
         parts.append(Part(classify(layer), layer_counts))
-    return Costed(layers[-1].output_shape, counts, tuple(parts), reference, layers)
+    return Costed(layers[-1].output_shape, counts, tuple(parts), reference, layers, layers)
 
 
 def _conv(
@@ -176,6 +184,24 @@ def cost_conv(f: Mapping[str, object], shape: tuple[int, ...]) -> Costed:
     """A regular or grouped conv (``groups``)."""
     _needs_spatial(shape, "conv")
     layer = _conv(f, shape, f.get("out"), f.get("kernel"), f.get("groups", 1), _bool(f, "bias", False))
+    return _conv_costed((layer,), layer)
+
+
+def cost_transposed(f: Mapping[str, object], shape: tuple[int, ...]) -> Costed:
+    """A transposed conv; MACs counted per input element (the multiplications actually done)."""
+    _needs_spatial(shape, "transposed")
+    layer = conv(
+        shape,
+        f.get("out"),
+        f.get("kernel"),
+        stride=f.get("stride", 1),
+        padding=f.get("padding", 0),
+        dilation=f.get("dilation", 1),
+        groups=f.get("groups", 1),
+        bias=_bool(f, "bias", False),
+        transposed=True,
+        output_padding=f.get("output_padding", 0),
+    )
     return _conv_costed((layer,), layer)
 
 
@@ -216,25 +242,24 @@ def cost_separable(f: Mapping[str, object], shape: tuple[int, ...]) -> Costed:
 def cost_pool(f: Mapping[str, object], shape: tuple[int, ...]) -> Costed:
     """Max or average pooling: no MACs, no params."""
     _needs_spatial(shape, "pool")
+    channels = shape[-1]
     if _bool(f, "global", False):
         if "kernel" in f or "stride" in f:
             raise ConvCostError("global", "a global pool takes no kernel or stride; drop them")
-        out = (1,) * (len(shape) - 1) + (shape[-1],)
+        window = conv(shape, channels, shape[:-1], groups=channels)
     else:
         if f.get("kernel") is None:
             raise ConvCostError("kernel", "is required for a pool unless global: true")
-        kernel = f["kernel"]
-        stride = f.get("stride")
+        kernel, stride = f["kernel"], f.get("stride")
         window = conv(
             shape,
-            shape[-1],
+            channels,
             kernel,
-            groups=shape[-1],
+            groups=channels,
             stride=kernel if stride is None else stride,
             padding=f.get("padding", 0),
         )
-        out = window.output_shape
-    return Costed(out, ZERO, (), None, ())
+    return Costed(window.output_shape, ZERO, (), None, (), (window,))
 
 
 def cost_linear(f: Mapping[str, object], shape: tuple[int, ...]) -> Costed:
@@ -264,6 +289,7 @@ def _bool(f: Mapping[str, object], key: str, default: bool) -> bool:
 #: Layer type → handler. Blocks (repeat, residual, branches) are walked by the network.
 HANDLERS: dict[str, Callable[[Mapping[str, object], tuple[int, ...]], Costed]] = {
     "conv": cost_conv,
+    "transposed": cost_transposed,
     "depthwise": cost_depthwise,
     "separable": cost_separable,
     "pool": cost_pool,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from math import prod
 from typing import NamedTuple
 
 from . import values
-from .conv import ZERO, Counts
+from .conv import ZERO, Counts, effective_macs
 from .errors import ConvCostError, show_value
 from .layers import (
     BLOCK_FIELDS,
@@ -26,6 +27,8 @@ from .layers import (
     Part,
     scale_channels,
 )
+from .memory import Traffic, conv_traffic, traffic
+from .settings import Settings
 from .variants import DEPTHWISE_SEPARABLE, REGULAR, Comparison, compare
 
 #: Upper bounds that keep hostile specs from running long: expanded layers and block depth.
@@ -77,6 +80,8 @@ class Row(NamedTuple):
     parts: tuple[Part, ...]
     comparison: Comparison | None
     costed: Costed | None
+    effective_macs: int  # MACs that touch real input (taps on zero padding left out)
+    receptive_field: Field | None  # None without spatial dims, or after a transposed conv
 
 
 class Network(NamedTuple):
@@ -361,6 +366,78 @@ def check(document: object) -> tuple[tuple[Node, ...], object]:
     return nodes, document.get("input")
 
 
+# ---------------------------------------------------------------- receptive fields
+
+
+class Field(NamedTuple):
+    """A receptive field per spatial dim (Araujo et al., Distill 2019).
+
+    ``size``: input positions one output element sees; ``stride``: input positions between
+    neighbouring outputs (the effective stride); ``start``: the input coordinate of the
+    first output's field (minus the effective padding).
+    """
+
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    start: tuple[int, ...]
+
+
+class State(NamedTuple):
+    """What flows from layer to layer: the shape, and the receptive field so far."""
+
+    shape: tuple[int, ...]
+    rf: Field | None
+
+
+def _fresh(shape: tuple[int, ...]) -> State:
+    n = len(shape) - 1
+    return State(shape, Field((1,) * n, (1,) * n, (0,) * n) if n > 0 else None)
+
+
+def receptive_field(rf: Field | None, costed: Costed) -> Field | None:
+    """The standard recurrence through each conv or pooling window of a layer.
+
+    r += (dilation·(k−1))·j; start −= pad_before·j; j ·= stride. A linear layer flattens
+    (no spatial dims left); a transposed conv's field is not tracked.
+    """
+    if rf is None or len(costed.output_shape) < 2:
+        return None
+    size, jump, start = list(rf.size), list(rf.stride), list(rf.start)
+    for window in costed.geometry:
+        if window.transposed:
+            return None
+        for axis in range(len(size)):
+            span = window.dilation[axis] * (window.kernel[axis] - 1)
+            size[axis] += span * jump[axis]
+            start[axis] -= window.padding[axis][0] * jump[axis]
+            jump[axis] *= window.stride[axis]
+    return Field(tuple(size), tuple(jump), tuple(start))
+
+
+def merge_fields(fields: Sequence[Field | None]) -> Field | None:
+    """Paths joined by add or concat: the largest field over the paths."""
+    known = [f for f in fields if f is not None]
+    if len(known) != len(fields) or not known:
+        return None
+    return Field(
+        tuple(max(sizes) for sizes in zip(*(f.size for f in known), strict=True)),
+        tuple(max(strides) for strides in zip(*(f.stride for f in known), strict=True)),
+        tuple(min(starts) for starts in zip(*(f.start for f in known), strict=True)),
+    )
+
+
+def row_traffic(row: Row, settings: Settings) -> Traffic:
+    """Minimum memory traffic of one row run on its own (see :mod:`convcost.memory`)."""
+    if row.costed is not None and row.costed.convs:
+        return conv_traffic(row.costed.convs, settings)
+    inputs, outputs = prod(row.input_shape), prod(row.output_shape)
+    if row.type == "add":  # reads both paths' outputs, writes one
+        return traffic(0, 2 * outputs, 0, outputs, settings)
+    if row.type == "concat":  # reads every path, writes the joined tensor
+        return traffic(0, outputs, 0, outputs, settings)
+    return traffic(row.counts.flops, inputs, row.counts.params, outputs, settings)
+
+
 # ---------------------------------------------------------------- costing
 
 
@@ -374,18 +451,16 @@ class _Walker:
         line = _line_of(node.fields, exc.field.split(".")[0]) or node.line
         self.errors.append(exc.within(node.path, line=line))
 
-    def walk(
-        self, nodes: tuple[Node, ...], shape: tuple[int, ...] | None, prefix: str
-    ) -> tuple[int, ...] | None:
+    def walk(self, nodes: tuple[Node, ...], state: State | None, prefix: str) -> State | None:
         for node in nodes:
             if "in" in node.fields:
                 try:
-                    shape = values.shape(node.fields["in"], "in")
+                    state = _fresh(values.shape(node.fields["in"], "in"))
                 except ConvCostError as exc:
                     self.fail(exc, node)
-                    shape = None
+                    state = None
                     continue
-            elif shape is None:
+            elif state is None:
                 if not self.rows and not self.errors:
                     self.errors.append(
                         ConvCostError(
@@ -395,14 +470,14 @@ class _Walker:
                         )
                     )
                 continue  # the shape was lost to an earlier error; later layers with 'in' still get checked
-            shape = self.node(node, shape, prefix)
-        return shape
+            state = self.node(node, state, prefix)
+        return state
 
-    def node(self, node: Node, shape: tuple[int, ...], prefix: str) -> tuple[int, ...] | None:
+    def node(self, node: Node, state: State, prefix: str) -> State | None:
         name = f"{prefix}{node.name}"
         if node.type == "repeat":
             times = values.positive_int(node.fields["times"], "times")
-            current: tuple[int, ...] | None = shape
+            current: State | None = state
             for copy in range(1, times + 1):
                 # A single copy is a plain group: its rows need no copy number.
                 inner = f"{name}.{copy}." if times > 1 else f"{name}."
@@ -411,17 +486,18 @@ class _Walker:
                     return None
             return current
         if node.type == "residual":
-            body = self.walk(node.children[0], shape, f"{name}.")
-            shortcut = self.walk(node.children[1], shape, f"{name}.shortcut.")
-            return self.join(node, name, "add", shape, [body, shortcut], ["body", "shortcut"])
+            body = self.walk(node.children[0], state, f"{name}.")
+            shortcut = self.walk(node.children[1], state, f"{name}.shortcut.")
+            return self.join(node, name, "add", state, [body, shortcut], ["body", "shortcut"])
         if node.type == "branches":
-            outs = [self.walk(branch, shape, f"{name}.{i}.") for i, branch in enumerate(node.children)]
+            outs = [self.walk(branch, state, f"{name}.{i}.") for i, branch in enumerate(node.children)]
             labels = [f"branches[{i}]" for i in range(len(outs))]
             join = str(node.fields.get("join", "concat"))
-            return self.join(node, name, join, shape, outs, labels)
-        return self.layer(node, shape, name)
+            return self.join(node, name, join, state, outs, labels)
+        return self.layer(node, state, name)
 
-    def layer(self, node: Node, shape: tuple[int, ...], name: str) -> tuple[int, ...] | None:
+    def layer(self, node: Node, state: State, name: str) -> State | None:
+        shape = state.shape
         try:
             kind, fields = self.rewrite(node, shape)
             costed = HANDLERS[kind](fields, shape)
@@ -429,6 +505,8 @@ class _Walker:
         except ConvCostError as exc:
             self.fail(exc, node)
             return None
+        rf = receptive_field(state.rf, costed)
+        effective = sum(effective_macs(c) for c in costed.convs) if costed.convs else costed.counts.macs
         self.rows.append(
             Row(
                 name,
@@ -440,9 +518,11 @@ class _Walker:
                 costed.parts,
                 comparison,
                 costed,
+                effective,
+                rf,
             )
         )
-        return costed.output_shape
+        return State(costed.output_shape, rf)
 
     def rewrite(self, node: Node, shape: tuple[int, ...]) -> tuple[str, Mapping[str, object]]:
         """Apply --width-mult and --as to one layer's fields."""
@@ -473,13 +553,14 @@ class _Walker:
         node: Node,
         name: str,
         how: str,
-        shape: tuple[int, ...],
-        outs: list[tuple[int, ...] | None],
+        state: State,
+        outs: list[State | None],
         labels: list[str],
-    ) -> tuple[int, ...] | None:
+    ) -> State | None:
         if any(out is None for out in outs):
             return None
-        shapes = [out for out in outs if out is not None]
+        states = [out for out in outs if out is not None]
+        shapes = [out.shape for out in states]
         # add needs equal shapes; concat needs equal spatial sizes and sums the channels
         keep = slice(None) if how == "add" else slice(None, -1)
         for label, out in zip(labels[1:], shapes[1:], strict=True):
@@ -495,8 +576,11 @@ class _Walker:
                 )
                 return None
         result = shapes[0] if how == "add" else shapes[0][:-1] + (sum(out[-1] for out in shapes),)
-        self.rows.append(Row(f"{name}.{how}", how, node.path, shape, result, ZERO, (), None, None))
-        return result
+        rf = merge_fields([out.rf for out in states])
+        self.rows.append(
+            Row(f"{name}.{how}", how, node.path, state.shape, result, ZERO, (), None, None, 0, rf)
+        )
+        return State(result, rf)
 
 
 def _has_spatial_kernel(kernel: object) -> bool:
@@ -524,8 +608,8 @@ def evaluate(document: object, options: Options = DEFAULT_OPTIONS) -> Network:
                 [ConvCostError("input", exc.problem, line=_line_of(document, "input"))]
             ) from None
     first_input = shape
-    output = walker.walk(nodes, shape, "")
+    output = walker.walk(nodes, _fresh(shape) if shape is not None else None, "")
     if walker.errors:
         raise SpecErrors(walker.errors)
     start = walker.rows[0].input_shape if walker.rows else first_input
-    return Network(tuple(walker.rows), first_input or start, output, options)
+    return Network(tuple(walker.rows), first_input or start, output.shape if output else None, options)

@@ -13,8 +13,10 @@ from rich.text import Text
 
 from . import conventions
 from .conv import Conv
+from .memory import Traffic, conv_traffic, estimate, ridge_point
+from .settings import DEFAULT, Device, Settings
 from .values import PadPairs
-from .variants import Comparison
+from .variants import DEPTHWISE_SEPARABLE, REGULAR, Comparison, Part
 
 if TYPE_CHECKING:
     from typing import IO
@@ -97,42 +99,144 @@ def describe(layer: Conv) -> str:
     return ", ".join(pieces)
 
 
-def layer_table(c: Comparison) -> RenderableType:
-    """The ``convcost layer`` view: one row per variant, the depthwise/pointwise parts beneath."""
+def layer_tables(c: Comparison, s: Settings = DEFAULT) -> list[RenderableType]:
+    """The ``convcost layer`` view: the variants, then their memory traffic and time."""
     layer = c.layer
-    title = f"{shape_text(layer.in_shape)} → {shape_text(layer.output_shape)}\n{describe(layer)}"
+    batch = f", batch {s.batch}" if s.batch > 1 else ""
+    title = f"{shape_text(layer.in_shape)} → {shape_text(layer.output_shape)}\n{describe(layer)}{batch}"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("variant", no_wrap=True)
     for label in ("kernel", "groups", "output"):
         table.add_column(label, no_wrap=True, justify="right" if label == "groups" else "left")
-    for label in ("MACs", "params", "ratio", "reduction"):
+    for label in (s.convention.label, "params", "ratio", "reduction"):
         table.add_column(label, justify="right", no_wrap=True)
     for name, variant in c.variants.items():
         single = variant.parts[0].layer if len(variant.parts) == 1 else None
         table.add_row(
             name.replace("_", "-"),
             *(_geometry_cells(single) if single else ("", "", "")),
-            int_text(variant.counts.macs),
+            int_text(s.convention.count(variant.counts) * s.batch),
             int_text(variant.counts.params),
             ratio_text(variant.ratio),
             pct_text(variant.reduction_pct),
         )
-        if len(variant.parts) > 1:
-            for index, part in enumerate(variant.parts):
-                branch = "└" if index == len(variant.parts) - 1 else "├"
-                table.add_row(
-                    f" {branch} {part.name}",
-                    *_geometry_cells(part.layer),
-                    int_text(part.counts.macs),
-                    int_text(part.counts.params),
-                    "",
-                    "",
-                    style="dim",
-                )
+        for branch, part in _branches(variant.parts):
+            table.add_row(
+                f" {branch} {part.name}",
+                *_geometry_cells(part.layer),
+                int_text(s.convention.count(part.counts) * s.batch),
+                int_text(part.counts.params),
+                "",
+                "",
+                style="dim",
+            )
     lines: list[RenderableType] = [table, Text(_theory_line(c))]
     lines.extend(Text(f"Note: {note}") for note in c.notes)
-    lines.append(Text(conventions.FOOTER, style="dim"))
-    return Group(*lines)
+    lines.append(Text(""))
+    lines.extend(memory_view(c, s))
+    lines.append(footer(s))
+    return lines
+
+
+def _branches(parts: Sequence[Part]) -> list[tuple[str, Part]]:
+    if len(parts) < 2:
+        return []
+    return [("└" if i == len(parts) - 1 else "├", part) for i, part in enumerate(parts)]
+
+
+def bytes_text(n: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def time_text(seconds: float) -> str:
+    for unit, size in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def memory_view(c: Comparison, s: Settings) -> list[RenderableType]:
+    """Minimum traffic, arithmetic intensity and (with a device) roofline time, per variant."""
+    fused = ", depthwise-separable fused" if s.fused else ""
+    title = f"Minimum memory traffic, {s.dtype.value}, batch {s.batch}{fused}"
+    if s.device is not None:
+        title += f"\n{device_line(s.device, s)}"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    labels = ["variant", "FLOPs", "weights", "in + out", "between", "bytes", "FLOP/B"]
+    if s.device is not None:
+        labels += ["time ≥", "bound"]
+    for label in labels:
+        table.add_column(label, justify="left" if label in ("variant", "bound") else "right", no_wrap=True)
+    works = {}
+    for name, variant in c.variants.items():
+        work = conv_traffic([p.layer for p in variant.parts], s)
+        works[name] = work
+        table.add_row(name.replace("_", "-"), *_traffic_cells(work, s))
+        for branch, part in _branches(variant.parts):
+            table.add_row(
+                f" {branch} {part.name}", *_traffic_cells(conv_traffic([part.layer], s), s), style="dim"
+            )
+    lines: list[RenderableType] = [table]
+    regular, dws = works[REGULAR], works[DEPTHWISE_SEPARABLE]
+    fewer = c.variants[REGULAR].counts.macs / c.variants[DEPTHWISE_SEPARABLE].counts.macs
+    summary = f"depthwise-separable: {fewer:.2f}× fewer MACs"
+    if s.device is not None:
+        before, after = estimate(regular, s.device, s.dtype), estimate(dws, s.device, s.dtype)
+        speedup = before.time_s / after.time_s
+        summary += f", {speedup:.2f}× less time" if speedup >= 1 else f", {1 / speedup:.2f}× more time"
+        summary += (
+            f": the regular conv is {before.bound}-bound "
+            f"({regular.arithmetic_intensity:.0f} FLOP/B), the depthwise-separable form {after.bound}-bound "
+            f"({dws.arithmetic_intensity:.0f} FLOP/B; ridge point {ridge_point(s.device, s.dtype):.0f})."
+        )
+        lines.append(Text(summary))
+        lines.append(
+            Text(
+                "Times are lower bounds — max(FLOPs / peak, bytes / bandwidth) with the datasheet's dense "
+                "peak; real kernels take longer.",
+                style="dim",
+            )
+        )
+    else:
+        summary += (
+            f", {regular.bytes / dws.bytes:.2f}× fewer bytes; arithmetic intensity "
+            f"{regular.arithmetic_intensity:.0f} → {dws.arithmetic_intensity:.0f} FLOP/B "
+            "(add --device NAME for a roofline time)."
+        )
+        lines.append(Text(summary))
+    return lines
+
+
+def device_line(device: Device, s: Settings) -> str:
+    return (
+        f"{device.title}: {device.peak[s.dtype] / 1e12:g} TFLOP/s {s.dtype.value}, "
+        f"{device.bandwidth / 1e9:g} GB/s, ridge point {ridge_point(device, s.dtype):.0f} FLOP/B"
+    )
+
+
+def footer(s: Settings) -> Text:
+    text = conventions.FOOTER
+    if s.convention != DEFAULT.convention:
+        text += f" Counted here: {s.convention.label} = {s.convention.definition}."
+    return Text(text, style="dim")
+
+
+def _traffic_cells(work: Traffic, s: Settings) -> list[str]:
+    cells = [
+        int_text(work.flops),
+        bytes_text(work.weight_bytes),
+        bytes_text(work.input_bytes + work.output_bytes),
+        bytes_text(0 if work.fused else 2 * work.intermediate_bytes) if work.intermediate_bytes else "",
+        bytes_text(work.bytes),
+        f"{work.arithmetic_intensity:.1f}",
+    ]
+    if s.device is not None:
+        bound = estimate(work, s.device, s.dtype)
+        cells += [time_text(bound.time_s), bound.bound]
+    return cells
 
 
 def _geometry_cells(layer: Conv) -> tuple[str, str, str]:
@@ -167,25 +271,47 @@ def _share_text(part: int, whole: int) -> str:
     return pct_text(100.0 * part / whole) if whole else "—"
 
 
-def network_tables(network: Network, title: str) -> list[RenderableType]:
+def network_tables(network: Network, title: str, s: Settings = DEFAULT) -> list[RenderableType]:
     """The ``convcost compare`` view: per-layer rows, totals, the network what-ifs and the breakdown."""
+    from .network import row_traffic
+
     totals = network.totals
+    count = s.convention.count
+    works = [row_traffic(row, s) for row in network.rows]
+    if s.batch > 1 or s.device is not None:
+        title += f" — {s.dtype.value}, batch {s.batch}"
+    if s.device is not None:
+        title += f"\n{device_line(s.device, s)}"
     layers = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
     layers.add_column("layer", footer="total", no_wrap=True)
     layers.add_column("type", no_wrap=True)
     layers.add_column("in → out", no_wrap=True)
-    layers.add_column("MACs", footer=int_text(totals.macs), justify="right", no_wrap=True)
+    layers.add_column(
+        s.convention.label, footer=int_text(count(totals) * s.batch), justify="right", no_wrap=True
+    )
     layers.add_column("params", footer=int_text(totals.params), justify="right", no_wrap=True)
     layers.add_column("% MACs", footer=_share_text(totals.macs, totals.macs), justify="right", no_wrap=True)
-    for row in network.rows:
-        layers.add_row(
+    layers.add_column("RF", no_wrap=True, justify="right")
+    layers.add_column("FLOP/B", justify="right", no_wrap=True)
+    if s.device is not None:
+        total_time = sum(estimate(w, s.device, s.dtype).time_s for w in works)
+        layers.add_column("time ≥", footer=time_text(total_time), justify="right", no_wrap=True)
+        layers.add_column("bound", no_wrap=True)
+    for row, work in zip(network.rows, works, strict=True):
+        cells = [
             row.name,
             _type_text(row),
             f"{shape_text(row.input_shape)} → {shape_text(row.output_shape)}",
-            int_text(row.counts.macs),
+            int_text(count(row.counts) * s.batch),
             int_text(row.counts.params),
             _share_text(row.counts.macs, totals.macs),
-        )
+            shape_text(row.receptive_field.size) if row.receptive_field else "—",
+            f"{work.arithmetic_intensity:.1f}" if work.flops else "—",
+        ]
+        if s.device is not None:
+            bound = estimate(work, s.device, s.dtype)
+            cells += [time_text(bound.time_s), bound.bound if work.flops else "memory"]
+        layers.add_row(*cells)
 
     variants = network.variant_totals()
     regular = variants["regular"]
@@ -226,7 +352,40 @@ def network_tables(network: Network, title: str) -> list[RenderableType]:
                 int_text(counts.params),
                 _share_text(counts.params, totals.params),
             )
-    return [layers, whatif, kinds, Text(conventions.FOOTER, style="dim")]
+    notes: list[RenderableType] = [layers, whatif, kinds]
+    if s.device is not None:
+        notes.append(
+            Text("Times are lower bounds per layer (each run alone, no fusion), summed.", style="dim")
+        )
+    notes.append(
+        Text(
+            "RF: receptive field per spatial dim; FLOP/B: arithmetic intensity of minimum traffic.",
+            style="dim",
+        )
+    )
+    return [*notes, footer(s)]
+
+
+def devices_table(devices: dict[str, Device]) -> RenderableType:
+    table = Table(
+        title="Device profiles (dense peaks)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    table.add_column("name", no_wrap=True)
+    table.add_column("device", no_wrap=True)
+    for dtype in ("fp32", "fp16", "bf16", "int8"):
+        label = f"{dtype} TOPS" if dtype == "int8" else f"{dtype} TFLOP/s"
+        table.add_column(label, justify="right", no_wrap=True)
+    table.add_column("GB/s", justify="right", no_wrap=True)
+    for name, device in devices.items():
+        table.add_row(
+            name,
+            device.title,
+            *(f"{peak / 1e12:g}" for peak in device.peak.values()),
+            f"{device.bandwidth / 1e9:g}",
+        )
+    sources = [Text(f"{name}: {device.source}.", style="dim") for name, device in devices.items()]
+    note = Text("Estimates with these are lower bounds on time: max(FLOPs / peak, bytes / bandwidth).")
+    return Group(table, note, *sources)
 
 
 def _type_text(row: Row) -> str:

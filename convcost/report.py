@@ -1,7 +1,8 @@
 """Plain dicts for JSON: the public, stable layout documented in the README.
 
 Counts stay ints; ratios are floats computed from the exact ints (their exact
-fraction is given as a string beside them).
+fraction is given as a string beside them). Counts of work (MACs, FLOPs, adds)
+are for the whole batch; parameters are per model.
 """
 
 from __future__ import annotations
@@ -9,19 +10,68 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, conventions
-from .conv import Conv, Counts
+from .conv import Conv, Counts, effective_macs
+from .memory import Traffic, conv_traffic, estimate
+from .settings import DEFAULT, Settings
 from .variants import Comparison, Variant
 
 if TYPE_CHECKING:
     from .network import Network, Row
 
 
-def counts_dict(counts: Counts) -> dict[str, int]:
+def counts_dict(counts: Counts, s: Settings = DEFAULT) -> dict[str, int]:
+    n = s.batch
     return {
-        "macs": counts.macs,
-        "flops": counts.flops,
-        "adds": counts.adds,
+        "count": s.convention.count(counts) * n,
+        "macs": counts.macs * n,
+        "flops": counts.flops * n,
+        "adds": counts.adds * n,
         "params": counts.params,
+    }
+
+
+def traffic_dict(work: Traffic, s: Settings) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "bytes": work.bytes,
+        "arithmetic_intensity": work.arithmetic_intensity,
+        "memory": {
+            "input_bytes": work.input_bytes,
+            "weight_bytes": work.weight_bytes,
+            "output_bytes": work.output_bytes,
+            "intermediate_bytes": work.intermediate_bytes,
+        },
+    }
+    if s.device is not None:
+        bound = estimate(work, s.device, s.dtype)
+        data.update(
+            time_s=bound.time_s, bound=bound.bound, compute_s=bound.compute_s, memory_s=bound.memory_s
+        )
+    return data
+
+
+def settings_dict(s: Settings) -> dict[str, Any]:
+    device = None
+    if s.device is not None:
+        device = {
+            "name": s.device.name,
+            "title": s.device.title,
+            "peak_flops": s.device.peak[s.dtype],
+            "bandwidth_bytes_per_s": s.device.bandwidth,
+            "source": s.device.source,
+        }
+    return {
+        "convcost_version": __version__,
+        "conventions": conventions.AS_JSON,
+        "convention": {
+            "count": s.convention.kind.value,
+            "bias": s.convention.bias,
+            "label": s.convention.label,
+            "definition": s.convention.definition,
+        },
+        "dtype": s.dtype.value,
+        "batch": s.batch,
+        "fused": s.fused,
+        "device": device,
     }
 
 
@@ -45,35 +95,39 @@ def geometry_dict(layer: Conv) -> dict[str, Any]:
     return geometry
 
 
-def variant_dict(variant: Variant) -> dict[str, Any]:
-    data: dict[str, Any] = counts_dict(variant.counts)
+def variant_dict(variant: Variant, s: Settings = DEFAULT) -> dict[str, Any]:
+    data: dict[str, Any] = counts_dict(variant.counts, s)
     data.update(
         ratio=variant.ratio,
         ratio_exact=str(variant.exact_ratio),
         params_ratio=variant.params_ratio,
         reduction_pct=variant.reduction_pct,
     )
+    data.update(traffic_dict(conv_traffic([p.layer for p in variant.parts], s), s))
     if len(variant.parts) > 1:
         data["parts"] = {
-            part.name: {**counts_dict(part.counts), **_part_geometry(part.layer)} for part in variant.parts
+            part.name: {
+                **counts_dict(part.counts, s),
+                "kernel": list(part.layer.kernel),
+                "groups": part.layer.groups,
+                "output_shape": list(part.layer.output_shape),
+                **traffic_dict(conv_traffic([part.layer], s), s),
+            }
+            for part in variant.parts
         }
     return data
 
 
-def _part_geometry(layer: Conv) -> dict[str, Any]:
-    return {
-        "kernel": list(layer.kernel),
-        "groups": layer.groups,
-        "output_shape": list(layer.output_shape),
-    }
-
-
-def comparison_dict(c: Comparison) -> dict[str, Any]:
+def comparison_dict(c: Comparison, s: Settings = DEFAULT) -> dict[str, Any]:
     """The body of ``convcost layer --json``."""
-    data: dict[str, Any] = {"convcost_version": __version__, "conventions": conventions.AS_JSON}
+    data = settings_dict(s)
     data.update(geometry_dict(c.layer))
-    data.update(counts_dict(c.counts))
-    data["variants"] = {name: variant_dict(v) for name, v in c.variants.items()}
+    data.update(counts_dict(c.counts, s))
+    data["effective_macs"] = effective_macs(c.layer) * s.batch
+    if c.layer.transposed:
+        data["dense_macs"] = c.layer.dense_macs * s.batch
+    data.update(traffic_dict(conv_traffic([c.layer], s), s))
+    data["variants"] = {name: variant_dict(v, s) for name, v in c.variants.items()}
     data["theory_ratio"] = c.theory_ratio
     data["theory"] = {
         "expression": c.theory_expression,
@@ -89,7 +143,9 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def row_dict(row: Row, total_macs: int) -> dict[str, Any]:
+def row_dict(row: Row, total_macs: int, s: Settings = DEFAULT) -> dict[str, Any]:
+    from .network import row_traffic
+
     data: dict[str, Any] = {
         "name": row.name,
         "type": row.type,
@@ -97,27 +153,41 @@ def row_dict(row: Row, total_macs: int) -> dict[str, Any]:
         "input_shape": list(row.input_shape),
         "output_shape": list(row.output_shape),
     }
-    data.update(counts_dict(row.counts))
+    data.update(counts_dict(row.counts, s))
     data["macs_share"] = _share(row.counts.macs, total_macs)
+    data["effective_macs"] = row.effective_macs * s.batch
+    data.update(traffic_dict(row_traffic(row, s), s))
+    rf = row.receptive_field
+    data["receptive_field"] = (
+        None if rf is None else {"size": list(rf.size), "stride": list(rf.stride), "start": list(rf.start)}
+    )
     if row.comparison is not None:
         c = row.comparison
         data["kernel"] = list(c.layer.kernel)
         data["stride"] = list(c.layer.stride)
         data["padding"] = [list(pair) for pair in c.layer.padding]
-        data["variants"] = {name: variant_dict(v) for name, v in c.variants.items()}
+        data["variants"] = {name: variant_dict(v, s) for name, v in c.variants.items()}
         data["theory_ratio"] = c.theory_ratio
     return data
 
 
-def network_dict(network: Network, source: str | None = None) -> dict[str, Any]:
+def network_dict(network: Network, source: str | None = None, s: Settings = DEFAULT) -> dict[str, Any]:
     """The body of ``convcost compare --json``."""
+    from .network import row_traffic
+
     totals = network.totals
     options = network.options
     variants = network.variant_totals()
     regular = variants["regular"]
+    work = [row_traffic(row, s) for row in network.rows]
+    total_traffic: dict[str, Any] = {
+        "bytes": sum(w.bytes for w in work),
+        "flops": sum(w.flops for w in work),
+    }
+    if s.device is not None:
+        total_traffic["time_s"] = sum(estimate(w, s.device, s.dtype).time_s for w in work)
     return {
-        "convcost_version": __version__,
-        "conventions": conventions.AS_JSON,
+        **settings_dict(s),
         "source": source,
         "options": {
             "as": options.as_form,
@@ -126,11 +196,11 @@ def network_dict(network: Network, source: str | None = None) -> dict[str, Any]:
         },
         "input_shape": list(network.input_shape) if network.input_shape else None,
         "output_shape": list(network.output_shape) if network.output_shape else None,
-        "layers": [row_dict(row, totals.macs) for row in network.rows],
-        "totals": counts_dict(totals),
+        "layers": [row_dict(row, totals.macs, s) for row in network.rows],
+        "totals": {**counts_dict(totals, s), **total_traffic},
         "variants": {
             name: {
-                **counts_dict(counts),
+                **counts_dict(counts, s),
                 "ratio": _share(counts.macs, regular.macs),
                 "params_ratio": _share(counts.params, regular.params),
             }
@@ -138,7 +208,7 @@ def network_dict(network: Network, source: str | None = None) -> dict[str, Any]:
         },
         "breakdown": {
             kind: {
-                **counts_dict(counts),
+                **counts_dict(counts, s),
                 "macs_share": _share(counts.macs, totals.macs),
                 "params_share": _share(counts.params, totals.params),
             }

@@ -8,10 +8,11 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Group
 
 from convcost import compare, comparison_dict, conv
 from convcost.cli import cli
-from convcost.render import layer_table
+from convcost.render import layer_tables
 
 SEED = ["layer", "--in", "28x28x8", "--out", "16", "-k", "3"]
 
@@ -106,10 +107,10 @@ def test_click_usage_errors_are_one_line_too(args, needle) -> None:
 
 
 def test_help_states_conventions_and_example() -> None:
-    text = run(["layer", "--help"]).stdout
+    text = " ".join(run(["layer", "--help"]).stdout.split())
     assert "convcost layer --in 28x28x8 --out 16 -k 3" in text
     assert "Off by default" in text
-    top = run(["--help"]).stdout
+    top = " ".join(run(["--help"]).stdout.split())
     assert "multiply-accumulates" in top and "FLOPs = 2·MACs" in top
 
 
@@ -120,12 +121,12 @@ def test_version() -> None:
 
 
 def test_table_golden_seed(golden, render_plain) -> None:
-    golden("layer_seed", render_plain(layer_table(compare(conv("28x28x8", 16, 3)))))
+    golden("layer_seed", render_plain(Group(*layer_tables(compare(conv("28x28x8", 16, 3))))))
 
 
 def test_table_golden_grouped_bias_same(golden, render_plain) -> None:
     layer = conv("56x56x64", 128, 3, stride=2, padding="same", groups=4, bias=True)
-    golden("layer_grouped_bias_same", render_plain(layer_table(compare(layer))))
+    golden("layer_grouped_bias_same", render_plain(Group(*layer_tables(compare(layer)))))
 
 
 def test_table_shows_theory_line_and_thousands_separators() -> None:
@@ -168,11 +169,11 @@ def test_no_ansi_codes_with_no_color_even_on_a_terminal() -> None:
     code = (
         "from convcost.render import make_console\n"
         "from convcost import compare, conv\n"
-        "from convcost.render import layer_table\n"
+        "from convcost.render import layer_tables\n"
         "import io\n"
         "buf = io.StringIO()\n"
         "c = make_console(file=buf, width=120, force_terminal=True)\n"
-        "c.print(layer_table(compare(conv('28x28x8', 16, 3))))\n"
+        "[c.print(t) for t in layer_tables(compare(conv('28x28x8', 16, 3)))]\n"
         "print(repr(buf.getvalue()))\n"
     )
     colored = _python(code, {"NO_COLOR": ""}).stdout

@@ -1,0 +1,81 @@
+"""Built-in device profiles for roofline estimates, from vendors' datasheets.
+
+Peaks are *dense* figures (no structured sparsity), an FMA counted as 2 FLOPs.
+fp32 is the plain FP32 rate (CUDA cores / NEON), not TF32 tensor math. Where a
+datasheet gives only some dtypes, the derivation is stated beside the number.
+These are upper bounds on speed: real kernels reach a fraction of them.
+"""
+
+from __future__ import annotations
+
+from .errors import ConvCostError
+from .settings import Device, DType
+
+_T = 1e12
+_G = 1e9
+
+DEVICES: dict[str, Device] = {
+    device.name: device
+    for device in (
+        Device(
+            "h100",
+            "NVIDIA H100 SXM5 80GB",
+            {DType.FP32: 67 * _T, DType.FP16: 989.4 * _T, DType.BF16: 989.4 * _T, DType.INT8: 1978.9 * _T},
+            3.35e12,
+            "NVIDIA H100 Tensor Core GPU datasheet (SXM5): FP32 67 TFLOPS; FP16/BF16 Tensor 1,979 "
+            "TFLOPS and INT8 3,958 TOPS with sparsity, half that dense; HBM3 3.35 TB/s",
+        ),
+        Device(
+            "a100",
+            "NVIDIA A100 SXM4 80GB",
+            {DType.FP32: 19.5 * _T, DType.FP16: 312 * _T, DType.BF16: 312 * _T, DType.INT8: 624 * _T},
+            2.039e12,
+            "NVIDIA A100 Tensor Core GPU datasheet (80GB SXM): FP32 19.5 TFLOPS; FP16/BF16 Tensor "
+            "312 TFLOPS, INT8 624 TOPS (dense); HBM2e 2,039 GB/s",
+        ),
+        Device(
+            "rtx4090",
+            "NVIDIA GeForce RTX 4090",
+            {DType.FP32: 82.6 * _T, DType.FP16: 165.2 * _T, DType.BF16: 165.2 * _T, DType.INT8: 660.6 * _T},
+            1.008e12,
+            "NVIDIA Ada Lovelace GPU architecture whitepaper, RTX 4090: FP32 82.6 TFLOPS; FP16 and "
+            "BF16 Tensor with FP32 accumulate 165.2 TFLOPS, INT8 Tensor 660.6 TOPS (dense); "
+            "GDDR6X 1,008 GB/s",
+        ),
+        Device(
+            "orin",
+            "NVIDIA Jetson AGX Orin 64GB (GPU only)",
+            {DType.FP32: 5.3 * _T, DType.FP16: 42.5 * _T, DType.BF16: 42.5 * _T, DType.INT8: 85 * _T},
+            204.8 * _G,
+            "NVIDIA Jetson AGX Orin Series technical brief: GPU 5.3 FP32 TFLOPS and 170 sparse INT8 "
+            "TOPS (85 dense); FP16/BF16 Tensor taken as half the dense INT8 rate; LPDDR5 204.8 GB/s. "
+            "The DLAs are left out",
+        ),
+        Device(
+            "rpi5",
+            "Raspberry Pi 5 (4× Cortex-A76 @ 2.4 GHz)",
+            {
+                DType.FP32: 153.6 * _G,
+                DType.FP16: 307.2 * _G,
+                DType.BF16: 153.6 * _G,
+                DType.INT8: 614.4 * _G,
+            },
+            17.07 * _G,
+            "Raspberry Pi 5 product brief: quad Cortex-A76 at 2.4 GHz, 32-bit LPDDR4X-4267 "
+            "(17.07 GB/s); Arm Cortex-A76 optimization guide: two 128-bit NEON pipes per core, so "
+            "16 FP32, 32 FP16 FLOPs and 64 INT8 (SDOT) ops per cycle per core; no BF16 "
+            "instructions (v8.2), so bf16 runs at the fp32 rate",
+        ),
+    )
+}
+
+
+def find_device(name: str) -> Device:
+    key = name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    if key in DEVICES:
+        return DEVICES[key]
+    raise ConvCostError(
+        "device",
+        f"{name!r} is not a device profile; expected one of {', '.join(DEVICES)} "
+        "(or give --peak-tflops and --bandwidth-gbs)",
+    )

@@ -1,0 +1,94 @@
+"""Memory traffic, arithmetic intensity and roofline estimates.
+
+Minimum traffic of a layer run alone: read its input and its weights once,
+write its output once. A chain of convs run as separate kernels (the
+depthwise-separable form) also writes and reads each intermediate tensor,
+unless fused. FLOPs here are 2·MACs plus one add per output with bias.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+from typing import NamedTuple
+
+from .conv import Conv
+from .settings import Device, DType, Settings
+
+
+class Traffic(NamedTuple):
+    """Work and minimum memory traffic for one layer (or variant), for the whole batch."""
+
+    flops: int
+    input_bytes: int
+    weight_bytes: int
+    output_bytes: int
+    intermediate_bytes: int  # each intermediate tensor's size (written once, read once unless fused)
+    fused: bool
+
+    @property
+    def bytes(self) -> int:
+        between = 0 if self.fused else 2 * self.intermediate_bytes
+        return self.input_bytes + self.weight_bytes + self.output_bytes + between
+
+    @property
+    def arithmetic_intensity(self) -> float:
+        """FLOPs per byte of minimum traffic."""
+        return self.flops / self.bytes if self.bytes else 0.0
+
+
+class Estimate(NamedTuple):
+    """A roofline lower bound on time: max(FLOPs / peak, bytes / bandwidth)."""
+
+    compute_s: float
+    memory_s: float
+
+    @property
+    def time_s(self) -> float:
+        return max(self.compute_s, self.memory_s)
+
+    @property
+    def bound(self) -> str:
+        return "compute" if self.compute_s >= self.memory_s else "memory"
+
+
+def traffic(
+    flops: int,
+    input_elements: int,
+    weights: int,
+    output_elements: int,
+    settings: Settings,
+    intermediate_elements: int = 0,
+) -> Traffic:
+    """Per-sample element counts → traffic for the batch in the chosen dtype (weights read once)."""
+    size, batch = settings.dtype.bytes, settings.batch
+    return Traffic(
+        flops * batch,
+        input_elements * batch * size,
+        weights * size,
+        output_elements * batch * size,
+        intermediate_elements * batch * size,
+        settings.fused,
+    )
+
+
+def conv_traffic(convs: Sequence[Conv], settings: Settings) -> Traffic:
+    """A conv, or convs run one after another (depthwise then pointwise)."""
+    flops = sum(c.counts().flops for c in convs)
+    return traffic(
+        flops,
+        prod(convs[0].in_shape),
+        sum(c.params for c in convs),
+        prod(convs[-1].output_shape),
+        settings,
+        sum(prod(c.output_shape) for c in convs[:-1]),
+    )
+
+
+def estimate(work: Traffic, device: Device, dtype: DType) -> Estimate:
+    return Estimate(work.flops / device.peak[dtype], work.bytes / device.bandwidth)
+
+
+def ridge_point(device: Device, dtype: DType) -> float:
+    """The arithmetic intensity (FLOPs per byte) above which a kernel can be compute-bound."""
+    return device.peak[dtype] / device.bandwidth

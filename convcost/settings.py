@@ -1,0 +1,157 @@
+"""The user's choices — dtype, batch, fusion, counting convention, device — validated in one place.
+
+Flags, spec runs and the Python API all build a :class:`Settings` through
+:func:`settings`, so a bad choice reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import NamedTuple
+
+from . import values
+from .conv import Counts
+from .errors import ConvCostError, bad_value
+
+
+class DType(str, Enum):
+    """Element types, with their size in bytes."""
+
+    FP32 = "fp32"
+    FP16 = "fp16"
+    BF16 = "bf16"
+    INT8 = "int8"
+
+    @property
+    def bytes(self) -> int:
+        return 1 if self is DType.INT8 else 4 if self is DType.FP32 else 2
+
+
+class CountKind(str, Enum):
+    """What the headline number counts."""
+
+    MACS = "macs"  # multiply-accumulates
+    FLOPS = "flops"  # 2 per multiply-accumulate
+    OPS = "ops"  # exact multiplications + exact additions
+
+
+#: Whether the bias add is counted, when the user does not say: never a MAC, always a FLOP or an op.
+DEFAULT_BIAS = {CountKind.MACS: False, CountKind.FLOPS: True, CountKind.OPS: True}
+
+
+class Convention(NamedTuple):
+    """A counting convention: the kind of count, and whether bias adds are in it."""
+
+    kind: CountKind = CountKind.MACS
+    bias: bool = False
+
+    @property
+    def label(self) -> str:
+        base = {CountKind.MACS: "MACs", CountKind.FLOPS: "FLOPs", CountKind.OPS: "ops"}[self.kind]
+        if self.bias != DEFAULT_BIAS[self.kind]:
+            base += " +bias" if self.bias else " (no bias)"
+        return base
+
+    @property
+    def definition(self) -> str:
+        text = {
+            CountKind.MACS: "multiply-accumulates",
+            CountKind.FLOPS: "2 per multiply-accumulate",
+            CountKind.OPS: "exact multiplications plus exact additions",
+        }[self.kind]
+        return text + (
+            "; one add per output element for the bias" if self.bias else "; bias adds not counted"
+        )
+
+    def count(self, counts: Counts) -> int:
+        """The headline number for some counts under this convention."""
+        bias = counts.bias_adds if self.bias else 0
+        if self.kind is CountKind.MACS:
+            return counts.macs + bias
+        if self.kind is CountKind.FLOPS:
+            return 2 * counts.macs + bias
+        return counts.macs + counts.adds - counts.bias_adds + bias
+
+
+class Device(NamedTuple):
+    """Peak dense throughput per dtype (FLOP/s, an FMA counted as 2) and memory bandwidth (bytes/s)."""
+
+    name: str
+    title: str
+    peak: dict[DType, float]
+    bandwidth: float
+    source: str
+
+
+class Settings(NamedTuple):
+    dtype: DType = DType.FP32
+    batch: int = 1
+    fused: bool = False
+    convention: Convention = Convention()
+    device: Device | None = None
+
+
+DEFAULT = Settings()
+
+
+def _choice(enum: type[DType] | type[CountKind], value: object, field: str) -> DType | CountKind:
+    try:
+        return enum(str(value).lower())
+    except ValueError:
+        raise bad_value(field, value, f"expected one of {', '.join(m.value for m in enum)}") from None
+
+
+def _positive_number(value: object, field: str) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        number = 0.0
+    if not number > 0 or number == float("inf"):
+        raise bad_value(field, value, "expected a positive number")
+    return number
+
+
+def settings(
+    dtype: object = "fp32",
+    batch: object = 1,
+    fused: bool = False,
+    count: object = "macs",
+    count_bias: bool | None = None,
+    device: object = None,
+    peak_tflops: object = None,
+    bandwidth_gbs: object = None,
+) -> Settings:
+    """Validate the user's choices. ``device`` is a profile name; or give both
+    ``peak_tflops`` (dense, for the chosen dtype) and ``bandwidth_gbs`` for any other machine."""
+    from .devices import find_device
+
+    kind = _choice(CountKind, count, "count")
+    assert isinstance(kind, CountKind)
+    chosen = _choice(DType, dtype, "dtype")
+    assert isinstance(chosen, DType)
+    machine = None
+    if device is not None:
+        if peak_tflops is not None or bandwidth_gbs is not None:
+            raise ConvCostError(
+                "device", "give a device profile or --peak-tflops and --bandwidth-gbs, not both"
+            )
+        machine = find_device(str(device))
+    elif peak_tflops is not None or bandwidth_gbs is not None:
+        if peak_tflops is None or bandwidth_gbs is None:
+            missing = "peak_tflops" if peak_tflops is None else "bandwidth_gbs"
+            raise ConvCostError(missing, "is needed too: a custom device takes both peak and bandwidth")
+        peak = _positive_number(peak_tflops, "peak_tflops") * 1e12
+        machine = Device(
+            "custom",
+            f"custom ({peak / 1e12:g} TFLOP/s, {_positive_number(bandwidth_gbs, 'bandwidth_gbs'):g} GB/s)",
+            {chosen: peak},
+            _positive_number(bandwidth_gbs, "bandwidth_gbs") * 1e9,
+            "given on the command line",
+        )
+    return Settings(
+        chosen,
+        values.positive_int(batch, "batch"),
+        bool(fused),
+        Convention(kind, DEFAULT_BIAS[kind] if count_bias is None else bool(count_bias)),
+        machine,
+    )
