@@ -20,17 +20,20 @@ from pathlib import Path
 from bench_layer import convcost_command
 
 
-def write_spec(path: Path, layers: int) -> None:
+def write_spec(path: Path, layers: int, distinct: bool = False) -> None:
+    """A chain whose channel counts cycle through 97 values (a few hundred distinct convs, as
+    real networks repeat their blocks), or with ``distinct``, grow so that no two convs match."""
     kinds = [
-        "  - {{name: c{i}, out: 64, kernel: 3, padding: same}}\n",
-        "  - {{name: s{i}, type: separable, out: 64, kernel: 3, padding: same}}\n",
-        "  - {{name: p{i}, out: 64, kernel: 1}}\n",
+        "  - {{name: c{i}, out: {out}, kernel: 3, padding: same}}\n",
+        "  - {{name: s{i}, type: separable, out: {out}, kernel: 3, padding: same}}\n",
+        "  - {{name: p{i}, out: {out}, kernel: 1}}\n",
         "  - {{name: b{i}, type: batchnorm}}\n",
     ]
     with path.open("w") as out:
         out.write("input: 56x56x64\nlayers:\n")
         for i in range(layers):
-            out.write(kinds[i % len(kinds)].format(i=i))
+            channels = 32 + i if distinct else 32 + (i * 7) % 97
+            out.write(kinds[i % len(kinds)].format(i=i, out=channels))
 
 
 def median(command: list[str], runs: int) -> float:
@@ -51,10 +54,15 @@ def main() -> None:
         spec = Path(tmp) / "big.yaml"
         write_spec(spec, args.layers)
         size = spec.stat().st_size
+        distinct = Path(tmp) / "distinct.yaml"
+        write_spec(distinct, args.layers, distinct=True)
         load = "import yaml, sys; yaml.load(open(sys.argv[1]), Loader=getattr(yaml, sys.argv[2]))"
         rows = {
             f"convcost compare --json ({args.layers:,} layers, {size / 1e6:.1f} MB)": median(
                 [*convcost_command(), "compare", str(spec), "--json"], args.runs
+            ),
+            f"convcost compare --json ({args.layers:,} layers, every conv distinct)": median(
+                [*convcost_command(), "compare", str(distinct), "--json"], args.runs
             ),
             "python: yaml.load, CSafeLoader (libyaml)": median(
                 [sys.executable, "-c", load, str(spec), "CSafeLoader"], args.runs

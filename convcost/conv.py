@@ -116,6 +116,11 @@ class Conv(NamedTuple):
     def output_elements(self) -> int:
         return prod(self.output_shape)
 
+    @property
+    def flops(self) -> int:
+        """2·MACs, plus one add per output element with bias (``counts().flops``, cheaper)."""
+        return 2 * self.macs + (prod(self.output_shape) if self.bias else 0)
+
     def counts(self) -> Counts:
         outputs = prod(self.output_shape)
         bias_adds = outputs if self.bias else 0
@@ -127,6 +132,12 @@ class Conv(NamedTuple):
         else:
             adds = macs - outputs + bias_adds
         return Counts(macs, self.params, adds, bias_adds)
+
+
+def pointwise(shape: tuple[int, ...], out: int, bias: bool) -> Conv:
+    """A 1×1 conv, stride 1, no padding: valid for any shape and out ≥ 1, so built without checks."""
+    n = len(shape) - 1
+    return Conv(shape, out, (1,) * n, (1,) * n, ((0, 0),) * n, (1,) * n, 1, bias, shape[:-1] + (out,))
 
 
 def _outputs_touched(layer: Conv) -> int:

@@ -14,7 +14,7 @@ from math import prod
 from typing import NamedTuple
 
 from . import values
-from .conv import ZERO, Conv, Counts, conv
+from .conv import ZERO, Conv, Counts, conv, pointwise
 from .errors import ConvCostError, bad_value
 
 
@@ -234,9 +234,14 @@ def cost_separable(f: Mapping[str, object], shape: tuple[int, ...]) -> Costed:
     """
     _needs_spatial(shape, "separable")
     depthwise = _depthwise(f, shape, False)
-    pointwise = conv(depthwise.output_shape, f.get("out"), 1, bias=_bool(f, "bias", False))
-    reference = _conv(f, shape, pointwise.out_channels, depthwise.kernel, 1, pointwise.bias)
-    return _conv_costed((depthwise, pointwise), reference)
+    step = pointwise(
+        depthwise.output_shape, values.positive_int(f.get("out"), "out"), _bool(f, "bias", False)
+    )
+    # the same layer as one regular conv: the depthwise geometry, all channels, the pointwise outputs
+    reference = depthwise._replace(
+        out_channels=step.out_channels, groups=1, bias=step.bias, output_shape=step.output_shape
+    )
+    return _conv_costed((depthwise, step), reference)
 
 
 def cost_pool(f: Mapping[str, object], shape: tuple[int, ...]) -> Costed:

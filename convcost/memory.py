@@ -74,14 +74,24 @@ def traffic(
 
 def conv_traffic(convs: Sequence[Conv], settings: Settings) -> Traffic:
     """A conv, or convs run one after another (depthwise then pointwise)."""
-    flops = sum(c.counts().flops for c in convs)
-    return traffic(
-        flops,
-        prod(convs[0].in_shape),
-        sum(c.params for c in convs),
-        prod(convs[-1].output_shape),
-        settings,
-        sum(prod(c.output_shape) for c in convs[:-1]),
+    return chain([single_traffic(c, settings) for c in convs])
+
+
+def single_traffic(layer: Conv, settings: Settings) -> Traffic:
+    return traffic(layer.flops, prod(layer.in_shape), layer.params, prod(layer.output_shape), settings)
+
+
+def chain(steps: Sequence[Traffic]) -> Traffic:
+    """Steps run one after another: every output but the last is an intermediate tensor."""
+    if len(steps) == 1:
+        return steps[0]
+    return Traffic(
+        sum(step.flops for step in steps),
+        steps[0].input_bytes,
+        sum(step.weight_bytes for step in steps),
+        steps[-1].output_bytes,
+        sum(step.output_bytes for step in steps[:-1]),
+        steps[0].fused,
     )
 
 

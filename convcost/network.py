@@ -15,7 +15,7 @@ from math import prod
 from typing import NamedTuple
 
 from . import values
-from .conv import ZERO, Counts, effective_macs
+from .conv import ZERO, Conv, Counts, effective_macs
 from .errors import ConvCostError, show_value
 from .layers import (
     BLOCK_FIELDS,
@@ -446,6 +446,21 @@ class _Walker:
         self.options = options
         self.rows: list[Row] = []
         self.errors: list[ConvCostError] = []
+        # Networks repeat layers (blocks, stages): cost each distinct conv once.
+        self.comparisons: dict[Conv, Comparison] = {}
+        self.effective_counts: dict[Conv, int] = {}
+
+    def compare(self, layer: Conv) -> Comparison:
+        found = self.comparisons.get(layer)
+        if found is None:
+            found = self.comparisons[layer] = compare(layer)
+        return found
+
+    def effective(self, layer: Conv) -> int:
+        found = self.effective_counts.get(layer)
+        if found is None:
+            found = self.effective_counts[layer] = effective_macs(layer)
+        return found
 
     def fail(self, exc: ConvCostError, node: Node) -> None:
         line = _line_of(node.fields, exc.field.split(".")[0]) or node.line
@@ -501,12 +516,12 @@ class _Walker:
         try:
             kind, fields = self.rewrite(node, shape)
             costed = HANDLERS[kind](fields, shape)
-            comparison = compare(costed.reference) if costed.reference is not None else None
+            comparison = self.compare(costed.reference) if costed.reference is not None else None
         except ConvCostError as exc:
             self.fail(exc, node)
             return None
         rf = receptive_field(state.rf, costed)
-        effective = sum(effective_macs(c) for c in costed.convs) if costed.convs else costed.counts.macs
+        effective = sum(self.effective(c) for c in costed.convs) if costed.convs else costed.counts.macs
         self.rows.append(
             Row(
                 name,

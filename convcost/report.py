@@ -7,11 +7,12 @@ are for the whole batch; parameters are per model.
 
 from __future__ import annotations
 
+from math import gcd
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, conventions
 from .conv import Conv, Counts, effective_macs
-from .memory import Traffic, conv_traffic, estimate
+from .memory import Traffic, chain, conv_traffic, estimate, single_traffic
 from .settings import DEFAULT, Settings
 from .variants import Comparison, Variant
 
@@ -31,9 +32,10 @@ def counts_dict(counts: Counts, s: Settings = DEFAULT) -> dict[str, int]:
 
 
 def traffic_dict(work: Traffic, s: Settings) -> dict[str, Any]:
+    total = work.bytes
     data: dict[str, Any] = {
-        "bytes": work.bytes,
-        "arithmetic_intensity": work.arithmetic_intensity,
+        "bytes": total,
+        "arithmetic_intensity": work.flops / total if total else 0.0,
         "memory": {
             "input_bytes": work.input_bytes,
             "weight_bytes": work.weight_bytes,
@@ -95,15 +97,23 @@ def geometry_dict(layer: Conv) -> dict[str, Any]:
     return geometry
 
 
+def _fraction_text(numerator: int, denominator: int) -> str:
+    """``str(Fraction(n, d))`` without building a Fraction (this runs for every layer of a network)."""
+    common = gcd(numerator, denominator)
+    n, d = numerator // common, denominator // common
+    return str(n) if d == 1 else f"{n}/{d}"
+
+
 def variant_dict(variant: Variant, s: Settings = DEFAULT) -> dict[str, Any]:
     data: dict[str, Any] = counts_dict(variant.counts, s)
     data.update(
         ratio=variant.ratio,
-        ratio_exact=str(variant.exact_ratio),
+        ratio_exact=_fraction_text(variant.counts.macs, variant.regular.macs),
         params_ratio=variant.params_ratio,
         reduction_pct=variant.reduction_pct,
     )
-    data.update(traffic_dict(conv_traffic([p.layer for p in variant.parts], s), s))
+    steps = [single_traffic(part.layer, s) for part in variant.parts]
+    data.update(traffic_dict(chain(steps), s))
     if len(variant.parts) > 1:
         data["parts"] = {
             part.name: {
@@ -111,9 +121,9 @@ def variant_dict(variant: Variant, s: Settings = DEFAULT) -> dict[str, Any]:
                 "kernel": list(part.layer.kernel),
                 "groups": part.layer.groups,
                 "output_shape": list(part.layer.output_shape),
-                **traffic_dict(conv_traffic([part.layer], s), s),
+                **traffic_dict(step, s),
             }
-            for part in variant.parts
+            for part, step in zip(variant.parts, steps, strict=True)
         }
     return data
 
@@ -143,9 +153,17 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def row_dict(row: Row, total_macs: int, s: Settings = DEFAULT) -> dict[str, Any]:
-    from .network import row_traffic
+def row_dict(
+    row: Row,
+    total_macs: int,
+    s: Settings = DEFAULT,
+    work: Traffic | None = None,
+    memo: dict[Conv, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    if work is None:
+        from .network import row_traffic
 
+        work = row_traffic(row, s)
     data: dict[str, Any] = {
         "name": row.name,
         "type": row.type,
@@ -156,7 +174,7 @@ def row_dict(row: Row, total_macs: int, s: Settings = DEFAULT) -> dict[str, Any]
     data.update(counts_dict(row.counts, s))
     data["macs_share"] = _share(row.counts.macs, total_macs)
     data["effective_macs"] = row.effective_macs * s.batch
-    data.update(traffic_dict(row_traffic(row, s), s))
+    data.update(traffic_dict(work, s))
     rf = row.receptive_field
     data["receptive_field"] = (
         None if rf is None else {"size": list(rf.size), "stride": list(rf.stride), "start": list(rf.start)}
@@ -166,9 +184,19 @@ def row_dict(row: Row, total_macs: int, s: Settings = DEFAULT) -> dict[str, Any]
         data["kernel"] = list(c.layer.kernel)
         data["stride"] = list(c.layer.stride)
         data["padding"] = [list(pair) for pair in c.layer.padding]
-        data["variants"] = {name: variant_dict(v, s) for name, v in c.variants.items()}
+        data["variants"] = _variants(c, s, memo)
         data["theory_ratio"] = c.theory_ratio
     return data
+
+
+def _variants(c: Comparison, s: Settings, memo: dict[Conv, dict[str, Any]] | None) -> dict[str, Any]:
+    """A layer's variants as JSON; rows with the same conv share one (read-only) object."""
+    if memo is None:
+        return {name: variant_dict(v, s) for name, v in c.variants.items()}
+    found = memo.get(c.layer)
+    if found is None:
+        found = memo[c.layer] = {name: variant_dict(v, s) for name, v in c.variants.items()}
+    return found
 
 
 def network_dict(network: Network, source: str | None = None, s: Settings = DEFAULT) -> dict[str, Any]:
@@ -180,6 +208,7 @@ def network_dict(network: Network, source: str | None = None, s: Settings = DEFA
     variants = network.variant_totals()
     regular = variants["regular"]
     work = [row_traffic(row, s) for row in network.rows]
+    memo: dict[Conv, dict[str, Any]] = {}
     total_traffic: dict[str, Any] = {
         "bytes": sum(w.bytes for w in work),
         "flops": sum(w.flops for w in work),
@@ -196,7 +225,7 @@ def network_dict(network: Network, source: str | None = None, s: Settings = DEFA
         },
         "input_shape": list(network.input_shape) if network.input_shape else None,
         "output_shape": list(network.output_shape) if network.output_shape else None,
-        "layers": [row_dict(row, totals.macs, s) for row in network.rows],
+        "layers": [row_dict(row, totals.macs, s, w, memo) for row, w in zip(network.rows, work, strict=True)],
         "totals": {**counts_dict(totals, s), **total_traffic},
         "variants": {
             name: {

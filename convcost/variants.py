@@ -15,7 +15,7 @@ from fractions import Fraction
 from math import prod
 from typing import NamedTuple
 
-from .conv import Conv, Counts, conv
+from .conv import Conv, Counts, pointwise
 
 REGULAR = "regular"
 GROUPED = "grouped"
@@ -94,8 +94,7 @@ def depthwise_separable_parts(layer: Conv) -> tuple[Conv, Conv]:
     )
     # The pointwise step is a plain 1×1 conv on the depthwise output, also after a
     # transposed depthwise step (whose output size comes from its own geometry).
-    pointwise = conv(depthwise.output_shape, layer.out_channels, 1, bias=layer.bias)
-    return depthwise, pointwise
+    return depthwise, pointwise(depthwise.output_shape, layer.out_channels, layer.bias)
 
 
 def _variant(name: str, parts: tuple[Part, ...], regular: Counts) -> Variant:
@@ -110,6 +109,7 @@ def compare(layer: Conv) -> Comparison:
 
     ``grouped`` is present only when the layer's own groups > 1.
 
+    >>> from convcost import conv
     >>> c = compare(conv("28x28x8", 16, 3))
     >>> c.variants["depthwise_separable"].counts.macs
     135200
