@@ -43,6 +43,21 @@ OPTION_NAMES = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _completer(*choices: str) -> Callable[[click.Context, click.Parameter, str], list[str]]:
+    """Shell completion of an option's words."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+        return [word for word in choices if word.startswith(incomplete)]
+
+    return complete
+
+
+def _complete_device(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from .devices import DEVICES
+
+    return [name for name in DEVICES if name.startswith(incomplete)]
+
+
 def cost_options(func: F) -> F:
     """The options that say how to count and what machine to estimate for (layer and compare)."""
     options = [
@@ -52,6 +67,7 @@ def cost_options(func: F) -> F:
             show_default=True,
             metavar="T",
             help="Element type: fp32, fp16, bf16 or int8.",
+            shell_complete=_completer("fp32", "fp16", "bf16", "int8"),
         ),
         click.option(
             "--batch",
@@ -72,6 +88,7 @@ def cost_options(func: F) -> F:
             show_default=True,
             metavar="KIND",
             help="Headline count: macs, flops (2 per MAC) or ops (exact multiplications + additions).",
+            shell_complete=_completer("macs", "flops", "ops"),
         ),
         click.option(
             "--count-bias/--no-count-bias",
@@ -79,7 +96,10 @@ def cost_options(func: F) -> F:
             help="Bias adds in the headline count (default: not in MACs; in FLOPs and ops).",
         ),
         click.option(
-            "--device", metavar="NAME", help="Roofline estimate for a profile (see 'convcost devices')."
+            "--device",
+            metavar="NAME",
+            help="Roofline estimate for a profile (see 'convcost devices').",
+            shell_complete=_complete_device,
         ),
         click.option("--peak-tflops", metavar="X", help="Roofline for any machine: its dense peak, TFLOP/s."),
         click.option("--bandwidth-gbs", metavar="Y", help="… and its memory bandwidth, GB/s."),
@@ -87,6 +107,34 @@ def cost_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def output_options(func: F) -> F:
+    """--format, and --json as its shorthand."""
+    func = click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json.")(func)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json", "csv", "markdown"]),
+        default=None,
+        help="Output: a table for people (default), one JSON object, CSV (raw integers) or a Markdown table.",
+    )(func)
+
+
+def output_format(fmt: str | None, as_json: bool) -> str:
+    if as_json and fmt not in (None, "json"):
+        raise OneLineError(f"--json: conflicts with --format {fmt}; give one of them")
+    return "json" if as_json else fmt or "table"
+
+
+def emit_data(fmt: str, data: dict[str, Any], table: Callable[[dict[str, Any]], Any]) -> None:
+    """JSON, or a CSV/Markdown view written from the same dict."""
+    if fmt == "json":
+        emit_json(data)
+        return
+    from .formats import render
+
+    sys.stdout.write(render(table(data), fmt))
 
 
 def make_settings(options: dict[str, Any]) -> Settings:
@@ -235,7 +283,7 @@ _SHAPE_HELP = (
     "--output-padding", default="0", show_default=True, metavar="P", help="Transposed only: extra output."
 )
 @cost_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (layout in the README).")
+@output_options
 def layer(
     in_shape: str,
     out: str,
@@ -247,6 +295,7 @@ def layer(
     bias: bool,
     transposed: bool,
     output_padding: str,
+    fmt: str | None,
     as_json: bool,
     **options: Any,
 ) -> None:
@@ -259,6 +308,7 @@ def layer(
       convcost layer --in 224x224x3 --out 32 -k 3 --stride 2 --padding same --json
     """
     chosen = make_settings(options)
+    shown = output_format(fmt, as_json)
     with core_errors():
         comparison = compare(
             conv(
@@ -274,14 +324,15 @@ def layer(
                 output_padding=output_padding,
             )
         )
-    if as_json:
-        from .report import comparison_dict
-
-        emit_json(comparison_dict(comparison, chosen))
-    else:
+    if shown == "table":
         from .render import layer_tables
 
         emit_table(layer_tables(comparison, chosen))
+    else:
+        from .formats import layer_table
+        from .report import comparison_dict
+
+        emit_data(shown, comparison_dict(comparison, chosen), layer_table)
 
 
 @cli.command("compare")
@@ -297,9 +348,15 @@ def layer(
 )
 @click.option("--in", "in_shape", metavar="SHAPE", help="Replace the spec's input shape (e.g. 160x160x3).")
 @cost_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (layout in the README).")
+@output_options
 def compare_command(
-    spec: str, as_form: str | None, width_mult: str | None, in_shape: str | None, as_json: bool, **cost: Any
+    spec: str,
+    as_form: str | None,
+    width_mult: str | None,
+    in_shape: str | None,
+    fmt: str | None,
+    as_json: bool,
+    **cost: Any,
 ) -> None:
     """Cost a network or a list of layers from a YAML or JSON spec file ('-' reads stdin).
 
@@ -312,6 +369,7 @@ def compare_command(
     from .network import Options, SpecErrors, evaluate, parse_width
 
     chosen = make_settings(cost)
+    shown = output_format(fmt, as_json)
     with core_errors():
         options = Options(
             as_form,
@@ -328,14 +386,84 @@ def compare_command(
         raise SpecProblems([spec_problem(source, exc)]) from None
     except SpecErrors as errors:
         raise SpecProblems([spec_problem(source, e) for e in errors.errors]) from None
-    if as_json:
-        from .report import network_dict
-
-        emit_json(network_dict(network, source, chosen))
-    else:
+    if shown == "table":
         from .render import network_tables
 
         emit_table(network_tables(network, f"{source}: {len(network.rows)} layers", chosen))
+    else:
+        from .formats import network_table
+        from .report import network_dict
+
+        emit_data(shown, network_dict(network, source, chosen), network_table)
+
+
+@cli.command("sweep")
+@click.option(
+    "--in", "in_shape", required=True, metavar="SHAPES", help="Input shape, or a comma list of them."
+)
+@click.option(
+    "--out", required=True, metavar="N", help="Output channels: a list (16,32,64) or a range (16..1024*2)."
+)
+@click.option("-k", "--kernel", required=True, metavar="K", help="Kernel size, or a comma list (1,3,5,7).")
+@click.option("--stride", default="1", show_default=True, metavar="S", help="Stride, or a comma list.")
+@click.option(
+    "--padding", default="0", show_default=True, metavar="P", help="Padding, as for 'layer' (not swept)."
+)
+@click.option("--dilation", default="1", show_default=True, metavar="D", help="Dilation (not swept).")
+@click.option("--groups", default="1", show_default=True, metavar="G", help="Groups, a list or a range.")
+@click.option("--bias/--no-bias", default=False, show_default=True, help="Count a bias per output channel.")
+@output_options
+def sweep_command(
+    in_shape: str,
+    out: str,
+    kernel: str,
+    stride: str,
+    padding: str,
+    dilation: str,
+    groups: str,
+    bias: bool,
+    fmt: str | None,
+    as_json: bool,
+) -> None:
+    """Cost a layer over lists and ranges of its values, and chart the depthwise-separable saving.
+
+    \b
+    Example:
+      convcost sweep --in 28x28x8 --out 16..1024*2 -k 3
+      convcost sweep --in 56x56x64 --out 64 -k 1,3,5,7 --padding same --format csv
+    """
+    from .sweep import sweep
+
+    shown = output_format(fmt, as_json)
+    swept = {"in": in_shape, "out": out, "kernel": kernel, "groups": groups, "stride": stride}
+    fixed = {"padding": padding, "dilation": dilation, "bias": bias}
+    with core_errors():
+        points = sweep(swept, fixed)
+    if shown == "table":
+        from .render import sweep_tables
+
+        emit_table(sweep_tables(points))
+    else:
+        from .formats import sweep_table
+        from .report import sweep_dict
+
+        emit_data(shown, sweep_dict(points), sweep_table)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of the spec format, for editors and validators.
+
+    \b
+    Example:
+      convcost schema > convcost.schema.json
+      # then, first line of a spec:  # yaml-language-server: $schema=./convcost.schema.json
+    """
+    import json
+
+    from .schema import spec_schema
+
+    sys.stdout.write(json.dumps(spec_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
 @cli.command()

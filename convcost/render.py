@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from typing import IO
 
     from .network import Network, Row
+    from .sweep import Point
 
 
 #: Width used when output goes to a file or pipe: wide enough that no number is ever folded.
@@ -404,3 +405,62 @@ def _type_text(row: Row) -> str:
         return f"conv {k}{stride}{groups}"
     stride = "" if all(s == 1 for s in c.layer.stride) else f" /{_dims_text(c.layer.stride)}"
     return f"{row.type} {k}{stride}"
+
+
+CHART_WIDTH = 50
+
+
+def sweep_tables(points: Sequence[Point]) -> list[RenderableType]:
+    """A row per point, then a bar chart of the depthwise-separable saving against the swept value."""
+    varying = [key for key in (points[0].swept if points else {}) if len({p.swept[key] for p in points}) > 1]
+    table = Table(
+        title=f"Sweep: {len(points)} points", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    for key in varying:
+        table.add_column(key, justify="right", no_wrap=True)
+    for label in ("output", "MACs", "DWS MACs", "ratio", "1/N + 1/D_K²", "reduction"):
+        table.add_column(label, justify="left" if label == "output" else "right", no_wrap=True)
+    for point in points:
+        c = point.comparison
+        dws = c.variants["depthwise_separable"]
+        table.add_row(
+            *(point.swept[key] for key in varying),
+            shape_text(c.layer.output_shape),
+            int_text(c.variants["regular"].counts.macs),
+            int_text(dws.counts.macs),
+            ratio_text(dws.ratio),
+            ratio_text(c.theory_ratio),
+            pct_text(dws.reduction_pct),
+        )
+    return [table, *saving_chart(points, varying)]
+
+
+def saving_chart(points: Sequence[Point], varying: Sequence[str]) -> list[RenderableType]:
+    """Reduction % per point as bars; ┊ marks the limit 1 − 1/D_K² when every point shares the kernel."""
+    if not points:
+        return []
+    labels = [" ".join(p.swept[key] for key in varying) for p in points]
+    width = max(len(label) for label in labels)
+    kernels = {p.comparison.theory_dk2 for p in points}
+    limit = (1 - 1 / next(iter(kernels))) * 100 if len(kernels) == 1 else None
+    title = f"Depthwise-separable saving (reduction %) against {', '.join(varying) or 'the point'}"
+    if limit is not None:
+        title += f"; ┊ = the limit 1 − 1/D_K² = {limit:.1f} % as N grows"
+    pcts = [p.comparison.variants["depthwise_separable"].reduction_pct for p in points]
+    # Zoom the axis onto the data (whole tens) so that a few percent still show.
+    low = min(0.0, (min(pcts) // 10) * 10) if min(pcts) < 0 else max(0.0, (min(pcts) // 10) * 10 - 10)
+    high = 100.0
+
+    def column(pct: float) -> int:
+        return max(0, min(CHART_WIDTH, round((pct - low) / (high - low) * CHART_WIDTH)))
+
+    axis = f"{low:.0f} %".ljust(CHART_WIDTH) + "100 %"
+    lines: list[RenderableType] = [Text(""), Text(title), Text(f"{'':>{width}} {axis}", style="dim")]
+    for label, pct in zip(labels, pcts, strict=True):
+        filled = column(pct)
+        bar = list("█" * filled + " " * (CHART_WIDTH - filled))
+        if limit is not None:
+            mark = min(CHART_WIDTH - 1, column(limit))
+            bar[mark] = "┊" if bar[mark] == " " else bar[mark]
+        lines.append(Text(f"{label:>{width}} {''.join(bar)} {pct:5.1f} %"))
+    return lines

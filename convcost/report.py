@@ -18,6 +18,7 @@ from .variants import Comparison, Variant
 
 if TYPE_CHECKING:
     from .network import Network, Row
+    from .sweep import Point
 
 
 def counts_dict(counts: Counts, s: Settings = DEFAULT) -> dict[str, int]:
@@ -243,4 +244,15 @@ def network_dict(network: Network, source: str | None = None, s: Settings = DEFA
             }
             for kind, counts in network.breakdown().items()
         },
+    }
+
+
+def sweep_dict(points: list[Point]) -> dict[str, Any]:
+    """The body of ``sweep --json``: every point shaped like ``layer --json``, plus what was swept there."""
+    swept = [key for key in points[0].swept if len({p.swept[key] for p in points}) > 1] if points else []
+    return {
+        "convcost_version": __version__,
+        "conventions": conventions.AS_JSON,
+        "swept": {key: [p.swept[key] for p in points] for key in swept},
+        "points": [{**comparison_dict(p.comparison), "swept": p.swept} for p in points],
     }

@@ -1,0 +1,107 @@
+"""The JSON Schema (draft 2020-12) of the spec format, written from the layer tables.
+
+There is no hand-kept copy: every key, type and default comes from
+:data:`convcost.layers.LAYER_FIELDS` and :data:`~convcost.layers.BLOCK_FIELDS`,
+the same tables the spec checker uses. The schema checks the form of values;
+convcost itself checks what depends on shapes (a kernel that fits, groups that divide).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .layers import BLOCK_FIELDS, COMMON_FIELDS, LAYER_FIELDS, Field
+
+_NUMBER = r"\+?[0-9]+"
+_SEP = r"\s*[xX×*]\s*"
+_DIMS = rf"^\s*{_NUMBER}({_SEP}{_NUMBER})*\s*$"
+_SHAPE = rf"^\s*{_NUMBER}({_SEP}{_NUMBER})+\s*$"
+_PAIR = rf"{_NUMBER}(\s*:\s*{_NUMBER})?"
+_PADDING = rf"^\s*{_PAIR}({_SEP}{_PAIR})*\s*$"
+
+TOP_LEVEL = {
+    "input": Field("shape", "The first layer's input: spatial dims then channels (224x224x3)."),
+    "layers": Field("layers", "The layers and blocks, in order.", required=True),
+    "name": Field("str", "A name for the spec."),
+    "description": Field("str", "Free text."),
+}
+
+
+def _ints(minimum: int, min_items: int = 1) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "integer", "minimum": minimum}, "minItems": min_items}
+
+
+DEFINITIONS: dict[str, Any] = {
+    "shape": {"anyOf": [{"type": "string", "pattern": _SHAPE}, _ints(1, 2)]},
+    "int": {
+        "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": rf"^\s*{_NUMBER}\s*$"}]
+    },
+    "dims": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": _DIMS}, _ints(1)]},
+    "dims0": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": _DIMS}, _ints(0)]},
+    "padding": {
+        "anyOf": [
+            {"enum": ["same", "valid", "SAME", "VALID", "Same", "Valid"]},
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": _PADDING},
+            {
+                "type": "array",
+                "minItems": 1,
+                "items": {"anyOf": [{"type": "integer", "minimum": 0}, {**_ints(0, 2), "maxItems": 2}]},
+            },
+        ]
+    },
+    "layers": {"type": "array", "items": {"$ref": "#/$defs/entry"}},
+}
+
+
+def _property(key: str, spec: Field) -> dict[str, Any]:
+    if spec.kind == "bool":
+        schema: dict[str, Any] = {"type": "boolean"}
+    elif spec.kind == "str":
+        schema = {"type": "string"}
+    elif spec.kind == "choice":
+        schema = {"enum": list(spec.choices)}
+    elif spec.kind == "branches":
+        schema = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layers"}}
+    elif spec.kind == "dims" and key == "output_padding":
+        schema = {"$ref": "#/$defs/dims0"}
+    else:
+        schema = {"$ref": f"#/$defs/{spec.kind}"}
+    schema["description"] = spec.help
+    if spec.default not in (None, ()):
+        schema["default"] = spec.default
+    return schema
+
+
+def _entry(kind: str, fields: dict[str, Field]) -> dict[str, Any]:
+    properties = {"name": _property("name", COMMON_FIELDS["name"])}
+    properties["type"] = {
+        "const": kind,
+        "description": f"A {kind} {'block' if kind in BLOCK_FIELDS else 'layer'}.",
+    }
+    properties.update({key: _property(key, spec) for key, spec in fields.items()})
+    required = [key for key, spec in fields.items() if spec.required]
+    if kind != "conv":  # conv is the default type
+        required.insert(0, "type")
+    return {
+        "title": kind,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+def spec_schema() -> dict[str, Any]:
+    """The schema, as a dict ready for ``json.dumps``."""
+    entries = [_entry(kind, fields) for kind, fields in {**LAYER_FIELDS, **BLOCK_FIELDS}.items()]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "convcost spec",
+        "description": "A network, or a list of what-if layers, for `convcost compare`.",
+        "type": "object",
+        "properties": {key: _property(key, spec) for key, spec in TOP_LEVEL.items()},
+        "required": ["layers"],
+        "additionalProperties": False,
+        "$defs": {**DEFINITIONS, "entry": {"oneOf": entries}},
+    }
