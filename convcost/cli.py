@@ -377,11 +377,9 @@ def compare_command(
             values.shape(in_shape, "in") if in_shape is not None else None,
         )
     source = "<stdin>" if spec == "-" else spec
-    data = read_source(spec)
-    from .specfile import read
-
+    document, notes = load_document(spec)
     try:
-        network = evaluate(read(data), options)
+        network = evaluate(document, options)
     except ConvCostError as exc:
         raise SpecProblems([spec_problem(source, exc)]) from None
     except SpecErrors as errors:
@@ -389,12 +387,50 @@ def compare_command(
     if shown == "table":
         from .render import network_tables
 
-        emit_table(network_tables(network, f"{source}: {len(network.rows)} layers", chosen))
+        emit_table(network_tables(network, f"{source}: {len(network.rows)} layers", chosen, notes))
     else:
         from .formats import network_table
         from .report import network_dict
 
-        emit_data(shown, network_dict(network, source, chosen), network_table)
+        emit_data(shown, {**network_dict(network, source, chosen), "notes": notes}, network_table)
+
+
+def load_document(spec: str) -> tuple[object, list[str]]:
+    """A spec file's document (YAML, JSON, or an ONNX model converted), and notes on what was left out."""
+    source = "<stdin>" if spec == "-" else spec
+    data = read_source(spec)
+    try:
+        if spec.lower().endswith(".onnx"):
+            from .onnx_import import load
+
+            converted = load(data, source)
+            return converted.document, converted.notes
+        from .specfile import read
+
+        return read(data), []
+    except ConvCostError as exc:
+        raise SpecProblems([spec_problem(source, exc)]) from None
+
+
+@cli.command("import")
+@click.argument("model", metavar="MODEL.onnx")
+def import_command(model: str) -> None:
+    """Write the spec YAML of an ONNX model to stdout (needs: pip install 'convcost[onnx]').
+
+    \b
+    Example:
+      convcost import resnet18.onnx > resnet18.yaml
+      convcost compare resnet18.yaml
+    """
+    if not model.lower().endswith(".onnx"):
+        raise OneLineError(f"MODEL: {model!r} is not an .onnx file")
+    document, notes = load_document(model)
+    import yaml
+
+    header = [f"# {model}, converted by convcost {__version__} ('convcost import')."]
+    header += [f"# Note: {note}" for note in notes]
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
+    sys.stdout.write("\n".join(header) + "\n" + body)
 
 
 @cli.command("sweep")

@@ -276,7 +276,9 @@ def _share_text(part: int, whole: int) -> str:
     return pct_text(100.0 * part / whole) if whole else "—"
 
 
-def network_tables(network: Network, title: str, s: Settings = DEFAULT) -> list[RenderableType]:
+def network_tables(
+    network: Network, title: str, s: Settings = DEFAULT, notes: Sequence[str] = ()
+) -> list[RenderableType]:
     """The ``convcost compare`` view: per-layer rows, totals, the network what-ifs and the breakdown."""
     from .network import row_traffic
 
@@ -357,18 +359,18 @@ def network_tables(network: Network, title: str, s: Settings = DEFAULT) -> list[
                 int_text(counts.params),
                 _share_text(counts.params, totals.params),
             )
-    notes: list[RenderableType] = [layers, whatif, kinds]
+    lines: list[RenderableType] = [layers, whatif, kinds, *(Text(f"Note: {note}") for note in notes)]
     if s.device is not None:
-        notes.append(
+        lines.append(
             Text("Times are lower bounds per layer (each run alone, no fusion), summed.", style="dim")
         )
-    notes.append(
+    lines.append(
         Text(
             "RF: receptive field per spatial dim; FLOP/B: arithmetic intensity of minimum traffic.",
             style="dim",
         )
     )
-    return [*notes, footer(s)]
+    return [*lines, footer(s)]
 
 
 def devices_table(devices: dict[str, Device]) -> RenderableType:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -187,9 +188,33 @@ def test_python_dash_m_runs() -> None:
     assert proc.returncode == 0 and json.loads(proc.stdout)["macs"] == 778_752
 
 
-def test_readme_shows_the_real_seed_output() -> None:
-    from pathlib import Path
+README = Path(__file__).resolve().parent.parent / "README.md"
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    output = "\n".join(line.rstrip() for line in run(SEED).stdout.splitlines())
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "layer --in 28x28x8 --out 16 -k 3",
+        "compare specs/seed_5x5_vs_3x3.yaml",
+        "sweep --in 28x28x8 --out 16..1024*2 -k 3",
+        "layer --in 28x28x8 --out 16 -k 3 --format markdown",
+    ],
+)
+def test_readme_shows_real_output(command, monkeypatch) -> None:
+    monkeypatch.chdir(README.parent)
+    readme = README.read_text(encoding="utf-8")
+    assert f"$ convcost {command}\n" in readme
+    output = "\n".join(line.rstrip() for line in run(command.split()).stdout.splitlines())
     assert output.strip() in readme
+
+
+def test_readme_shows_the_a100_example_tail() -> None:
+    args = ["layer", "--in", "56x56x64", "--out", "64", "-k", "3", "--padding", "1", "--dtype", "fp16", "--device", "a100"]
+    tail = "\n".join(line.rstrip() for line in run(args).stdout.splitlines()[-14:])
+    assert tail.strip() in README.read_text(encoding="utf-8")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (README.parent / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert ci == "pip install '.[test,torch,onnx]' && pytest"
+    assert f"```sh\n{ci}\n```" in README.read_text(encoding="utf-8")
