@@ -121,14 +121,29 @@ class Conv(NamedTuple):
         """2·MACs, plus one add per output element with bias (``counts().flops``, cheaper)."""
         return 2 * self.macs + (prod(self.output_shape) if self.bias else 0)
 
+    def axes(self) -> list[tuple[int, int, int, int, int, int]]:
+        """Per spatial dim: (input size, output size, kernel, stride, dilation, padding before)."""
+        return [
+            (size_in, size_out, k, s, d, lo)
+            for size_in, size_out, k, s, d, (lo, _hi) in zip(
+                self.in_shape[:-1],
+                self.output_shape[:-1],
+                self.kernel,
+                self.stride,
+                self.dilation,
+                self.padding,
+                strict=True,
+            )
+        ]
+
     def counts(self) -> Counts:
         outputs = prod(self.output_shape)
         bias_adds = outputs if self.bias else 0
         macs = self.macs
         if self.transposed:
-            # Each product lands on some output; summing p products into an output
-            # takes p - 1 additions, and outputs hit by no tap take none.
-            adds = macs - _outputs_touched(self) * self.out_channels + bias_adds
+            # Summing the p products that land on an output takes p − 1 additions; outputs hit
+            # by none take none, and products cropped by the padding are never added.
+            adds = effective_macs(self) - _outputs_touched(self) * self.out_channels + bias_adds
         else:
             adds = macs - outputs + bias_adds
         return Counts(macs, self.params, adds, bias_adds)
@@ -143,22 +158,9 @@ def pointwise(shape: tuple[int, ...], out: int, bias: bool) -> Conv:
 def _outputs_touched(layer: Conv) -> int:
     """Output positions (per channel) that receive at least one product of a transposed conv."""
     total = 1
-    for size_in, size_out, k, s, d, (lo, _hi) in zip(
-        layer.in_shape[:-1],
-        layer.output_shape[:-1],
-        layer.kernel,
-        layer.stride,
-        layer.dilation,
-        layer.padding,
-        strict=True,
-    ):
-        hit = set()
-        for i in range(size_in):
-            for j in range(k):
-                position = i * s + j * d - lo
-                if 0 <= position < size_out:
-                    hit.add(position)
-        total *= len(hit)
+    for size_in, size_out, k, s, d, lo in layer.axes():
+        hit = {i * s + j * d - lo for i in range(size_in) for j in range(k)}
+        total *= sum(1 for position in hit if 0 <= position < size_out)
     return total
 
 
@@ -326,16 +328,8 @@ def effective_macs(layer: Conv) -> int:
     """
     per_dim = _products_kept if layer.transposed else _taps_on_input
     positions = 1
-    for size_in, size_out, k, s, d, (lo, _hi) in zip(
-        layer.in_shape[:-1],
-        layer.output_shape[:-1],
-        layer.kernel,
-        layer.stride,
-        layer.dilation,
-        layer.padding,
-        strict=True,
-    ):
-        positions *= per_dim(size_in, size_out, k, s, d, lo)
+    for axis in layer.axes():
+        positions *= per_dim(*axis)
     if layer.transposed:
         return positions * layer.in_channels * (layer.out_channels // layer.groups)
     return positions * layer.out_channels * (layer.in_channels // layer.groups)

@@ -406,3 +406,25 @@ def test_compare_takes_the_same_cost_options() -> None:
     assert fused["totals"]["bytes"] < base["totals"]["bytes"]
     table = CliRunner().invoke(cli, ["compare", spec, "--device", "h100", "--dtype", "fp16"]).stdout
     assert "time ≥" in table and "ridge point" in table and "315×315" in table
+
+
+@settings(max_examples=100, deadline=None)
+@given(small, st.integers(1, 4), st.integers(1, 3), st.integers(1, 2), st.integers(0, 2), st.booleans())
+def test_transposed_exact_additions_by_brute_force(size, k, s, d, pad, bias) -> None:
+    try:
+        layer = conv((size, 2), 3, k, stride=s, dilation=d, padding=pad, transposed=True, bias=bias)
+    except ConvCostError:
+        assume(False)
+        return
+    landed = [0] * layer.output_shape[0]
+    for i in range(size):
+        for j in range(k):
+            position = i * s + j * d - pad
+            if 0 <= position < len(landed):
+                landed[position] += 1
+    # per output channel: each output summing p products takes p − 1 additions (products from
+    # all 2 input channels), plus its bias add
+    per_channel = sum(2 * p - 1 for p in landed if p) + (len(landed) if bias else 0)
+    counts = layer.counts()
+    assert counts.adds == 3 * per_channel
+    assert counts.macs == size * 2 * 3 * k  # per input element, cropped products included

@@ -209,7 +209,21 @@ def test_readme_shows_real_output(command, monkeypatch) -> None:
 
 
 def test_readme_shows_the_a100_example_tail() -> None:
-    args = ["layer", "--in", "56x56x64", "--out", "64", "-k", "3", "--padding", "1", "--dtype", "fp16", "--device", "a100"]
+    args = [
+        "layer",
+        "--in",
+        "56x56x64",
+        "--out",
+        "64",
+        "-k",
+        "3",
+        "--padding",
+        "1",
+        "--dtype",
+        "fp16",
+        "--device",
+        "a100",
+    ]
     tail = "\n".join(line.rstrip() for line in run(args).stdout.splitlines()[-14:])
     assert tail.strip() in README.read_text(encoding="utf-8")
 
