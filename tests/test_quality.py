@@ -32,3 +32,30 @@ def test_ruff_is_clean() -> None:
 def test_mypy_strict_is_clean() -> None:
     proc = subprocess.run([*_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+CORE = [
+    "convcost",
+    "convcost.conv",
+    "convcost.values",
+    "convcost.variants",
+    "convcost.layers",
+    "convcost.network",
+    "convcost.memory",
+    "convcost.settings",
+    "convcost.devices",
+    "convcost.report",
+    "convcost.sweep",
+    "convcost.schema",
+    "convcost.formats",
+]
+
+
+def test_the_core_imports_no_click_rich_or_yaml() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {module}\n" for module in CORE)
+        + "print(' '.join(m for m in ('click', 'rich', 'yaml') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == ""

@@ -66,3 +66,17 @@ def test_huge_layer_is_an_exact_int() -> None:
     assert layer.output_shape == (100000, 100000, 4096)
     assert layer.macs == 100000 * 100000 * 4096 * 1024 * 49
     assert type(layer.macs) is int
+
+
+def test_python_api_reaches_every_layer_of_the_tool() -> None:
+    import convcost
+
+    assert set(convcost.__all__) <= set(dir(convcost)) | set(convcost._LAZY)
+    s = convcost.make_settings(dtype="fp16", batch=2, device="a100")
+    data = convcost.comparison_dict(convcost.compare(convcost.conv("28x28x8", 16, 3)), s)
+    assert data["macs"] == 2 * 778_752 and data["variants"]["regular"]["bound"] in ("compute", "memory")
+    net = convcost.evaluate({"input": "28x28x8", "layers": [{"out": 16, "kernel": 3}]})
+    assert convcost.network_dict(net)["totals"]["macs"] == 778_752
+    points = convcost.sweep_points({"in": "28x28x8", "out": "16,32", "kernel": "3"}, {})
+    assert [p.comparison.counts.macs for p in points] == [778_752, 2 * 778_752]
+    assert "a100" in convcost.DEVICES
