@@ -212,11 +212,14 @@ def core_errors(names: dict[str, str] = OPTION_NAMES) -> Iterator[None]:
 
 
 def emit_json(data: dict[str, Any]) -> None:
-    """One object, then a newline: indented on a terminal, compact (and C-encoded, fast) in a pipe."""
+    """One object, then a newline: indented on a terminal; compact in a pipe (C-encoded, fast)."""
     import json
 
-    indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(json.dumps(data, indent=indent) + "\n")
+    if sys.stdout.isatty():
+        options: dict[str, Any] = {"indent": 2}
+    else:
+        options = {"separators": (",", ":")}
+    sys.stdout.write(json.dumps(data, **options) + "\n")
 
 
 def emit_table(renderables: Sequence[Any]) -> None:

@@ -7,14 +7,14 @@ are for the whole batch; parameters are per model.
 
 from __future__ import annotations
 
-from math import gcd
+from math import gcd, prod
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, conventions
 from .conv import Conv, Counts, effective_macs
-from .memory import Traffic, chain, conv_traffic, estimate, single_traffic
+from .memory import Traffic, chain, conv_traffic, estimate, traffic
 from .settings import DEFAULT, Settings
-from .variants import Comparison, Variant
+from .variants import Comparison, Part, Variant
 
 if TYPE_CHECKING:
     from .network import Network, Row
@@ -98,6 +98,12 @@ def geometry_dict(layer: Conv) -> dict[str, Any]:
     return geometry
 
 
+def part_traffic(part: Part, s: Settings) -> Traffic:
+    """A variant step's traffic, from the counts it already has."""
+    layer = part.layer
+    return traffic(part.counts.flops, prod(layer.in_shape), part.counts.params, prod(layer.output_shape), s)
+
+
 def _fraction_text(numerator: int, denominator: int) -> str:
     """``str(Fraction(n, d))`` without building a Fraction (this runs for every layer of a network)."""
     common = gcd(numerator, denominator)
@@ -113,7 +119,7 @@ def variant_dict(variant: Variant, s: Settings = DEFAULT) -> dict[str, Any]:
         params_ratio=variant.params_ratio,
         reduction_pct=variant.reduction_pct,
     )
-    steps = [single_traffic(part.layer, s) for part in variant.parts]
+    steps = [part_traffic(part, s) for part in variant.parts]
     data.update(traffic_dict(chain(steps), s))
     if len(variant.parts) > 1:
         data["parts"] = {

@@ -83,6 +83,8 @@ class Comparison(NamedTuple):
 
 def regular_form(layer: Conv) -> Conv:
     """The same layer with groups = 1."""
+    if layer.groups == 1:
+        return layer
     return layer._replace(groups=1)
 
 

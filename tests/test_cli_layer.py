@@ -53,7 +53,7 @@ def test_json_huge_layer_stays_an_exact_integer() -> None:
     )
     data = json.loads(result.stdout)
     assert data["macs"] == 100000 * 100000 * 4096 * 1024 * 49
-    assert f'"macs": {100000 * 100000 * 4096 * 1024 * 49},' in result.stdout  # no exponent, no float
+    assert f'"macs":{100000 * 100000 * 4096 * 1024 * 49},' in result.stdout  # no exponent, no float
 
 
 def test_flags_and_python_api_agree() -> None:
