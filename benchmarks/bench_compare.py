@@ -10,14 +10,11 @@ Python SafeLoader), so the cost of the spec format itself is visible. Target (is
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench_layer import convcost_command
+from bench_layer import convcost_command, medians
 
 
 def write_spec(path: Path, layers: int, distinct: bool = False) -> None:
@@ -36,15 +33,6 @@ def write_spec(path: Path, layers: int, distinct: bool = False) -> None:
             out.write(kinds[i % len(kinds)].format(i=i, out=channels))
 
 
-def median(command: list[str], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=10_000)
@@ -57,20 +45,37 @@ def main() -> None:
         distinct = Path(tmp) / "distinct.yaml"
         write_spec(distinct, args.layers, distinct=True)
         load = "import yaml, sys; yaml.load(open(sys.argv[1]), Loader=getattr(yaml, sys.argv[2]))"
-        rows = {
-            f"convcost compare --json ({args.layers:,} layers, {size / 1e6:.1f} MB)": median(
-                [*convcost_command(), "compare", str(spec), "--json"], args.runs
-            ),
-            f"convcost compare --json ({args.layers:,} layers, every conv distinct)": median(
-                [*convcost_command(), "compare", str(distinct), "--json"], args.runs
-            ),
-            "python: yaml.load, CSafeLoader (libyaml)": median(
-                [sys.executable, "-c", load, str(spec), "CSafeLoader"], args.runs
-            ),
-            "python: yaml.load, SafeLoader (pure Python)": median(
-                [sys.executable, "-c", load, str(spec), "SafeLoader"], args.runs
-            ),
-        }
+        rows = medians(
+            {
+                f"convcost compare --json ({args.layers:,} layers, {size / 1e6:.1f} MB)": [
+                    *convcost_command(),
+                    "compare",
+                    str(spec),
+                    "--json",
+                ],
+                f"convcost compare --json ({args.layers:,} layers, every conv distinct)": [
+                    *convcost_command(),
+                    "compare",
+                    str(distinct),
+                    "--json",
+                ],
+                "python: yaml.load, CSafeLoader (libyaml)": [
+                    sys.executable,
+                    "-c",
+                    load,
+                    str(spec),
+                    "CSafeLoader",
+                ],
+                "python: yaml.load, SafeLoader (pure Python)": [
+                    sys.executable,
+                    "-c",
+                    load,
+                    str(spec),
+                    "SafeLoader",
+                ],
+            },
+            args.runs,
+        )
     for name, seconds in rows.items():
         print(f"{name:60s} {seconds:6.2f} s")
     print("target: convcost compare ≤ 2 s")

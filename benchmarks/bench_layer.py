@@ -28,15 +28,18 @@ def convcost_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "convcost"]
 
 
-def median_seconds(command: list[str], runs: int) -> float:
+def medians(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Whole-process median seconds of each command, run in rotation so drift hits all alike."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    subprocess.run(command, capture_output=True, check=True, env=env)  # warm the page cache
-    samples = []
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for command in commands.values():
+        subprocess.run(command, capture_output=True, check=True, env=env)  # warm the page cache
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True, env=env)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=True, env=env)
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def api_throughput(seconds: float = 2.0) -> float:
@@ -61,17 +64,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=41)
     args = parser.parse_args()
     cc = convcost_command()
-    rows = {
-        "python -c 'import click'": median_seconds([sys.executable, "-c", "import click"], args.runs),
-        "python -c 'import click, rich'": median_seconds(
-            [sys.executable, "-c", "import click, rich"], args.runs
-        ),
-        "python -c 'import click, rich.console, rich.table'": median_seconds(
-            [sys.executable, "-c", "import click, rich.console, rich.table"], args.runs
-        ),
-        "convcost layer … --json": median_seconds([*cc, *SEED, "--json"], args.runs),
-        "convcost layer … (table)": median_seconds([*cc, *SEED], args.runs),
-    }
+    rows = medians(
+        {
+            "python -c 'import click'": [sys.executable, "-c", "import click"],
+            "python -c 'import click, rich'": [sys.executable, "-c", "import click, rich"],
+            "python -c 'import click, rich.console, rich.table'": [
+                sys.executable,
+                "-c",
+                "import click, rich.console, rich.table",
+            ],
+            "convcost layer … --json": [*cc, *SEED, "--json"],
+            "convcost layer … (table)": [*cc, *SEED],
+        },
+        args.runs,
+    )
     for name, value in rows.items():
         print(f"{name:52s} {value * 1000:7.1f} ms")
     json_ratio = rows["convcost layer … --json"] / rows["python -c 'import click'"]
