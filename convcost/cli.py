@@ -211,6 +211,25 @@ def core_errors(names: dict[str, str] = OPTION_NAMES) -> Iterator[None]:
         raise OneLineError(f"{option}: {exc.problem}") from None
 
 
+@contextmanager
+def cycle_collection_off() -> Iterator[None]:
+    """Pause Python's cycle collector while a big network or sweep is costed and printed.
+
+    Costing builds about a hundred containers per layer, none of them in a cycle; the
+    collector's passes over that growing heap took over half the time of a 10,000-layer
+    ``compare --json`` (2.9 s → 1.4 s in-process without them).
+    """
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def emit_json(data: dict[str, Any]) -> None:
     """One object, then a newline: indented on a terminal; compact in a pipe (C-encoded, fast)."""
     import json
@@ -361,13 +380,26 @@ def compare_command(
     as_json: bool,
     **cost: Any,
 ) -> None:
-    """Cost a network or a list of layers from a YAML or JSON spec file ('-' reads stdin).
+    """Cost a network or a list of layers from a YAML, JSON or ONNX file ('-' reads stdin).
 
     \b
     Example:
       convcost compare specs/mobilenet_v1.yaml
       convcost compare specs/mobilenet_v1.yaml --width-mult 0.5 --in 160x160x3 --json | jq .totals.macs
     """
+    with cycle_collection_off():
+        _compare(spec, as_form, width_mult, in_shape, fmt, as_json, cost)
+
+
+def _compare(
+    spec: str,
+    as_form: str | None,
+    width_mult: str | None,
+    in_shape: str | None,
+    fmt: str | None,
+    as_json: bool,
+    cost: dict[str, Any],
+) -> None:
     from . import values
     from .network import Options, SpecErrors, evaluate, parse_width
 
@@ -476,7 +508,7 @@ def sweep_command(
     shown = output_format(fmt, as_json)
     swept = {"in": in_shape, "out": out, "kernel": kernel, "groups": groups, "stride": stride}
     fixed = {"padding": padding, "dilation": dilation, "bias": bias}
-    with core_errors():
+    with core_errors(), cycle_collection_off():
         points = sweep(swept, fixed)
     if shown == "table":
         from .render import sweep_tables

@@ -430,3 +430,12 @@ def test_compare_json_never_imports_rich() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stderr.strip() == "False"
+
+
+def test_cycle_collection_is_paused_only_while_costing() -> None:
+    import gc
+
+    assert gc.isenabled()
+    CliRunner().invoke(cli, ["compare", str(SPECS / "resnet18.yaml"), "--json"])
+    CliRunner().invoke(cli, ["compare", str(SPECS / "nope.yaml")])  # an error path too
+    assert gc.isenabled()
