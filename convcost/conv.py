@@ -239,7 +239,7 @@ def conv(
         ):
             raise bad_value("output_padding", output_padding, "only a transposed conv takes output padding")
         ops = ()
-        out_spatial = _output(spatial, ks, ss, pads, ds, padding)
+        out_spatial = _output(spatial, ks, ss, pads, ds)
     return Conv(
         shape, out_channels, ks, ss, pads, ds, g, bias, out_spatial + (out_channels,), rule, transposed, ops
     )
@@ -255,7 +255,6 @@ def _output(
     ss: tuple[int, ...],
     pads: values.PadPairs,
     ds: tuple[int, ...],
-    padding: object,
 ) -> tuple[int, ...]:
     sizes = []
     for axis, (size, k, s, (lo, hi), d) in enumerate(zip(spatial, ks, ss, pads, ds, strict=True)):

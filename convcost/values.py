@@ -17,10 +17,6 @@ PadPairs: TypeAlias = tuple[tuple[int, int], ...]
 #: What padding can be before it is resolved against an input size.
 PaddingRequest: TypeAlias = Literal["same", "valid"] | PadPairs
 
-#: Anything a user may pass for a per-dimension value.
-DimsLike: TypeAlias = int | str | Sequence[int]
-PaddingLike: TypeAlias = int | str | Sequence[int | Sequence[int]]
-
 _SEPARATORS = ("×", "X", "*")
 
 DIMS_HELP = "expected one positive integer, or one per spatial dim joined by 'x' (e.g. 3x5)"
