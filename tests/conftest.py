@@ -51,14 +51,27 @@ def render_plain_fixture():
     return render_plain
 
 
-@pytest.fixture(scope="session")
-def torch() -> ModuleType:
-    """PyTorch for cross-checks: skipped locally when missing, a failure in CI."""
+def optional_module(name: str, extra: str) -> ModuleType:
+    """An optional extra's module: the test is skipped locally without it, and fails in CI."""
+    import importlib
+
     try:
-        import torch as torch_module
+        return importlib.import_module(name)
     except ImportError:
         if os.environ.get("CI"):
-            pytest.fail("torch is required in CI (pip install '.[torch]'); the cross-checks must run")
-        pytest.skip("torch is not installed (pip install '.[torch]')")
-    torch_module.set_num_threads(1)
-    return torch_module
+            pytest.fail(f"{name} is required in CI (pip install '.[{extra}]'); these checks must run")
+        pytest.skip(f"{name} is not installed (pip install '.[{extra}]')")
+
+
+@pytest.fixture(scope="session")
+def torch() -> ModuleType:
+    """PyTorch for cross-checks."""
+    module = optional_module("torch", "torch")
+    module.set_num_threads(1)
+    return module
+
+
+@pytest.fixture(scope="session")
+def onnx() -> ModuleType:
+    """The onnx package, for reading models."""
+    return optional_module("onnx", "onnx")

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import warnings
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
 
 from convcost import conv
 from convcost.cli import cli
-
-
-@pytest.fixture(scope="module")
-def onnx() -> ModuleType:
-    try:
-        import onnx as module
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("onnx is required in CI (pip install '.[onnx]')")
-        pytest.skip("onnx is not installed")
-    return module
 
 
 def compare_json(path: Path, *args: str) -> dict:
