@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from math import prod
+from math import floor, prod
 from typing import NamedTuple
 
 from . import values
@@ -156,9 +156,15 @@ def _conv_costed(layers: tuple[Conv, ...], reference: Conv) -> Costed:
 
 
 def _conv(
-    f: Mapping[str, object], shape: tuple[int, ...], out: object, kernel: object, groups: object, bias: bool
+    f: Mapping[str, object],
+    shape: tuple[int, ...],
+    out: object,
+    kernel: object,
+    groups: object,
+    bias: bool,
+    transposed: bool = False,
 ) -> Conv:
-    """A conv with the entry's stride, padding and dilation."""
+    """A conv with the entry's stride, padding and dilation (and output padding, if transposed)."""
     return conv(
         shape,
         out,
@@ -168,6 +174,8 @@ def _conv(
         dilation=f.get("dilation", 1),
         groups=groups,
         bias=bias,
+        transposed=transposed,
+        output_padding=f.get("output_padding", 0) if transposed else 0,
     )
 
 
@@ -190,18 +198,7 @@ def cost_conv(f: Mapping[str, object], shape: tuple[int, ...]) -> Costed:
 def cost_transposed(f: Mapping[str, object], shape: tuple[int, ...]) -> Costed:
     """A transposed conv; MACs counted per input element (the multiplications actually done)."""
     _needs_spatial(shape, "transposed")
-    layer = conv(
-        shape,
-        f.get("out"),
-        f.get("kernel"),
-        stride=f.get("stride", 1),
-        padding=f.get("padding", 0),
-        dilation=f.get("dilation", 1),
-        groups=f.get("groups", 1),
-        bias=_bool(f, "bias", False),
-        transposed=True,
-        output_padding=f.get("output_padding", 0),
-    )
+    layer = _conv(f, shape, f.get("out"), f.get("kernel"), f.get("groups", 1), _bool(f, "bias", False), True)
     return _conv_costed((layer,), layer)
 
 
@@ -307,4 +304,4 @@ def scale_channels(out: object, alpha: Fraction) -> int:
     """``out`` × α, rounded to the nearest int (halves up), at least 1 — exact for MobileNet's α."""
     channels = values.positive_int(out, "out")
     scaled = channels * alpha
-    return max(1, int(scaled + Fraction(1, 2)) if scaled.denominator != 1 else int(scaled))
+    return max(1, floor(scaled + Fraction(1, 2)))

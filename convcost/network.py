@@ -553,7 +553,7 @@ class _Walker:
             return kind, fields
         if not _has_spatial_kernel(fields.get("kernel")):
             return kind, fields
-        if (form == "regular" and kind != "conv") or (form == "regular" and fields.get("groups", 1) != 1):
+        if form == "regular" and (kind != "conv" or fields.get("groups", 1) != 1):
             if kind == "depthwise":
                 fields["out"] = shape[-1] * values.positive_int(fields.get("multiplier", 1), "multiplier")
             fields.pop("multiplier", None)
@@ -626,5 +626,6 @@ def evaluate(document: object, options: Options = DEFAULT_OPTIONS) -> Network:
     output = walker.walk(nodes, _fresh(shape) if shape is not None else None, "")
     if walker.errors:
         raise SpecErrors(walker.errors)
-    start = walker.rows[0].input_shape if walker.rows else first_input
-    return Network(tuple(walker.rows), first_input or start, output.shape if output else None, options)
+    if first_input is None and walker.rows:
+        first_input = walker.rows[0].input_shape  # a what-if list: its first layer's own 'in'
+    return Network(tuple(walker.rows), first_input, output.shape if output else None, options)

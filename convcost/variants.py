@@ -118,9 +118,10 @@ def compare(layer: Conv) -> Comparison:
     """
     regular = regular_form(layer)
     regular_counts = regular.counts()
+    own = regular_counts if regular is layer else layer.counts()
     variants = {REGULAR: _variant(REGULAR, (Part("conv", regular, regular_counts),), regular_counts)}
     if layer.groups > 1:
-        variants[GROUPED] = _variant(GROUPED, (Part("grouped", layer, layer.counts()),), regular_counts)
+        variants[GROUPED] = _variant(GROUPED, (Part("grouped", layer, own),), regular_counts)
     depthwise, pointwise = depthwise_separable_parts(layer)
     variants[DEPTHWISE_SEPARABLE] = _variant(
         DEPTHWISE_SEPARABLE,
@@ -128,7 +129,7 @@ def compare(layer: Conv) -> Comparison:
         regular_counts,
     )
     n, dk2 = layer.out_channels, prod(layer.kernel)
-    comparison = Comparison(layer, layer.counts(), variants, n, dk2, ())
+    comparison = Comparison(layer, own, variants, n, dk2, ())
     return comparison._replace(notes=_notes(comparison))
 
 
