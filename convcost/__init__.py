@@ -12,23 +12,23 @@ __version__ = "0.1.0"
 
 from typing import Any
 
-from .conv import Conv, Counts, conv, effective_macs
-from .errors import ConvCostError
-from .variants import Comparison, Part, Variant, compare
+from .core.conv import Conv, Counts, conv, effective_macs
+from .core.errors import ConvCostError
+from .core.forms import Comparison, Part, Variant, compare
 
 #: Names loaded on first use (name → module, attribute), so that ``import convcost`` stays cheap
 #: for callers costing single layers. Functions named like their module get another name here.
 _LAZY = {
-    "comparison_dict": ("report", "comparison_dict"),
-    "network_dict": ("report", "network_dict"),
-    "evaluate": ("network", "evaluate"),
-    "Options": ("network", "Options"),
-    "Network": ("network", "Network"),
-    "SpecErrors": ("network", "SpecErrors"),
-    "make_settings": ("settings", "settings"),
-    "Settings": ("settings", "Settings"),
-    "DEVICES": ("devices", "DEVICES"),
-    "sweep_points": ("sweep", "sweep"),
+    "comparison_dict": ("output.json_report", "comparison_dict"),
+    "network_dict": ("output.json_report", "network_dict"),
+    "evaluate": ("model.evaluate", "evaluate"),
+    "Options": ("model.whatif", "Options"),
+    "Network": ("model.evaluate", "Network"),
+    "SpecErrors": ("model.spec_check", "SpecErrors"),
+    "make_settings": ("core.options", "settings"),
+    "Settings": ("core.options", "Settings"),
+    "DEVICES": ("core.devices", "DEVICES"),
+    "sweep_points": ("model.sweep", "sweep"),
 }
 
 

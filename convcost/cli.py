@@ -13,11 +13,12 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from . import __version__, conventions
-from .conv import conv
-from .errors import ConvCostError
-from .settings import Settings, settings
-from .variants import compare
+from . import __version__
+from .core import conventions
+from .core.conv import conv
+from .core.errors import ConvCostError
+from .core.forms import compare
+from .core.options import Settings, settings
 
 #: Core field names → the flag a user typed, so errors name what they can fix.
 OPTION_NAMES = {
@@ -53,7 +54,7 @@ def _completer(*choices: str) -> Callable[[click.Context, click.Parameter, str],
 
 
 def _complete_device(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    from .devices import DEVICES
+    from .core.devices import DEVICES
 
     return [name for name in DEVICES if name.startswith(incomplete)]
 
@@ -132,7 +133,7 @@ def emit_data(fmt: str, data: dict[str, Any], table: Callable[[dict[str, Any]], 
     if fmt == "json":
         emit_json(data)
         return
-    from .formats import render
+    from .output.flat_tables import render
 
     sys.stdout.write(render(table(data), fmt))
 
@@ -242,7 +243,7 @@ def emit_json(data: dict[str, Any]) -> None:
 
 
 def emit_table(renderables: Sequence[Any]) -> None:
-    from .render import print_all
+    from .output.rich_view import print_all
 
     print_all(renderables)
 
@@ -347,12 +348,12 @@ def layer(
             )
         )
     if shown == "table":
-        from .render import layer_tables
+        from .output.rich_view import layer_tables
 
         emit_table(layer_tables(comparison, chosen))
     else:
-        from .formats import layer_table
-        from .report import comparison_dict
+        from .output.flat_tables import layer_table
+        from .output.json_report import comparison_dict
 
         emit_data(shown, comparison_dict(comparison, chosen), layer_table)
 
@@ -400,32 +401,29 @@ def _compare(
     as_json: bool,
     cost: dict[str, Any],
 ) -> None:
-    from . import values
-    from .network import Options, SpecErrors, evaluate, parse_width
+    from .model.evaluate import evaluate
+    from .model.spec_check import SpecErrors
+    from .model.whatif import options as what_if
 
     chosen = make_settings(cost)
     shown = output_format(fmt, as_json)
     with core_errors():
-        options = Options(
-            as_form,
-            parse_width(width_mult) if width_mult is not None else None,
-            values.shape(in_shape, "in") if in_shape is not None else None,
-        )
+        options = what_if(as_form, width_mult, in_shape)
     source = "<stdin>" if spec == "-" else spec
     document, notes = load_document(spec)
     try:
         network = evaluate(document, options)
-    except ConvCostError as exc:
-        raise SpecProblems([spec_problem(source, exc)]) from None
     except SpecErrors as errors:
         raise SpecProblems([spec_problem(source, e) for e in errors.errors]) from None
+    except ConvCostError as exc:
+        raise SpecProblems([spec_problem(source, exc)]) from None
     if shown == "table":
-        from .render import network_tables
+        from .output.rich_view import network_tables
 
         emit_table(network_tables(network, f"{source}: {len(network.rows)} layers", chosen, notes))
     else:
-        from .formats import network_table
-        from .report import network_dict
+        from .output.flat_tables import network_table
+        from .output.json_report import network_dict
 
         emit_data(shown, {**network_dict(network, source, chosen), "notes": notes}, network_table)
 
@@ -436,11 +434,11 @@ def load_document(spec: str) -> tuple[object, list[str]]:
     data = read_source(spec)
     try:
         if spec.lower().endswith(".onnx"):
-            from .onnx_import import load
+            from .io.onnx_graph import load
 
             converted = load(data, source)
             return converted.document, converted.notes
-        from .specfile import read
+        from .io.spec_file import read
 
         return read(data), []
     except ConvCostError as exc:
@@ -503,7 +501,7 @@ def sweep_command(
       convcost sweep --in 28x28x8 --out 16..1024*2 -k 3
       convcost sweep --in 56x56x64 --out 64 -k 1,3,5,7 --padding same --format csv
     """
-    from .sweep import sweep
+    from .model.sweep import sweep
 
     shown = output_format(fmt, as_json)
     swept = {"in": in_shape, "out": out, "kernel": kernel, "groups": groups, "stride": stride}
@@ -511,12 +509,12 @@ def sweep_command(
     with core_errors(), cycle_collection_off():
         points = sweep(swept, fixed)
     if shown == "table":
-        from .render import sweep_tables
+        from .output.rich_view import sweep_tables
 
         emit_table(sweep_tables(points))
     else:
-        from .formats import sweep_table
-        from .report import sweep_dict
+        from .output.flat_tables import sweep_table
+        from .output.json_report import sweep_dict
 
         emit_data(shown, sweep_dict(points), sweep_table)
 
@@ -532,7 +530,7 @@ def schema() -> None:
     """
     import json
 
-    from .schema import spec_schema
+    from .io.schema import spec_schema
 
     sys.stdout.write(json.dumps(spec_schema(), indent=2, ensure_ascii=False) + "\n")
 
@@ -547,7 +545,7 @@ def devices(as_json: bool) -> None:
       convcost devices
       convcost layer --in 56x56x64 --out 64 -k 3 --padding 1 --dtype fp16 --device h100
     """
-    from .devices import DEVICES
+    from .core.devices import DEVICES
 
     if as_json:
         emit_json(
@@ -562,7 +560,7 @@ def devices(as_json: bool) -> None:
             }
         )
     else:
-        from .render import devices_table
+        from .output.rich_view import devices_table
 
         emit_table([devices_table(DEVICES)])
 

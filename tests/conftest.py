@@ -38,7 +38,7 @@ def golden(request: pytest.FixtureRequest):
 
 def render_plain(renderable: object, width: int = GOLDEN_WIDTH) -> str:
     """Render a rich object as the plain text a pipe would get, at a fixed width."""
-    from convcost.render import make_console
+    from convcost.output.rich_view import make_console
 
     buffer = io.StringIO()
     make_console(file=buffer, width=width).print(renderable)

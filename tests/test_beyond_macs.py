@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 
 from convcost import ConvCostError, compare, conv
 from convcost.cli import cli
-from convcost.conv import Conv, effective_macs
-from convcost.devices import DEVICES
-from convcost.memory import conv_traffic, estimate
-from convcost.network import Options, evaluate
-from convcost.settings import Convention, CountKind, DType
-from convcost.settings import settings as make_settings
-from convcost.specfile import read
+from convcost.core.conv import Conv, effective_macs
+from convcost.core.devices import DEVICES
+from convcost.core.options import Convention, CountKind, DType
+from convcost.core.options import settings as make_settings
+from convcost.core.traffic import conv_traffic, estimate
+from convcost.io.spec_file import read
+from convcost.model.evaluate import evaluate
+from convcost.model.whatif import Options
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

@@ -13,7 +13,7 @@ from rich.console import Group
 
 from convcost import compare, comparison_dict, conv
 from convcost.cli import cli
-from convcost.render import layer_tables
+from convcost.output.rich_view import layer_tables
 
 SEED = ["layer", "--in", "28x28x8", "--out", "16", "-k", "3"]
 
@@ -168,9 +168,9 @@ def test_table_path_imports_rich_but_not_yaml() -> None:
 
 def test_no_ansi_codes_with_no_color_even_on_a_terminal() -> None:
     code = (
-        "from convcost.render import make_console\n"
+        "from convcost.output.rich_view import make_console\n"
         "from convcost import compare, conv\n"
-        "from convcost.render import layer_tables\n"
+        "from convcost.output.rich_view import layer_tables\n"
         "import io\n"
         "buf = io.StringIO()\n"
         "c = make_console(file=buf, width=120, force_terminal=True)\n"

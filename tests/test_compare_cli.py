@@ -264,9 +264,9 @@ def test_table_shows_rows_totals_whatifs_and_breakdown() -> None:
 def test_golden_compare_table(golden, render_plain) -> None:
     from rich.console import Group
 
-    from convcost.network import evaluate
-    from convcost.render import network_tables
-    from convcost.specfile import read
+    from convcost.io.spec_file import read
+    from convcost.model.evaluate import evaluate
+    from convcost.output.rich_view import network_tables
 
     net = evaluate(read((SPECS / "seed_5x5_vs_3x3.yaml").read_bytes()))
     golden("compare_seed_5x5_vs_3x3", render_plain(Group(*network_tables(net, "seed_5x5_vs_3x3.yaml"))))

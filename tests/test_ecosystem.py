@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from convcost.cli import cli
-from convcost.specfile import read
+from convcost.io.spec_file import read
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -181,11 +181,11 @@ def test_shipped_schema_file_is_the_generated_one() -> None:
 
 
 def test_schema_knows_every_layer_type_from_the_one_table() -> None:
-    from convcost.layers import BLOCK_FIELDS, LAYER_FIELDS
+    from convcost.model.kinds import KINDS
 
     schema = json.loads(run("schema").stdout)
     titles = [entry["title"] for entry in schema["$defs"]["entry"]["oneOf"]]
-    assert titles == [*LAYER_FIELDS, *BLOCK_FIELDS]
+    assert titles == list(KINDS)
 
 
 # ------------------------------------------------------------------ completion

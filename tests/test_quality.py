@@ -34,20 +34,118 @@ def test_mypy_strict_is_clean() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+#: Which layers of the package each layer may import (dependencies point one way).
+ALLOWED = {
+    "core": {"core"},
+    "model": {"core", "model"},
+    "io": {"core", "model", "io"},
+    "output": {"core", "model", "output"},
+    "cli": {"core", "model", "io", "output", "cli"},
+}
+#: Third-party packages each layer may import: the core and the model need none.
+THIRD_PARTY = {
+    "core": set(),
+    "model": set(),
+    "io": {"yaml", "onnx"},
+    "output": {"rich"},
+    "cli": {"click", "yaml"},
+}
+
+
+def _imports() -> dict[str, list[tuple[str, bool]]]:
+    """Module → (imported module, at top level?) for every module of the package."""
+    import ast
+
+    found: dict[str, list[tuple[str, bool]]] = {}
+    package = ROOT / "convcost"
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        tree = ast.parse(path.read_text())
+        top = {id(node) for node in tree.body}
+        here = found.setdefault(module, [])
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+                for _ in range(max(node.level - 1, 0)):
+                    base = base.rsplit(".", 1)[0]
+                target = (
+                    (f"{base}.{node.module}" if node.module else base) if node.level else node.module or ""
+                )
+                names = [f"{target}.{alias.name}" for alias in node.names]
+                here.extend((name if name in _all_modules() else target, id(node) in top) for name in names)
+            elif isinstance(node, ast.Import):
+                here.extend((alias.name, id(node) in top) for alias in node.names)
+    return found
+
+
+def _all_modules() -> set[str]:
+    modules = set()
+    for path in (ROOT / "convcost").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        modules.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return modules
+
+
+def test_dependencies_point_one_way() -> None:
+    """cli → output → model → core, and io → model → core; the core and model need no third party."""
+    problems = []
+    for module, imports in _imports().items():
+        if module in ("convcost", "convcost.__main__"):
+            continue  # the package's lazy API and the entry point
+        layer = module.split(".")[1]
+        for target, _ in imports:
+            root = target.split(".")[0]
+            if root == "convcost":
+                if target in ("convcost",):
+                    continue  # __version__
+                if target.split(".")[1] not in ALLOWED[layer]:
+                    problems.append(f"{module} imports {target}")
+            elif root in {"click", "rich", "yaml", "onnx"} and root not in THIRD_PARTY[layer]:
+                problems.append(f"{module} imports {target}")
+    assert problems == []
+
+
+def test_no_import_cycles_between_modules() -> None:
+    graph = {
+        module: {t for t, top in imports if t.startswith("convcost.") and top and t != module}
+        for module, imports in _imports().items()
+    }
+    state: dict[str, int] = {}
+    cycles = []
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                cycles.append(
+                    " → ".join([*trail[trail.index(target) :], target]) if target in trail else target
+                )
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
 CORE = [
     "convcost",
-    "convcost.conv",
-    "convcost.values",
-    "convcost.variants",
-    "convcost.layers",
-    "convcost.network",
-    "convcost.memory",
-    "convcost.settings",
-    "convcost.devices",
-    "convcost.report",
-    "convcost.sweep",
-    "convcost.schema",
-    "convcost.formats",
+    "convcost.core.conv",
+    "convcost.core.values",
+    "convcost.core.forms",
+    "convcost.core.traffic",
+    "convcost.core.options",
+    "convcost.core.devices",
+    "convcost.model.kinds",
+    "convcost.model.evaluate",
+    "convcost.model.sweep",
+    "convcost.io.schema",
+    "convcost.output.summary",
+    "convcost.output.json_report",
+    "convcost.output.flat_tables",
 ]
 
 

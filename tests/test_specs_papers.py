@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from convcost.network import Network, Options, evaluate
-from convcost.specfile import read
+from convcost.io.spec_file import read
+from convcost.model.evaluate import Network, evaluate
+from convcost.model.whatif import Options
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

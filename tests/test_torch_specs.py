@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from convcost.conv import Conv
-from convcost.network import Network, evaluate
+from convcost.core.conv import Conv
+from convcost.model.evaluate import Network, evaluate
 
 pytestmark = pytest.mark.torch
 

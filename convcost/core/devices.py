@@ -8,8 +8,21 @@ These are upper bounds on speed: real kernels reach a fraction of them.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from .dtypes import DType
 from .errors import ConvCostError
-from .settings import Device, DType
+
+
+class Device(NamedTuple):
+    """Peak dense throughput per dtype (FLOP/s, an FMA counted as 2) and memory bandwidth (bytes/s)."""
+
+    name: str
+    title: str
+    peak: dict[DType, float]
+    bandwidth: float
+    source: str
+
 
 _T = 1e12
 _G = 1e9
@@ -77,5 +90,5 @@ def find_device(name: str) -> Device:
     raise ConvCostError(
         "device",
         f"{name!r} is not a device profile; expected one of {', '.join(DEVICES)} "
-        "(or give --peak-tflops and --bandwidth-gbs)",
+        "(or give peak_tflops and bandwidth_gbs)",
     )

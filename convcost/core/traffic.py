@@ -13,7 +13,9 @@ from math import prod
 from typing import NamedTuple
 
 from .conv import Conv
-from .settings import Device, DType, Settings
+from .devices import Device
+from .dtypes import DType
+from .options import Settings
 
 
 class Traffic(NamedTuple):

@@ -10,15 +10,16 @@ from __future__ import annotations
 from math import gcd, prod
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, conventions
-from .conv import Conv, Counts, effective_macs
-from .memory import Traffic, chain, conv_traffic, estimate, traffic
-from .settings import DEFAULT, Settings
-from .variants import Comparison, Part, Variant
+from .. import __version__
+from ..core import conventions
+from ..core.conv import Conv, Counts, effective_macs
+from ..core.forms import Comparison, Part, Variant
+from ..core.options import DEFAULT, Settings
+from ..core.traffic import Traffic, chain, conv_traffic, estimate, traffic
 
 if TYPE_CHECKING:
-    from .network import Network, Row
-    from .sweep import Point
+    from ..model.evaluate import Network, Row
+    from ..model.sweep import Point
 
 
 def counts_dict(counts: Counts, s: Settings = DEFAULT) -> dict[str, int]:
@@ -168,7 +169,7 @@ def row_dict(
     memo: dict[Conv, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     if work is None:
-        from .network import row_traffic
+        from .summary import row_traffic
 
         work = row_traffic(row, s)
     data: dict[str, Any] = {
@@ -208,7 +209,7 @@ def _variants(c: Comparison, s: Settings, memo: dict[Conv, dict[str, Any]] | Non
 
 def network_dict(network: Network, source: str | None = None, s: Settings = DEFAULT) -> dict[str, Any]:
     """The body of ``convcost compare --json``."""
-    from .network import row_traffic
+    from .summary import row_traffic
 
     totals = network.totals
     options = network.options

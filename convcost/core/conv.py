@@ -20,12 +20,16 @@ class Counts(NamedTuple):
     ``adds``: exact additions — accumulating the taps of each output, plus the bias add.
     ``bias_adds``: one per output element when the layer has a bias, else 0.
     ``flops`` (derived): 2·MACs + bias adds, the convention most papers use.
+    ``other_ops``: the work of everything that is not a multiply-accumulate (activations,
+    norms, pooling windows, elementwise merges), one op per element under the stated rule
+    of each layer kind; never part of MACs or FLOPs.
     """
 
     macs: int
     params: int
     adds: int
     bias_adds: int
+    other_ops: int = 0
 
     @property
     def flops(self) -> int:
@@ -38,10 +42,15 @@ class Counts(NamedTuple):
             self.params + other.params,
             self.adds + other.adds,
             self.bias_adds + other.bias_adds,
+            self.other_ops + other.other_ops,
         )
 
+    def times(self, n: int) -> Counts:
+        """These counts repeated ``n`` times (the params too: each copy has its own weights)."""
+        return Counts(self.macs * n, self.params * n, self.adds * n, self.bias_adds * n, self.other_ops * n)
 
-ZERO = Counts(0, 0, 0, 0)
+
+ZERO = Counts(0, 0, 0, 0, 0)
 
 
 class Conv(NamedTuple):

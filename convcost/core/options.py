@@ -11,20 +11,9 @@ from typing import NamedTuple
 
 from . import values
 from .conv import Counts
+from .devices import Device, find_device
+from .dtypes import DType
 from .errors import ConvCostError, bad_value
-
-
-class DType(str, Enum):
-    """Element types, with their size in bytes."""
-
-    FP32 = "fp32"
-    FP16 = "fp16"
-    BF16 = "bf16"
-    INT8 = "int8"
-
-    @property
-    def bytes(self) -> int:
-        return 1 if self is DType.INT8 else 4 if self is DType.FP32 else 2
 
 
 class CountKind(str, Enum):
@@ -73,16 +62,6 @@ class Convention(NamedTuple):
         return counts.macs + counts.adds - counts.bias_adds + bias
 
 
-class Device(NamedTuple):
-    """Peak dense throughput per dtype (FLOP/s, an FMA counted as 2) and memory bandwidth (bytes/s)."""
-
-    name: str
-    title: str
-    peak: dict[DType, float]
-    bandwidth: float
-    source: str
-
-
 class Settings(NamedTuple):
     dtype: DType = DType.FP32
     batch: int = 1
@@ -123,8 +102,6 @@ def settings(
 ) -> Settings:
     """Validate the user's choices. ``device`` is a profile name; or give both
     ``peak_tflops`` (dense, for the chosen dtype) and ``bandwidth_gbs`` for any other machine."""
-    from .devices import find_device
-
     kind = _choice(CountKind, count, "count")
     assert isinstance(kind, CountKind)
     chosen = _choice(DType, dtype, "dtype")
@@ -132,9 +109,7 @@ def settings(
     machine = None
     if device is not None:
         if peak_tflops is not None or bandwidth_gbs is not None:
-            raise ConvCostError(
-                "device", "give a device profile or --peak-tflops and --bandwidth-gbs, not both"
-            )
+            raise ConvCostError("device", "give a device profile or peak_tflops and bandwidth_gbs, not both")
         machine = find_device(str(device))
     elif peak_tflops is not None or bandwidth_gbs is not None:
         if peak_tflops is None or bandwidth_gbs is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .errors import ConvCostError
+from ..core.errors import ConvCostError
 
 INSTALL_HINT = "reading ONNX needs the onnx package: pip install 'convcost[onnx]'"
 

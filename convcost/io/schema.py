@@ -1,8 +1,7 @@
 """The JSON Schema (draft 2020-12) of the spec format, written from the layer tables.
 
 There is no hand-kept copy: every key, type and default comes from
-:data:`convcost.layers.LAYER_FIELDS` and :data:`~convcost.layers.BLOCK_FIELDS`,
-the same tables the spec checker uses. The schema checks the form of values;
+:data:`convcost.model.kinds.KINDS`, the registry the spec checker uses. The schema checks the form of values;
 convcost itself checks what depends on shapes (a kernel that fits, groups that divide).
 """
 
@@ -10,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .layers import BLOCK_FIELDS, COMMON_FIELDS, LAYER_FIELDS, Field
+from ..model.kinds import COMMON_FIELDS, KINDS, Field
+from ..model.spec_check import TOP_LEVEL
 
 _NUMBER = r"\+?[0-9]+"
 _SEP = r"\s*[xX×*]\s*"
@@ -18,13 +18,6 @@ _DIMS = rf"^\s*{_NUMBER}({_SEP}{_NUMBER})*\s*$"
 _SHAPE = rf"^\s*{_NUMBER}({_SEP}{_NUMBER})+\s*$"
 _PAIR = rf"{_NUMBER}(\s*:\s*{_NUMBER})?"
 _PADDING = rf"^\s*{_PAIR}({_SEP}{_PAIR})*\s*$"
-
-TOP_LEVEL = {
-    "input": Field("shape", "The first layer's input: spatial dims then channels (224x224x3)."),
-    "layers": Field("layers", "The layers and blocks, in order.", required=True),
-    "name": Field("str", "A name for the spec."),
-    "description": Field("str", "Free text."),
-}
 
 
 def _ints(minimum: int, min_items: int = 1) -> dict[str, Any]:
@@ -51,6 +44,11 @@ DEFINITIONS: dict[str, Any] = {
         ]
     },
     "layers": {"type": "array", "items": {"$ref": "#/$defs/entry"}},
+    "names": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+    "int0": {
+        "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": rf"^\s*{_NUMBER}\s*$"}]
+    },
+    "axis": {"type": "integer"},
 }
 
 
@@ -63,8 +61,6 @@ def _property(key: str, spec: Field) -> dict[str, Any]:
         schema = {"enum": list(spec.choices)}
     elif spec.kind == "branches":
         schema = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layers"}}
-    elif spec.kind == "dims" and key == "output_padding":
-        schema = {"$ref": "#/$defs/dims0"}
     else:
         schema = {"$ref": f"#/$defs/{spec.kind}"}
     schema["description"] = spec.help
@@ -73,12 +69,9 @@ def _property(key: str, spec: Field) -> dict[str, Any]:
     return schema
 
 
-def _entry(kind: str, fields: dict[str, Field]) -> dict[str, Any]:
-    properties = {"name": _property("name", COMMON_FIELDS["name"])}
-    properties["type"] = {
-        "const": kind,
-        "description": f"A {kind} {'block' if kind in BLOCK_FIELDS else 'layer'}.",
-    }
+def _entry(kind: str, fields: dict[str, Field], help_text: str) -> dict[str, Any]:
+    properties = {key: _property(key, spec) for key, spec in COMMON_FIELDS.items() if key != "type"}
+    properties["type"] = {"const": kind, "description": help_text}
     properties.update({key: _property(key, spec) for key, spec in fields.items()})
     required = [key for key, spec in fields.items() if spec.required]
     if kind != "conv":  # conv is the default type
@@ -94,7 +87,7 @@ def _entry(kind: str, fields: dict[str, Field]) -> dict[str, Any]:
 
 def spec_schema() -> dict[str, Any]:
     """The schema, as a dict ready for ``json.dumps``."""
-    entries = [_entry(kind, fields) for kind, fields in {**LAYER_FIELDS, **BLOCK_FIELDS}.items()]
+    entries = [_entry(name, kind.fields, kind.help) for name, kind in KINDS.items()]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "convcost spec",

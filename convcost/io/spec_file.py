@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConvCostError
+from ..core.errors import ConvCostError
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_FLOW_DEPTH = 200

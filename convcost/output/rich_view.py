@@ -11,18 +11,19 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from . import conventions
-from .conv import Conv
-from .memory import Traffic, conv_traffic, estimate, ridge_point
-from .settings import DEFAULT, Device, Settings
-from .values import PadPairs
-from .variants import DEPTHWISE_SEPARABLE, REGULAR, Comparison, Part
+from ..core import conventions
+from ..core.conv import Conv
+from ..core.devices import Device
+from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, Part
+from ..core.options import DEFAULT, Settings
+from ..core.traffic import Traffic, conv_traffic, estimate, ridge_point
+from ..core.values import PadPairs
 
 if TYPE_CHECKING:
     from typing import IO
 
-    from .network import Network, Row
-    from .sweep import Point
+    from ..model.evaluate import Network, Row
+    from ..model.sweep import Point
 
 
 #: Width used when output goes to a file or pipe: wide enough that no number is ever folded.
@@ -280,7 +281,7 @@ def network_tables(
     network: Network, title: str, s: Settings = DEFAULT, notes: Sequence[str] = ()
 ) -> list[RenderableType]:
     """The ``convcost compare`` view: per-layer rows, totals, the network what-ifs and the breakdown."""
-    from .network import row_traffic
+    from .summary import row_traffic
 
     totals = network.totals
     count = s.convention.count

@@ -12,10 +12,10 @@ import itertools
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from . import values
-from .conv import conv
-from .errors import ConvCostError, bad_value
-from .variants import Comparison, compare
+from ..core import values
+from ..core.conv import conv
+from ..core.errors import ConvCostError, bad_value
+from ..core.forms import Comparison, compare
 
 #: Points in one sweep, at most: enough for any chart, small enough to answer at once.
 MAX_POINTS = 10_000

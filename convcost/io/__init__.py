@@ -1,0 +1,1 @@
+"""Reading and describing inputs: spec files, ONNX models, and the JSON Schemas."""

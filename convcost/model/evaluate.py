@@ -1,0 +1,352 @@
+"""Costing a compiled graph: shapes in topological order, each node's cost, rows, totals.
+
+A ``repeat`` costs its copies only until they stop changing: once a copy's output has
+its input's shape (and receptive-field stride), every later copy costs the same, so the
+rest is kept as one :class:`Run` and multiplied. Totals are sums over distinct rows times
+their copies; the rows of every copy are made only when something iterates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from ..core import values
+from ..core.conv import ZERO, Conv, Counts, effective_macs
+from ..core.errors import ConvCostError
+from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, compare
+from . import receptive_field as rf_rules
+from .graph import NETWORK_INPUT, SOURCE, Compiled, Graph, Node, compile_graph
+from .kinds import BREAKDOWN, KINDS, BreakdownKind, Costed, MergeMismatch, Part
+from .receptive_field import ReceptiveField
+from .spec_check import SpecErrors, check, line_of
+from .whatif import DEFAULT_OPTIONS, Options, rewrite
+
+
+class Row(NamedTuple):
+    """One costed layer of the network, in execution order."""
+
+    name: str
+    type: str
+    path: str
+    input_shape: tuple[int, ...]  # the first input's
+    output_shape: tuple[int, ...]
+    counts: Counts
+    parts: tuple[Part, ...]
+    comparison: Comparison | None
+    costed: Costed | None
+    effective_macs: int  # MACs that touch real input (taps on zero padding left out)
+    receptive_field: ReceptiveField | None  # None without spatial dims, or after a transposed conv
+    input_shapes: tuple[tuple[int, ...], ...] = ()  # every input's, for merges
+
+
+class Run(NamedTuple):
+    """Copies ``first``..``last`` of a repeat, each like the copy just before ``first``.
+
+    ``segments`` are that copy's rows, named under ``prefix``; copy k's rows are named under
+    ``base`` + k, and their receptive fields move by ``delta`` per copy.
+    """
+
+    segments: tuple[Segment, ...]
+    first: int
+    last: int
+    prefix: str
+    base: str
+    delta: ReceptiveField | None
+
+    @property
+    def copies(self) -> int:
+        return self.last - self.first + 1
+
+
+Segment = Row | Run
+
+
+class State(NamedTuple):
+    """What flows along an edge: the shape, and the receptive field so far."""
+
+    shape: tuple[int, ...]
+    rf: ReceptiveField | None
+
+
+def _weighted(segments: Sequence[Segment], times: int = 1) -> Iterator[tuple[Row, int]]:
+    """Each distinct row once, with how many times it occurs."""
+    for segment in segments:
+        if isinstance(segment, Run):
+            yield from _weighted(segment.segments, times * segment.copies)
+        else:
+            yield segment, times
+
+
+def _expand(segments: Sequence[Segment], adjust: Callable[[Row], Row]) -> Iterator[Row]:
+    for segment in segments:
+        if isinstance(segment, Run):
+            yield from _expand_run(segment, adjust)
+        else:
+            yield adjust(segment)
+
+
+def _expand_run(run: Run, adjust: Callable[[Row], Row]) -> Iterator[Row]:
+    cut = len(run.prefix)
+    for copy in range(run.first, run.last + 1):
+        prefix, steps = f"{run.base}{copy}.", copy - run.first + 1
+
+        def moved(row: Row, prefix: str = prefix, steps: int = steps) -> Row:
+            rf = row.receptive_field
+            if rf is not None and run.delta is not None:
+                rf = rf.shifted(steps, run.delta)
+            return adjust(row._replace(name=prefix + row.name[cut:], receptive_field=rf))
+
+        yield from _expand(run.segments, moved)
+
+
+def _same(row: Row) -> Row:
+    return row
+
+
+@dataclass
+class Network:
+    """A costed network: its rows (made on demand), totals, and whole-network what-ifs."""
+
+    segments: tuple[Segment, ...]
+    input_shape: tuple[int, ...] | None
+    output_shape: tuple[int, ...] | None
+    options: Options
+    outputs: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    _rows: tuple[Row, ...] | None = field(default=None, repr=False)
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        """Every row, repeats expanded (made once, on first use)."""
+        if self._rows is None:
+            self._rows = tuple(self.iter_rows())
+        return self._rows
+
+    def iter_rows(self) -> Iterator[Row]:
+        return _expand(self.segments, _same)
+
+    def weighted_rows(self) -> Iterator[tuple[Row, int]]:
+        """Each distinct row once, with its number of copies: what totals are summed from."""
+        return _weighted(self.segments)
+
+    @property
+    def row_count(self) -> int:
+        return sum(times for _, times in self.weighted_rows())
+
+    @property
+    def totals(self) -> Counts:
+        total = ZERO
+        for row, times in self.weighted_rows():
+            total = total.plus(row.counts.times(times))
+        return total
+
+    def variant_totals(self) -> dict[str, Counts]:
+        """Totals as written, with every spatial conv regular, and with every one depthwise-separable.
+
+        Rewrites keep each layer's output shape, so each total is the sum of the
+        rows' own variants; 1×1 convs, pools, linear layers and merges are unchanged.
+        """
+        written, regular, separable = ZERO, ZERO, ZERO
+        for row, times in self.weighted_rows():
+            own = row.counts.times(times)
+            written = written.plus(own)
+            c = row.comparison
+            if c is None or all(k == 1 for k in c.layer.kernel):
+                regular, separable = regular.plus(own), separable.plus(own)
+                continue
+            regular = regular.plus(c.variants[REGULAR].counts.times(times))
+            separable = separable.plus(
+                own
+                if row.type in ("separable", "depthwise")
+                else c.variants[DEPTHWISE_SEPARABLE].counts.times(times)
+            )
+        return {"as_written": written, REGULAR: regular, DEPTHWISE_SEPARABLE: separable}
+
+    def breakdown(self) -> dict[BreakdownKind, Counts]:
+        """MACs and params by kind of layer, as MobileNet's Table 2."""
+        kinds: dict[BreakdownKind, Counts] = {kind: ZERO for kind in BREAKDOWN}
+        for row, times in self.weighted_rows():
+            for part in row.parts:
+                kinds[part.kind] = kinds[part.kind].plus(part.counts.times(times))
+        return kinds
+
+
+class _Evaluator:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.env: dict[int, State | None] = {}
+        self.errors: list[ConvCostError] = []
+        self.told_no_input = False
+        # Networks repeat layers (blocks, stages): cost each distinct conv once.
+        self.comparisons: dict[Conv, Comparison] = {}
+        self.effective_counts: dict[Conv, int] = {}
+
+    def compare(self, layer: Conv) -> Comparison:
+        found = self.comparisons.get(layer)
+        if found is None:
+            found = self.comparisons[layer] = compare(layer)
+        return found
+
+    def effective(self, layer: Conv) -> int:
+        found = self.effective_counts.get(layer)
+        if found is None:
+            found = self.effective_counts[layer] = effective_macs(layer)
+        return found
+
+    def fail(self, exc: ConvCostError, node: Node) -> None:
+        line = line_of(node.fields, exc.field.split(".")[0]) or node.line
+        self.errors.append(exc.within(node.path, line=line))
+
+    def graph(self, graph: Graph, prefix: str, out: list[Segment]) -> None:
+        for node in graph.nodes:
+            if node.kind == SOURCE:
+                self.source(node)
+            elif node.body is not None:
+                self.repeat(node, prefix, out)
+            else:
+                self.layer(node, prefix, out)
+
+    def source(self, node: Node) -> None:
+        try:
+            shape = values.shape(node.fields["in"], "in")
+        except ConvCostError as exc:
+            self.fail(exc, node)
+            self.env[node.key] = None
+            return
+        self.env[node.key] = State(shape, rf_rules.fresh(shape))
+
+    def inputs(self, node: Node) -> list[State] | None:
+        """The node's input states, or None when an earlier error (or no input) lost one."""
+        states = []
+        for key in node.inputs:
+            state = self.env.get(key)
+            if state is None:
+                if key == NETWORK_INPUT and NETWORK_INPUT not in self.env and not self.told_no_input:
+                    self.told_no_input = True
+                    self.errors.append(
+                        ConvCostError(
+                            node.path,
+                            "has no input: give it 'in', or give the spec an 'input'",
+                            line=node.line,
+                        )
+                    )
+                return None
+            states.append(state)
+        return states
+
+    def layer(self, node: Node, prefix: str, out: list[Segment]) -> None:
+        states = self.inputs(node)
+        self.env[node.key] = None
+        if states is None:
+            return
+        shapes = tuple(state.shape for state in states)
+        try:
+            kind, fields = rewrite(node.kind, node.fields, shapes[0], self.options)
+            handler = KINDS[kind].handler
+            assert handler is not None
+            costed = handler(fields, shapes)
+            comparison = self.compare(costed.reference) if costed.reference is not None else None
+        except MergeMismatch as exc:
+            a, b = exc.first, exc.other
+            title = node.title or f"{node.kind} {prefix + node.name!r}"
+            self.errors.append(
+                ConvCostError(
+                    node.path,
+                    f"{title}: {node.labels[a]} gives {values.format_dims(shapes[a])} "
+                    f"but {node.labels[b]} gives {values.format_dims(shapes[b])}; {exc.need}",
+                    line=node.line,
+                )
+            )
+            return
+        except ConvCostError as exc:
+            self.fail(exc, node)
+            return
+        rf = KINDS[kind].receptive_field([state.rf for state in states], fields, costed)
+        effective = sum(self.effective(c) for c in costed.convs) if costed.convs else costed.counts.macs
+        out.append(
+            Row(
+                prefix + node.name,
+                kind,
+                node.path,
+                shapes[0],
+                costed.output_shape,
+                costed.counts,
+                costed.parts,
+                comparison,
+                costed,
+                effective,
+                rf,
+                shapes,
+            )
+        )
+        self.env[node.key] = State(costed.output_shape, rf)
+
+    def repeat(self, node: Node, prefix: str, out: list[Segment]) -> None:
+        body = node.body
+        assert body is not None
+        states = self.inputs(node)
+        self.env[node.key] = None
+        if states is None:
+            return
+        state = states[0]
+        base = f"{prefix}{node.name}."
+        for copy in range(1, node.times + 1):
+            copy_prefix = f"{base}{copy}." if node.times > 1 else base
+            self.env[body.input] = state
+            rows: list[Segment] = []
+            self.graph(body, copy_prefix, rows)
+            out.extend(rows)
+            result = self.env.get(body.output)
+            if result is None:
+                return
+            if copy < node.times and body.closed and _steady(state, result):
+                # Every later copy sees this copy's input shape: it costs the same.
+                delta = result.rf.minus(state.rf) if result.rf is not None and state.rf is not None else None
+                run = Run(tuple(rows), copy + 1, node.times, copy_prefix, base, delta)
+                out.append(run)
+                rf = result.rf.shifted(run.copies, delta) if result.rf is not None and delta else result.rf
+                state = State(result.shape, rf)
+                break
+            state = result
+        self.env[node.key] = state
+
+
+def _steady(before: State, after: State) -> bool:
+    if before.shape != after.shape or (before.rf is None) != (after.rf is None):
+        return False
+    return before.rf is None or after.rf is None or before.rf.stride == after.rf.stride
+
+
+def cost(compiled: Compiled, options: Options = DEFAULT_OPTIONS) -> Network:
+    """Cost a compiled graph. Raises :class:`SpecErrors` listing every problem found."""
+    evaluator = _Evaluator(options)
+    shape = options.input_shape or compiled.input_shape
+    if shape is not None:
+        evaluator.env[NETWORK_INPUT] = State(shape, rf_rules.fresh(shape))
+    segments: list[Segment] = []
+    evaluator.graph(compiled.graph, "", segments)
+    if evaluator.errors:
+        raise SpecErrors(evaluator.errors)
+    outputs = []
+    for name, key in compiled.outputs:
+        state = evaluator.env.get(key)
+        if state is not None:
+            outputs.append((name, state.shape))
+    first_input = shape
+    if first_input is None:  # a what-if list: its first layer's own 'in'
+        first_input = next((row.input_shape for row, _ in _weighted(segments)), None)
+    network = Network(
+        tuple(segments), first_input, outputs[-1][1] if outputs else None, options, tuple(outputs)
+    )
+    return network
+
+
+def evaluate(document: object, options: Options = DEFAULT_OPTIONS) -> Network:
+    """Check, compile and cost a spec document (mappings and lists, as loaded from YAML or JSON).
+
+    Raises :class:`SpecErrors` listing every problem found.
+    """
+    entries = check(document)
+    assert isinstance(document, Mapping)
+    return cost(compile_graph(document, entries), options)

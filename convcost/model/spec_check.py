@@ -1,0 +1,288 @@
+"""Checking a spec document's structure: known kinds and keys, names, nesting, and its size.
+
+The document is what a spec file holds — mappings, lists, ints and strings — so this
+module needs no YAML: the spec reader hands it the loaded document, with line numbers
+attached when it has them (``lines`` on mappings and lists). Errors name the path in the
+spec (``layers[5].body[1].out``) and, where known, the line. Every problem found is
+reported at once, as a :class:`SpecErrors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from ..core import values
+from ..core.errors import ConvCostError, show_value
+from .kinds import COMMON_FIELDS, KINDS, TYPE_NAMES, Field
+
+#: Upper bounds that keep hostile specs from running long: expanded layers and block depth.
+MAX_LAYERS = 200_000
+MAX_DEPTH = 32
+
+#: The keys of a spec's top level.
+TOP_LEVEL = {
+    "input": Field("shape", "The network's input: spatial dims then channels (224x224x3)."),
+    "layers": Field("layers", "The layers and blocks, in order.", required=True),
+    "outputs": Field("names", "The network's outputs, by name (default: the last layer)."),
+    "name": Field("str", "A name for the spec."),
+    "description": Field("str", "Free text."),
+}
+
+
+class SpecErrors(ConvCostError):
+    """Every problem found in a spec, each a :class:`ConvCostError` with its path and line."""
+
+    def __init__(self, errors: Sequence[ConvCostError]) -> None:
+        self.errors = tuple(errors)
+        first = self.errors[0]
+        super().__init__(first.field, first.problem, line=first.line)
+        self.args = ("\n".join(str(e) for e in self.errors),)
+
+
+class Entry(NamedTuple):
+    """One checked spec entry: a layer, or a block with children."""
+
+    type: str
+    name: str
+    path: str
+    line: int | None
+    fields: Mapping[str, object]
+    children: tuple[tuple[Entry, ...], ...] = ()  # repeat: (layers,); residual: (body, shortcut); branches
+
+
+def line_of(container: object, key: object) -> int | None:
+    lines = getattr(container, "lines", None)
+    if isinstance(lines, dict):
+        found = lines.get(key)
+        return found if isinstance(found, int) else None
+    return None
+
+
+def _own_line(container: object) -> int | None:
+    line = getattr(container, "line", None)
+    return line if isinstance(line, int) else None
+
+
+class _Checker:
+    """Turns the loaded document into Entries, collecting every problem it can see."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConvCostError] = []
+        self.expanded: dict[int, int] = {}
+        self.active: set[int] = set()
+        self.parsed: dict[int, tuple[Entry, ...]] = {}
+
+    def error(self, path: str, problem: str, line: int | None) -> None:
+        self.errors.append(ConvCostError(path, problem, line=line))
+
+    def layer_list(self, items: object, path: str, line: int | None, depth: int) -> tuple[Entry, ...]:
+        if not isinstance(items, list):
+            self.error(path, f"{show_value(items)} is not allowed; expected a list of layers", line)
+            return ()
+        if id(items) in self.active:
+            self.error(path, "refers to itself (a YAML alias inside its own anchor)", line)
+            return ()
+        if id(items) in self.parsed:  # a list shared through YAML aliases is checked once
+            return self.parsed[id(items)]
+        self.active.add(id(items))
+        nodes = []
+        for index, item in enumerate(items):
+            node = self.entry(item, f"{path}[{index}]", line_of(items, index) or line, depth, index)
+            if node is not None:
+                nodes.append(node)
+        self.active.discard(id(items))
+        self._check_unique_names(nodes)
+        self.parsed[id(items)] = tuple(nodes)
+        return self.parsed[id(items)]
+
+    def _check_unique_names(self, nodes: list[Entry]) -> None:
+        seen: dict[str, str] = {}
+        for node in nodes:
+            if node.name in seen:
+                self.error(
+                    f"{node.path}.name", f"{node.name!r} is already used by {seen[node.name]}", node.line
+                )
+            seen.setdefault(node.name, node.path)
+
+    def entry(self, item: object, path: str, line: int | None, depth: int, index: int) -> Entry | None:
+        if depth > MAX_DEPTH:
+            self.error(path, f"blocks are nested more than {MAX_DEPTH} deep", line)
+            return None
+        if not isinstance(item, Mapping):
+            self.error(
+                path,
+                f"{show_value(item)} is not allowed; expected a mapping like {{out: 16, kernel: 3}}",
+                line,
+            )
+            return None
+        line = _own_line(item) or line
+        kind = item.get("type", "conv")
+        if not isinstance(kind, str) or kind not in TYPE_NAMES:
+            self.error(
+                f"{path}.type",
+                f"{show_value(kind)} is not a type{_did_you_mean(kind, TYPE_NAMES)}; "
+                f"expected one of {', '.join(TYPE_NAMES)}",
+                line_of(item, "type") or line,
+            )
+            return None
+        fields = KINDS[kind].fields
+        allowed = {**COMMON_FIELDS, **fields}
+        ok = True
+        for key in item:
+            if key not in allowed:
+                ok = False
+                self.error(
+                    f"{path}.{key}",
+                    f"unknown key for a {kind}{_did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}",
+                    line_of(item, key) or line,
+                )
+        for key, spec in fields.items():
+            if spec.required and key not in item:
+                ok = False
+                self.error(path, f"a {kind} needs {key!r}", line)
+        name = item.get("name", f"{kind}{index + 1}")
+        if not isinstance(name, str) or not name or "." in name:
+            self.error(f"{path}.name", f"{show_value(name)} is not allowed; expected text without dots", line)
+            ok = False
+        for key, spec in allowed.items():
+            if spec.kind == "names" and key in item and not _is_names(item[key]):
+                ok = False
+                self.error(
+                    f"{path}.{key}",
+                    f"{show_value(item[key])} is not allowed; expected a list of layer names",
+                    line_of(item, key) or line,
+                )
+            if spec.kind == "choice" and key in item and item[key] not in spec.choices:
+                ok = False
+                self.error(
+                    f"{path}.{key}",
+                    f"{show_value(item[key])} is not allowed; expected one of {', '.join(spec.choices)}",
+                    line_of(item, key) or line,
+                )
+        if not ok:
+            return None
+        children = self.block_children(kind, item, path, line, depth)
+        return Entry(kind, str(name), path, line, item, children)
+
+    def block_children(
+        self, kind: str, item: Mapping[str, object], path: str, line: int | None, depth: int
+    ) -> tuple[tuple[Entry, ...], ...]:
+        def sub(key: str, value: object) -> tuple[Entry, ...]:
+            return self.layer_list(value, f"{path}.{key}", line_of(item, key) or line, depth + 1)
+
+        children: list[tuple[Entry, ...]] = []
+        for key, spec in KINDS[kind].fields.items():
+            if spec.kind == "layers":
+                children.append(sub(key, item.get(key, [])))
+            elif spec.kind == "branches":
+                paths = item[key]
+                if not isinstance(paths, list) or not paths:
+                    self.error(
+                        f"{path}.{key}", "expected a non-empty list of layer lists", line_of(item, key)
+                    )
+                    return ()
+                children.extend(
+                    self.layer_list(branch, f"{path}.{key}[{i}]", line_of(paths, i) or line, depth + 1)
+                    for i, branch in enumerate(paths)
+                )
+        return tuple(children)
+
+    def count(self, nodes: tuple[Entry, ...]) -> int:
+        """Layers after expansion, memoised so shared (aliased) lists are counted cheaply."""
+        total = 0
+        for node in nodes:
+            total += self.count_node(node)
+            if total > MAX_LAYERS:
+                return total
+        return total
+
+    def count_node(self, node: Entry) -> int:
+        key = id(node.fields)
+        if key in self.expanded:
+            return self.expanded[key]
+        if node.type == "repeat":
+            times = node.fields["times"]
+            try:
+                n = values.positive_int(times, "times")
+            except ConvCostError as exc:
+                raise exc.within(node.path, line=line_of(node.fields, "times") or node.line) from None
+            inner = self.count(node.children[0])
+            size = n * inner if inner else 0
+            if size > MAX_LAYERS:
+                raise ConvCostError(
+                    f"{node.path}.times",
+                    f"{n} copies of {inner} layers would make {size:,} layers; "
+                    f"at most {MAX_LAYERS:,} are allowed",
+                    line=line_of(node.fields, "times") or node.line,
+                )
+        elif node.children:
+            size = sum(self.count(child) for child in node.children) + 1
+        else:
+            size = 1
+        self.expanded[key] = size
+        return size
+
+
+def _did_you_mean(word: object, choices: Sequence[str] | Mapping[str, object]) -> str:
+    if not isinstance(word, str):
+        return ""
+    import difflib  # only when there is a mistake to explain
+
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    return "a number" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
+
+
+def _is_names(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value)
+
+
+def check(document: object) -> tuple[Entry, ...]:
+    """Check a loaded spec's structure; return its top-level entries."""
+    checker = _Checker()
+    if not isinstance(document, Mapping):
+        what = "empty" if document is None else f"{_kind_of(document)}, not a mapping"
+        raise SpecErrors([ConvCostError("spec", f"is {what}; expected a mapping with a 'layers' list")])
+    for key in document:
+        if key not in TOP_LEVEL:
+            checker.error(
+                str(key),
+                f"unknown top-level key{_did_you_mean(key, TOP_LEVEL)}; allowed: {', '.join(TOP_LEVEL)}",
+                line_of(document, key),
+            )
+    if "outputs" in document and not _is_names(document["outputs"]):
+        checker.error(
+            "outputs",
+            f"{show_value(document['outputs'])} is not allowed; expected a list of layer names",
+            line_of(document, "outputs"),
+        )
+    if "layers" not in document:
+        checker.error("layers", "is missing; a spec needs a 'layers' list", _own_line(document))
+        raise SpecErrors(checker.errors)
+    nodes = checker.layer_list(document["layers"], "layers", line_of(document, "layers"), 0)
+    if not checker.errors:
+        try:
+            total = checker.count(nodes)
+        except ConvCostError as exc:
+            raise SpecErrors([exc]) from None
+        if total > MAX_LAYERS:
+            raise SpecErrors(
+                [
+                    ConvCostError(
+                        "layers",
+                        f"expands to more than {MAX_LAYERS:,} layers",
+                        line=line_of(document, "layers"),
+                    )
+                ]
+            )
+    if checker.errors:
+        raise SpecErrors(checker.errors)
+    return nodes

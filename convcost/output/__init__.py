@@ -1,0 +1,1 @@
+"""Output: one summary built from the model, and the formats that render it."""
