@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import errno
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -40,6 +40,9 @@ OPTION_NAMES = {
     "bandwidth_gbs": "--bandwidth-gbs",
 }
 
+
+if TYPE_CHECKING:
+    from .output.emit import Format
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,32 +113,28 @@ def cost_options(func: F) -> F:
     return func
 
 
+#: Output formats (the same tuple as convcost.output.emit.FORMATS, which --json must not import).
+FORMATS = ("table", "json", "csv", "markdown")
+
+
 def output_options(func: F) -> F:
     """--format, and --json as its shorthand."""
     func = click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json.")(func)
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(["table", "json", "csv", "markdown"]),
+        type=click.Choice(FORMATS),
         default=None,
         help="Output: a table for people (default), one JSON object, CSV (raw integers) or a Markdown table.",
     )(func)
 
 
-def output_format(fmt: str | None, as_json: bool) -> str:
+def output_format(fmt: str | None, as_json: bool) -> Format:
     if as_json and fmt not in (None, "json"):
         raise OneLineError(f"--json: conflicts with --format {fmt}; give one of them")
-    return "json" if as_json else fmt or "table"
-
-
-def emit_data(fmt: str, data: dict[str, Any], table: Callable[[dict[str, Any]], Any]) -> None:
-    """JSON, or a CSV/Markdown view written from the same dict."""
-    if fmt == "json":
-        emit_json(data)
-        return
-    from .output.flat_tables import render
-
-    sys.stdout.write(render(table(data), fmt))
+    chosen = "json" if as_json else fmt or "table"
+    assert chosen in FORMATS
+    return chosen  # type: ignore[return-value]
 
 
 def make_settings(options: dict[str, Any]) -> Settings:
@@ -209,7 +208,15 @@ def core_errors(names: dict[str, str] = OPTION_NAMES) -> Iterator[None]:
     except ConvCostError as exc:
         head = exc.field.split(".")[0].split("[")[0]
         option = names.get(head, exc.field)
-        raise OneLineError(f"{option}: {exc.problem}") from None
+        raise OneLineError(f"{option}: {flag_words(exc.problem, names)}") from None
+
+
+def flag_words(text: str, names: dict[str, str] = OPTION_NAMES) -> str:
+    """The core names fields (``peak_tflops``); on the command line say the flag (``--peak-tflops``)."""
+    for field, flag in names.items():
+        if "_" in field and field in text:
+            text = text.replace(field, flag.split("/")[-1])
+    return text
 
 
 @contextmanager
@@ -229,23 +236,6 @@ def cycle_collection_off() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def emit_json(data: dict[str, Any]) -> None:
-    """One object, then a newline: indented on a terminal; compact in a pipe (C-encoded, fast)."""
-    import json
-
-    if sys.stdout.isatty():
-        options: dict[str, Any] = {"indent": 2}
-    else:
-        options = {"separators": (",", ":")}
-    sys.stdout.write(json.dumps(data, **options) + "\n")
-
-
-def emit_table(renderables: Sequence[Any]) -> None:
-    from .output.rich_view import print_all
-
-    print_all(renderables)
 
 
 @click.group(cls=ConvcostGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -347,15 +337,10 @@ def layer(
                 output_padding=output_padding,
             )
         )
-    if shown == "table":
-        from .output.rich_view import layer_tables
+    from .output.emit import emit
+    from .output.summary import layer_summary
 
-        emit_table(layer_tables(comparison, chosen))
-    else:
-        from .output.flat_tables import layer_table
-        from .output.json_report import comparison_dict
-
-        emit_data(shown, comparison_dict(comparison, chosen), layer_table)
+    emit(layer_summary(comparison, chosen), shown)
 
 
 @cli.command("compare")
@@ -417,15 +402,11 @@ def _compare(
         raise SpecProblems([spec_problem(source, e) for e in errors.errors]) from None
     except ConvCostError as exc:
         raise SpecProblems([spec_problem(source, exc)]) from None
-    if shown == "table":
-        from .output.rich_view import network_tables
+    from .output.emit import emit
+    from .output.summary import network_summary
 
-        emit_table(network_tables(network, f"{source}: {len(network.rows)} layers", chosen, notes))
-    else:
-        from .output.flat_tables import network_table
-        from .output.json_report import network_dict
-
-        emit_data(shown, {**network_dict(network, source, chosen), "notes": notes}, network_table)
+    summary = network_summary(network, source, chosen, notes)
+    emit(summary, shown, f"{source}: {len(summary.rows)} layers")
 
 
 def load_document(spec: str) -> tuple[object, list[str]]:
@@ -508,36 +489,40 @@ def sweep_command(
     fixed = {"padding": padding, "dilation": dilation, "bias": bias}
     with core_errors(), cycle_collection_off():
         points = sweep(swept, fixed)
-    if shown == "table":
-        from .output.rich_view import sweep_tables
+    from .core.options import DEFAULT
+    from .output.emit import emit
+    from .output.summary import sweep_summary
 
-        emit_table(sweep_tables(points))
-    else:
-        from .output.flat_tables import sweep_table
-        from .output.json_report import sweep_dict
-
-        emit_data(shown, sweep_dict(points), sweep_table)
+    emit(sweep_summary(points, DEFAULT), shown)
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema (draft 2020-12) of the spec format, for editors and validators.
+@click.option("--output", "of_output", is_flag=True, help="The schema of --json output (format 2) instead.")
+def schema(of_output: bool) -> None:
+    """Print the JSON Schema (draft 2020-12) of the spec format, or of the JSON output.
 
     \b
     Example:
       convcost schema > convcost.schema.json
       # then, first line of a spec:  # yaml-language-server: $schema=./convcost.schema.json
+      convcost schema --output > convcost.output.schema.json
     """
     import json
 
-    from .io.schema import spec_schema
+    if of_output:
+        from .output.json_schema import output_schema
 
-    sys.stdout.write(json.dumps(spec_schema(), indent=2, ensure_ascii=False) + "\n")
+        document = output_schema()
+    else:
+        from .io.schema import spec_schema
+
+        document = spec_schema()
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def devices(as_json: bool) -> None:
+@output_options
+def devices(fmt: str | None, as_json: bool) -> None:
     """List the built-in device profiles for roofline estimates, with their sources.
 
     \b
@@ -546,23 +531,9 @@ def devices(as_json: bool) -> None:
       convcost layer --in 56x56x64 --out 64 -k 3 --padding 1 --dtype fp16 --device h100
     """
     from .core.devices import DEVICES
+    from .output.emit import emit
 
-    if as_json:
-        emit_json(
-            {
-                name: {
-                    "title": d.title,
-                    "peak_flops": {dtype.value: peak for dtype, peak in d.peak.items()},
-                    "bandwidth_bytes_per_s": d.bandwidth,
-                    "source": d.source,
-                }
-                for name, d in DEVICES.items()
-            }
-        )
-    else:
-        from .output.rich_view import devices_table
-
-        emit_table([devices_table(DEVICES)])
+    emit(DEVICES, output_format(fmt, as_json))
 
 
 def read_source(spec: str) -> bytes:

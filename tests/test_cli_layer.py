@@ -13,7 +13,9 @@ from rich.console import Group
 
 from convcost import compare, comparison_dict, conv
 from convcost.cli import cli
+from convcost.core.options import DEFAULT
 from convcost.output.rich_view import layer_tables
+from convcost.output.summary import layer_summary
 
 SEED = ["layer", "--in", "28x28x8", "--out", "16", "-k", "3"]
 
@@ -122,12 +124,12 @@ def test_version() -> None:
 
 
 def test_table_golden_seed(golden, render_plain) -> None:
-    golden("layer_seed", render_plain(Group(*layer_tables(compare(conv("28x28x8", 16, 3))))))
+    golden("layer_seed", render_plain(Group(*layer_tables(layer_summary(compare(conv("28x28x8", 16, 3)), DEFAULT)))))
 
 
 def test_table_golden_grouped_bias_same(golden, render_plain) -> None:
     layer = conv("56x56x64", 128, 3, stride=2, padding="same", groups=4, bias=True)
-    golden("layer_grouped_bias_same", render_plain(Group(*layer_tables(compare(layer)))))
+    golden("layer_grouped_bias_same", render_plain(Group(*layer_tables(layer_summary(compare(layer), DEFAULT)))))
 
 
 def test_table_shows_theory_line_and_thousands_separators() -> None:
@@ -171,10 +173,12 @@ def test_no_ansi_codes_with_no_color_even_on_a_terminal() -> None:
         "from convcost.output.rich_view import make_console\n"
         "from convcost import compare, conv\n"
         "from convcost.output.rich_view import layer_tables\n"
+        "from convcost.output.summary import layer_summary\n"
+        "from convcost.core.options import DEFAULT\n"
         "import io\n"
         "buf = io.StringIO()\n"
         "c = make_console(file=buf, width=120, force_terminal=True)\n"
-        "[c.print(t) for t in layer_tables(compare(conv('28x28x8', 16, 3)))]\n"
+        "[c.print(t) for t in layer_tables(layer_summary(compare(conv('28x28x8', 16, 3)), DEFAULT))]\n"
         "print(repr(buf.getvalue()))\n"
     )
     colored = _python(code, {"NO_COLOR": ""}).stdout

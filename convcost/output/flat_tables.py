@@ -1,4 +1,4 @@
-"""CSV and Markdown views, written from the JSON dicts so every format says the same thing.
+"""CSV and Markdown views, written from the summary like every other format.
 
 CSV keeps raw values (integers exact, shapes as ``26x26x16``); Markdown is a pipe
 table ready to paste, with thousands separators.
@@ -8,25 +8,35 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from ..core.devices import Device
+from ..core.dtypes import DType
+from .summary import LayerSummary, Memory, NetworkSummary, SweepSummary
 
 Table = tuple[list[str], list[list[Any]]]
 
-FORMATS = ("table", "json", "csv", "markdown")
+
+def _shape(value: Sequence[int] | None) -> str | None:
+    return None if value is None else "x".join(str(v) for v in value)
 
 
-def _shape(value: Any) -> Any:
-    return "x".join(str(v) for v in value) if isinstance(value, list) else value
+def _swept(value: int | tuple[int, ...]) -> int | str:
+    return value if isinstance(value, int) else "x".join(str(v) for v in value)
 
 
-def _timing(item: dict[str, Any]) -> list[Any]:
-    return [item.get("time_s"), item.get("bound")] if "time_s" in item else []
+def _timing(memory: Memory) -> list[Any]:
+    t = memory.timing
+    return [] if t is None else [t.time_s, t.bound]
 
 
-def layer_table(data: dict[str, Any]) -> Table:
-    """One row per variant of ``layer --json``."""
-    timed = "time_s" in data["variants"]["regular"]
+_TIMING = ["time_s", "bound"]
+
+
+def layer_table(summary: LayerSummary) -> Table:
+    """One row per variant of ``layer``."""
+    timed = summary.settings.device is not None
     header = [
         "variant",
         "output_shape",
@@ -38,29 +48,30 @@ def layer_table(data: dict[str, Any]) -> Table:
         "reduction_pct",
         "bytes",
         "arithmetic_intensity",
-    ] + (["time_s", "bound"] if timed else [])
+        *(_TIMING if timed else []),
+    ]
     rows = [
         [
-            name,
-            _shape(data["output_shape"]),
-            v["macs"],
-            v["flops"],
-            v["params"],
-            v["ratio"],
-            v["ratio_exact"],
-            v["reduction_pct"],
-            v["bytes"],
-            v["arithmetic_intensity"],
-            *_timing(v),
+            v.name,
+            _shape(summary.layer.output_shape),
+            v.work.macs,
+            v.work.flops,
+            v.work.params,
+            v.ratio,
+            v.ratio_exact,
+            v.reduction_pct,
+            v.memory.bytes,
+            v.memory.arithmetic_intensity,
+            *_timing(v.memory),
         ]
-        for name, v in data["variants"].items()
+        for v in summary.variants
     ]
     return header, rows
 
 
-def network_table(data: dict[str, Any]) -> Table:
-    """One row per layer of ``compare --json``."""
-    timed = bool(data["layers"]) and "time_s" in data["layers"][0]
+def network_table(summary: NetworkSummary) -> Table:
+    """One row per layer of ``compare``."""
+    timed = summary.settings.device is not None
     header = [
         "name",
         "type",
@@ -69,6 +80,7 @@ def network_table(data: dict[str, Any]) -> Table:
         "output_shape",
         "macs",
         "flops",
+        "other_ops",
         "params",
         "macs_share",
         "effective_macs",
@@ -76,38 +88,38 @@ def network_table(data: dict[str, Any]) -> Table:
         "arithmetic_intensity",
         "rf_size",
         "rf_stride",
+        *(_TIMING if timed else []),
     ]
-    header += ["time_s", "bound"] if timed else []
     rows = []
-    for row in data["layers"]:
-        rf = row["receptive_field"] or {}
+    for row in summary.rows:
+        rf = row.receptive_field
         rows.append(
             [
-                row["name"],
-                row["type"],
-                row["path"],
-                _shape(row["input_shape"]),
-                _shape(row["output_shape"]),
-                row["macs"],
-                row["flops"],
-                row["params"],
-                row["macs_share"],
-                row["effective_macs"],
-                row["bytes"],
-                row["arithmetic_intensity"],
-                _shape(rf.get("size")),
-                _shape(rf.get("stride")),
-                *_timing(row),
+                row.name,
+                row.type,
+                row.path,
+                _shape(row.input_shape),
+                _shape(row.output_shape),
+                row.work.macs,
+                row.work.flops,
+                row.work.other_ops,
+                row.work.params,
+                row.macs_share,
+                row.effective_macs,
+                row.memory.bytes,
+                row.memory.arithmetic_intensity,
+                _shape(rf.size) if rf else None,
+                _shape(rf.stride) if rf else None,
+                *_timing(row.memory),
             ]
         )
     return header, rows
 
 
-def sweep_table(data: dict[str, Any]) -> Table:
-    """One row per point of ``sweep --json``."""
-    swept = list(data["swept"])
+def sweep_table(summary: SweepSummary) -> Table:
+    """One row per point of ``sweep``."""
     header = [
-        *swept,
+        *summary.varying,
         "output_shape",
         "macs",
         "params",
@@ -118,21 +130,32 @@ def sweep_table(data: dict[str, Any]) -> Table:
         "reduction_pct",
     ]
     rows = []
-    for point in data["points"]:
-        dws = point["variants"]["depthwise_separable"]
+    for point in summary.points:
+        layer = point.layer
+        regular = layer.variants[0]
+        dws = layer.variants[-1]
         rows.append(
             [
-                *(_shape(point["swept"][key]) for key in swept),
-                _shape(point["output_shape"]),
-                point["macs"],
-                point["params"],
-                dws["macs"],
-                dws["params"],
-                dws["ratio"],
-                point["theory_ratio"],
-                dws["reduction_pct"],
+                *(_swept(point.swept[key]) for key in summary.varying),
+                _shape(layer.layer.output_shape),
+                regular.work.macs,
+                regular.work.params,
+                dws.work.macs,
+                dws.work.params,
+                dws.ratio,
+                layer.theory.ratio,
+                dws.reduction_pct,
             ]
         )
+    return header, rows
+
+
+def devices_table(devices: Mapping[str, Device]) -> Table:
+    """One row per device profile, the peak of each dtype in its own column."""
+    header = ["name", "title", *(f"peak_flops_{dtype.value}" for dtype in DType), "bandwidth_bytes_per_s"]
+    rows = [
+        [name, d.title, *(d.peak.get(dtype) for dtype in DType), d.bandwidth] for name, d in devices.items()
+    ]
     return header, rows
 
 
@@ -182,4 +205,4 @@ def render(table: Table, fmt: str) -> str:
     return to_csv(table) if fmt == "csv" else to_markdown(table)
 
 
-__all__: Sequence[str] = ["FORMATS", "layer_table", "network_table", "render", "sweep_table"]
+__all__: Sequence[str] = ["devices_table", "layer_table", "network_table", "render", "sweep_table"]

@@ -1,69 +1,88 @@
-"""Plain dicts for JSON: the public, stable layout documented in the README.
+"""JSON documents (format version 2), rendered from the summary: the public, versioned layout.
 
-Counts stay ints; ratios are floats computed from the exact ints (their exact
-fraction is given as a string beside them). Counts of work (MACs, FLOPs, adds)
-are for the whole batch; parameters are per model.
+Counts stay ints; ratios are floats computed from the exact ints (their exact fraction is
+given as a string beside them). Counts of work (MACs, FLOPs, adds, other ops) are for the
+whole batch; parameters are per model. The layout is documented in the README and checked
+against :func:`convcost.output.json_schema.output_schema` by the tests.
 """
 
 from __future__ import annotations
 
-from math import gcd, prod
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from .. import __version__
 from ..core import conventions
-from ..core.conv import Conv, Counts, effective_macs
-from ..core.forms import Comparison, Part, Variant
+from ..core.conv import Conv
+from ..core.devices import Device
+from ..core.forms import Comparison
 from ..core.options import DEFAULT, Settings
-from ..core.traffic import Traffic, chain, conv_traffic, estimate, traffic
+from ..model.evaluate import Network
+from ..model.receptive_field import ReceptiveField
+from .summary import (
+    LayerSummary,
+    Memory,
+    NetworkSummary,
+    RowSummary,
+    StepSummary,
+    SweepSummary,
+    Theory,
+    VariantSummary,
+    Work,
+    layer_summary,
+    network_summary,
+)
 
-if TYPE_CHECKING:
-    from ..model.evaluate import Network, Row
-    from ..model.sweep import Point
+FORMAT_VERSION = 2
 
 
-def counts_dict(counts: Counts, s: Settings = DEFAULT) -> dict[str, int]:
-    n = s.batch
-    return {
-        "count": s.convention.count(counts) * n,
-        "macs": counts.macs * n,
-        "flops": counts.flops * n,
-        "adds": counts.adds * n,
-        "params": counts.params,
-    }
-
-
-def traffic_dict(work: Traffic, s: Settings) -> dict[str, Any]:
-    total = work.bytes
-    data: dict[str, Any] = {
-        "bytes": total,
-        "arithmetic_intensity": work.flops / total if total else 0.0,
-        "memory": {
-            "input_bytes": work.input_bytes,
-            "weight_bytes": work.weight_bytes,
-            "output_bytes": work.output_bytes,
-            "intermediate_bytes": work.intermediate_bytes,
-        },
-    }
-    if s.device is not None:
-        bound = estimate(work, s.device, s.dtype)
-        data.update(
-            time_s=bound.time_s, bound=bound.bound, compute_s=bound.compute_s, memory_s=bound.memory_s
-        )
+def _join(*parts: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge objects whose keys must not collide: a key is never silently overwritten."""
+    data: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key in data:
+                raise AssertionError(f"JSON key {key!r} would be written twice")
+            data[key] = value
     return data
 
 
-def settings_dict(s: Settings) -> dict[str, Any]:
-    device = None
-    if s.device is not None:
-        device = {
-            "name": s.device.name,
-            "title": s.device.title,
-            "peak_flops": s.device.peak[s.dtype],
-            "bandwidth_bytes_per_s": s.device.bandwidth,
-            "source": s.device.source,
-        }
+def work_dict(w: Work) -> dict[str, int]:
+    return {"macs": w.macs, "flops": w.flops, "adds": w.adds, "other_ops": w.other_ops, "params": w.params}
+
+
+def memory_dict(m: Memory) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "bytes": m.bytes,
+        "arithmetic_intensity": m.arithmetic_intensity,
+        "memory": {
+            "input_bytes": m.input_bytes,
+            "weight_bytes": m.weight_bytes,
+            "output_bytes": m.output_bytes,
+            "intermediate_bytes": m.intermediate_bytes,
+        },
+    }
+    if m.timing is not None:
+        t = m.timing
+        data.update(time_s=t.time_s, bound=t.bound, compute_s=t.compute_s, memory_s=t.memory_s)
+    return data
+
+
+def device_dict(device: Device) -> dict[str, Any]:
+    """A device profile, the same object everywhere (``peak_flops`` per dtype)."""
     return {
+        "name": device.name,
+        "title": device.title,
+        "peak_flops": {dtype.value: peak for dtype, peak in device.peak.items()},
+        "bandwidth_bytes_per_s": device.bandwidth,
+        "source": device.source,
+    }
+
+
+def head_dict(s: Settings) -> dict[str, Any]:
+    """What every document starts with: version, conventions and the settings it was counted under."""
+    return {
+        "format_version": FORMAT_VERSION,
         "convcost_version": __version__,
         "conventions": conventions.AS_JSON,
         "convention": {
@@ -75,7 +94,7 @@ def settings_dict(s: Settings) -> dict[str, Any]:
         "dtype": s.dtype.value,
         "batch": s.batch,
         "fused": s.fused,
-        "device": device,
+        "device": device_dict(s.device) if s.device is not None else None,
     }
 
 
@@ -99,167 +118,165 @@ def geometry_dict(layer: Conv) -> dict[str, Any]:
     return geometry
 
 
-def part_traffic(part: Part, s: Settings) -> Traffic:
-    """A variant step's traffic, from the counts it already has."""
-    layer = part.layer
-    return traffic(part.counts.flops, prod(layer.in_shape), part.counts.params, prod(layer.output_shape), s)
-
-
-def _fraction_text(numerator: int, denominator: int) -> str:
-    """``str(Fraction(n, d))`` without building a Fraction (this runs for every layer of a network)."""
-    common = gcd(numerator, denominator)
-    n, d = numerator // common, denominator // common
-    return str(n) if d == 1 else f"{n}/{d}"
-
-
-def variant_dict(variant: Variant, s: Settings = DEFAULT) -> dict[str, Any]:
-    data: dict[str, Any] = counts_dict(variant.counts, s)
-    data.update(
-        ratio=variant.ratio,
-        ratio_exact=_fraction_text(variant.counts.macs, variant.regular.macs),
-        params_ratio=variant.params_ratio,
-        reduction_pct=variant.reduction_pct,
+def _step_dict(step: StepSummary) -> dict[str, Any]:
+    return _join(
+        work_dict(step.work),
+        {
+            "kernel": list(step.layer.kernel),
+            "groups": step.layer.groups,
+            "output_shape": list(step.layer.output_shape),
+        },
+        memory_dict(step.memory),
     )
-    steps = [part_traffic(part, s) for part in variant.parts]
-    data.update(traffic_dict(chain(steps), s))
-    if len(variant.parts) > 1:
-        data["parts"] = {
-            part.name: {
-                **counts_dict(part.counts, s),
-                "kernel": list(part.layer.kernel),
-                "groups": part.layer.groups,
-                "output_shape": list(part.layer.output_shape),
-                **traffic_dict(step, s),
-            }
-            for part, step in zip(variant.parts, steps, strict=True)
-        }
+
+
+def variant_dict(v: VariantSummary) -> dict[str, Any]:
+    data = _join(
+        work_dict(v.work),
+        {
+            "ratio": v.ratio,
+            "ratio_exact": v.ratio_exact,
+            "params_ratio": v.params_ratio,
+            "reduction_pct": v.reduction_pct,
+            "count_ratio": v.count_ratio,
+        },
+        memory_dict(v.memory),
+    )
+    if v.steps:
+        data["parts"] = {step.name: _step_dict(step) for step in v.steps}
     return data
+
+
+def _theory_dict(t: Theory) -> dict[str, Any]:
+    return {"expression": t.expression, "n": t.n, "dk2": t.dk2, "ratio_exact": t.ratio_exact}
+
+
+def _layer_body(summary: LayerSummary) -> dict[str, Any]:
+    """A layer without the settings: the body of ``layer --json``, and of each sweep point."""
+    extra: dict[str, Any] = {"effective_macs": summary.effective_macs}
+    if summary.dense_macs is not None:
+        extra["dense_macs"] = summary.dense_macs
+    return _join(
+        geometry_dict(summary.layer),
+        work_dict(summary.work),
+        extra,
+        memory_dict(summary.memory),
+        {
+            "variants": {v.name: variant_dict(v) for v in summary.variants},
+            "theory_ratio": summary.theory.ratio,
+            "theory": _theory_dict(summary.theory),
+            "notes": list(summary.notes),
+        },
+    )
+
+
+def layer_document(summary: LayerSummary) -> dict[str, Any]:
+    """The body of ``convcost layer --json``."""
+    return _join(head_dict(summary.settings), _layer_body(summary))
+
+
+def _field_dict(rf: ReceptiveField | None) -> dict[str, Any] | None:
+    return None if rf is None else {"size": list(rf.size), "stride": list(rf.stride), "start": list(rf.start)}
+
+
+def row_dict(row: RowSummary, variants_memo: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    data = _join(
+        {
+            "name": row.name,
+            "type": row.type,
+            "path": row.path,
+            "input_shape": list(row.input_shape),
+            "output_shape": list(row.output_shape),
+        },
+        work_dict(row.work),
+        {"macs_share": row.macs_share, "effective_macs": row.effective_macs},
+        memory_dict(row.memory),
+        {"receptive_field": _field_dict(row.receptive_field)},
+    )
+    if row.layer is not None:
+        # rows with the same conv share one (read-only) variants object
+        found = variants_memo.get(id(row.variants))
+        if found is None:
+            found = variants_memo[id(row.variants)] = {v.name: variant_dict(v) for v in row.variants}
+        data.update(
+            kernel=list(row.layer.kernel),
+            stride=list(row.layer.stride),
+            padding=[list(pair) for pair in row.layer.padding],
+            variants=found,
+            theory_ratio=row.theory_ratio,
+        )
+    return data
+
+
+def network_document(summary: NetworkSummary) -> dict[str, Any]:
+    """The body of ``convcost compare --json``."""
+    memo: dict[int, dict[str, Any]] = {}
+    totals = _join(work_dict(summary.totals), {"bytes": summary.total_bytes})
+    if summary.total_time_s is not None:
+        totals["time_s"] = summary.total_time_s
+    return _join(
+        head_dict(summary.settings),
+        {
+            "source": summary.source,
+            "options": dict(summary.options),
+            "input_shape": list(summary.input_shape) if summary.input_shape else None,
+            "output_shape": list(summary.output_shape) if summary.output_shape else None,
+            "outputs": [{"name": name, "shape": list(shape)} for name, shape in summary.outputs],
+            "layers": [row_dict(row, memo) for row in summary.rows],
+            "totals": totals,
+            "variants": {
+                form.name: _join(
+                    work_dict(form.work), {"ratio": form.ratio, "params_ratio": form.params_ratio}
+                )
+                for form in summary.forms
+            },
+            "breakdown": {
+                kind.kind: _join(
+                    work_dict(kind.work),
+                    {"label": kind.label, "macs_share": kind.macs_share, "params_share": kind.params_share},
+                )
+                for kind in summary.breakdown
+            },
+            "notes": list(summary.notes),
+        },
+    )
+
+
+def _swept(value: int | tuple[int, ...]) -> int | list[int]:
+    return value if isinstance(value, int) else list(value)
+
+
+def sweep_document(summary: SweepSummary) -> dict[str, Any]:
+    """The body of ``sweep --json``: the settings once, then every point shaped like a layer."""
+    return _join(
+        head_dict(summary.settings),
+        {
+            "swept": {key: [_swept(p.swept[key]) for p in summary.points] for key in summary.varying},
+            "skipped": summary.skipped,
+            "points": [
+                _join({"swept": {k: _swept(v) for k, v in p.swept.items()}}, _layer_body(p.layer))
+                for p in summary.points
+            ],
+        },
+    )
+
+
+def devices_document(devices: Mapping[str, Device]) -> dict[str, Any]:
+    """The body of ``devices --json``."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "convcost_version": __version__,
+        "devices": {name: device_dict(d) for name, d in devices.items()},
+    }
 
 
 def comparison_dict(c: Comparison, s: Settings = DEFAULT) -> dict[str, Any]:
-    """The body of ``convcost layer --json``."""
-    data = settings_dict(s)
-    data.update(geometry_dict(c.layer))
-    data.update(counts_dict(c.counts, s))
-    data["effective_macs"] = effective_macs(c.layer) * s.batch
-    if c.layer.transposed:
-        data["dense_macs"] = c.layer.dense_macs * s.batch
-    data.update(traffic_dict(conv_traffic([c.layer], s), s))
-    data["variants"] = {name: variant_dict(v, s) for name, v in c.variants.items()}
-    data["theory_ratio"] = c.theory_ratio
-    data["theory"] = {
-        "expression": c.theory_expression,
-        "n": c.theory_n,
-        "dk2": c.theory_dk2,
-        "ratio_exact": str(c.theory_ratio_exact),
-    }
-    data["notes"] = list(c.notes)
-    return data
+    """``layer --json`` for a comparison (the Python API's shortcut)."""
+    return layer_document(layer_summary(c, s))
 
 
-def _share(part: int, whole: int) -> float:
-    return part / whole if whole else 0.0
-
-
-def row_dict(
-    row: Row,
-    total_macs: int,
-    s: Settings = DEFAULT,
-    work: Traffic | None = None,
-    memo: dict[Conv, dict[str, Any]] | None = None,
+def network_dict(
+    network: Network, source: str | None = None, s: Settings = DEFAULT, notes: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    if work is None:
-        from .summary import row_traffic
-
-        work = row_traffic(row, s)
-    data: dict[str, Any] = {
-        "name": row.name,
-        "type": row.type,
-        "path": row.path,
-        "input_shape": list(row.input_shape),
-        "output_shape": list(row.output_shape),
-    }
-    data.update(counts_dict(row.counts, s))
-    data["macs_share"] = _share(row.counts.macs, total_macs)
-    data["effective_macs"] = row.effective_macs * s.batch
-    data.update(traffic_dict(work, s))
-    rf = row.receptive_field
-    data["receptive_field"] = (
-        None if rf is None else {"size": list(rf.size), "stride": list(rf.stride), "start": list(rf.start)}
-    )
-    if row.comparison is not None:
-        c = row.comparison
-        data["kernel"] = list(c.layer.kernel)
-        data["stride"] = list(c.layer.stride)
-        data["padding"] = [list(pair) for pair in c.layer.padding]
-        data["variants"] = _variants(c, s, memo)
-        data["theory_ratio"] = c.theory_ratio
-    return data
-
-
-def _variants(c: Comparison, s: Settings, memo: dict[Conv, dict[str, Any]] | None) -> dict[str, Any]:
-    """A layer's variants as JSON; rows with the same conv share one (read-only) object."""
-    if memo is None:
-        return {name: variant_dict(v, s) for name, v in c.variants.items()}
-    found = memo.get(c.layer)
-    if found is None:
-        found = memo[c.layer] = {name: variant_dict(v, s) for name, v in c.variants.items()}
-    return found
-
-
-def network_dict(network: Network, source: str | None = None, s: Settings = DEFAULT) -> dict[str, Any]:
-    """The body of ``convcost compare --json``."""
-    from .summary import row_traffic
-
-    totals = network.totals
-    options = network.options
-    variants = network.variant_totals()
-    regular = variants["regular"]
-    work = [row_traffic(row, s) for row in network.rows]
-    memo: dict[Conv, dict[str, Any]] = {}
-    total_traffic: dict[str, Any] = {
-        "bytes": sum(w.bytes for w in work),
-        "flops": sum(w.flops for w in work),
-    }
-    if s.device is not None:
-        total_traffic["time_s"] = sum(estimate(w, s.device, s.dtype).time_s for w in work)
-    return {
-        **settings_dict(s),
-        "source": source,
-        "options": {
-            "as": options.as_form,
-            "width_mult": str(options.width_mult) if options.width_mult is not None else None,
-            "in": list(options.input_shape) if options.input_shape is not None else None,
-        },
-        "input_shape": list(network.input_shape) if network.input_shape else None,
-        "output_shape": list(network.output_shape) if network.output_shape else None,
-        "layers": [row_dict(row, totals.macs, s, w, memo) for row, w in zip(network.rows, work, strict=True)],
-        "totals": {**counts_dict(totals, s), **total_traffic},
-        "variants": {
-            name: {
-                **counts_dict(counts, s),
-                "ratio": _share(counts.macs, regular.macs),
-                "params_ratio": _share(counts.params, regular.params),
-            }
-            for name, counts in variants.items()
-        },
-        "breakdown": {
-            kind: {
-                **counts_dict(counts, s),
-                "macs_share": _share(counts.macs, totals.macs),
-                "params_share": _share(counts.params, totals.params),
-            }
-            for kind, counts in network.breakdown().items()
-        },
-    }
-
-
-def sweep_dict(points: list[Point]) -> dict[str, Any]:
-    """The body of ``sweep --json``: every point shaped like ``layer --json``, plus what was swept there."""
-    swept = [key for key in points[0].swept if len({p.swept[key] for p in points}) > 1] if points else []
-    return {
-        "convcost_version": __version__,
-        "conventions": conventions.AS_JSON,
-        "swept": {key: [p.swept[key] for p in points] for key in swept},
-        "points": [{**comparison_dict(p.comparison), "swept": p.swept} for p in points],
-    }
+    """``compare --json`` for a costed network (the Python API's shortcut)."""
+    return network_document(network_summary(network, source, s, notes))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -14,16 +14,13 @@ from rich.text import Text
 from ..core import conventions
 from ..core.conv import Conv
 from ..core.devices import Device
-from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, Part
+from ..core.dtypes import DType
 from ..core.options import DEFAULT, Settings
-from ..core.traffic import Traffic, conv_traffic, estimate, ridge_point
 from ..core.values import PadPairs
+from .summary import LayerSummary, Memory, NetworkSummary, StepSummary, SweepSummary
 
 if TYPE_CHECKING:
     from typing import IO
-
-    from ..model.evaluate import Network, Row
-    from ..model.sweep import Point
 
 
 #: Width used when output goes to a file or pipe: wide enough that no number is ever folded.
@@ -101,9 +98,10 @@ def describe(layer: Conv) -> str:
     return ", ".join(pieces)
 
 
-def layer_tables(c: Comparison, s: Settings = DEFAULT) -> list[RenderableType]:
+def layer_tables(summary: LayerSummary) -> list[RenderableType]:
     """The ``convcost layer`` view: the variants, then their memory traffic and time."""
-    layer = c.layer
+    s = summary.settings
+    layer = summary.layer
     batch = f", batch {s.batch}" if s.batch > 1 else ""
     title = f"{shape_text(layer.in_shape)} → {shape_text(layer.output_shape)}\n{describe(layer)}{batch}"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -112,38 +110,35 @@ def layer_tables(c: Comparison, s: Settings = DEFAULT) -> list[RenderableType]:
         table.add_column(label, no_wrap=True, justify="right" if label == "groups" else "left")
     for label in (s.convention.label, "params", "ratio", "reduction"):
         table.add_column(label, justify="right", no_wrap=True)
-    for name, variant in c.variants.items():
-        single = variant.parts[0].layer if len(variant.parts) == 1 else None
+    for v in summary.variants:
         table.add_row(
-            name.replace("_", "-"),
-            *(_geometry_cells(single) if single else ("", "", "")),
-            int_text(s.convention.count(variant.counts) * s.batch),
-            int_text(variant.counts.params),
-            ratio_text(variant.ratio),
-            pct_text(variant.reduction_pct),
+            v.name.replace("_", "-"),
+            *(_geometry_cells(v.layer) if v.layer else ("", "", "")),
+            int_text(v.work.count),
+            int_text(v.work.params),
+            ratio_text(v.ratio),
+            pct_text(v.reduction_pct),
         )
-        for branch, part in _branches(variant.parts):
+        for branch, step in _branches(v.steps):
             table.add_row(
-                f" {branch} {part.name}",
-                *_geometry_cells(part.layer),
-                int_text(s.convention.count(part.counts) * s.batch),
-                int_text(part.counts.params),
+                f" {branch} {step.name}",
+                *_geometry_cells(step.layer),
+                int_text(step.work.count),
+                int_text(step.work.params),
                 "",
                 "",
                 style="dim",
             )
-    lines: list[RenderableType] = [table, Text(_theory_line(c))]
-    lines.extend(Text(f"Note: {note}") for note in c.notes)
+    lines: list[RenderableType] = [table, Text(_theory_line(summary))]
+    lines.extend(Text(f"Note: {note}") for note in summary.notes)
     lines.append(Text(""))
-    lines.extend(memory_view(c, s))
+    lines.extend(memory_view(summary))
     lines.append(footer(s))
     return lines
 
 
-def _branches(parts: Sequence[Part]) -> list[tuple[str, Part]]:
-    if len(parts) < 2:
-        return []
-    return [("└" if i == len(parts) - 1 else "├", part) for i, part in enumerate(parts)]
+def _branches(steps: Sequence[StepSummary]) -> list[tuple[str, StepSummary]]:
+    return [("└" if i == len(steps) - 1 else "├", step) for i, step in enumerate(steps)]
 
 
 def bytes_text(n: float) -> str:
@@ -160,40 +155,35 @@ def time_text(seconds: float) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
-def memory_view(c: Comparison, s: Settings) -> list[RenderableType]:
+def memory_view(summary: LayerSummary) -> list[RenderableType]:
     """Minimum traffic, arithmetic intensity and (with a device) roofline time, per variant."""
+    s = summary.settings
     fused = ", depthwise-separable fused" if s.fused else ""
     title = f"Minimum memory traffic, {s.dtype.value}, batch {s.batch}{fused}"
     if s.device is not None:
-        title += f"\n{device_line(s.device, s)}"
+        title += f"\n{device_line(s.device, s, summary.ridge_point)}"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     labels = ["variant", "FLOPs", "weights", "in + out", "between", "bytes", "FLOP/B"]
     if s.device is not None:
         labels += ["time ≥", "bound"]
     for label in labels:
         table.add_column(label, justify="left" if label in ("variant", "bound") else "right", no_wrap=True)
-    works = {}
-    for name, variant in c.variants.items():
-        work = conv_traffic([p.layer for p in variant.parts], s)
-        works[name] = work
-        table.add_row(name.replace("_", "-"), *_traffic_cells(work, s))
-        for branch, part in _branches(variant.parts):
-            table.add_row(
-                f" {branch} {part.name}", *_traffic_cells(conv_traffic([part.layer], s), s), style="dim"
-            )
+    for v in summary.variants:
+        table.add_row(v.name.replace("_", "-"), *_traffic_cells(v.memory))
+        for branch, step in _branches(v.steps):
+            table.add_row(f" {branch} {step.name}", *_traffic_cells(step.memory), style="dim")
     lines: list[RenderableType] = [table]
-    regular, dws = works[REGULAR], works[DEPTHWISE_SEPARABLE]
-    fewer = c.variants[REGULAR].counts.macs / c.variants[DEPTHWISE_SEPARABLE].counts.macs
-    summary = f"depthwise-separable: {fewer:.2f}× fewer MACs"
-    if s.device is not None:
-        before, after = estimate(regular, s.device, s.dtype), estimate(dws, s.device, s.dtype)
-        summary += f", {_times(before.time_s, after.time_s, 'less time', 'more time')}"
-        summary += (
-            f": the regular conv is {before.bound}-bound "
-            f"({regular.arithmetic_intensity:.0f} FLOP/B), the depthwise-separable form {after.bound}-bound "
-            f"({dws.arithmetic_intensity:.0f} FLOP/B; ridge point {ridge_point(s.device, s.dtype):.0f})."
+    saving = summary.saving
+    summary_line = f"depthwise-separable: {_factor(saving.macs_factor, 'fewer MACs', 'more MACs')}"
+    if saving.time_factor is not None and summary.ridge_point is not None:
+        summary_line += f", {_factor(saving.time_factor, 'less time', 'more time')}"
+        summary_line += (
+            f": the regular conv is {saving.regular_bound}-bound "
+            f"({saving.regular_intensity:.0f} FLOP/B), "
+            f"the depthwise-separable form {saving.separable_bound}-bound "
+            f"({saving.separable_intensity:.0f} FLOP/B; ridge point {summary.ridge_point:.0f})."
         )
-        lines.append(Text(summary))
+        lines.append(Text(summary_line))
         lines.append(
             Text(
                 "Times are lower bounds — max(FLOPs / peak, bytes / bandwidth) with the datasheet's dense "
@@ -202,24 +192,26 @@ def memory_view(c: Comparison, s: Settings) -> list[RenderableType]:
             )
         )
     else:
-        summary += (
-            f", {_times(regular.bytes, dws.bytes, 'fewer bytes', 'more bytes')}; arithmetic intensity "
-            f"{regular.arithmetic_intensity:.0f} → {dws.arithmetic_intensity:.0f} FLOP/B "
+        summary_line += (
+            f", {_factor(saving.bytes_factor, 'fewer bytes', 'more bytes')}; arithmetic intensity "
+            f"{saving.regular_intensity:.0f} → {saving.separable_intensity:.0f} FLOP/B "
             "(add --device NAME for a roofline time)."
         )
-        lines.append(Text(summary))
+        lines.append(Text(summary_line))
     return lines
 
 
-def _times(before: float, after: float, less: str, more: str) -> str:
+def _factor(before_over_after: float, less: str, more: str) -> str:
     """``2.10× less time`` or ``1.07× more time``: a factor is never below 1."""
-    return f"{before / after:.2f}× {less}" if before >= after else f"{after / before:.2f}× {more}"
+    if before_over_after >= 1 or before_over_after == 0:
+        return f"{before_over_after:.2f}× {less}"
+    return f"{1 / before_over_after:.2f}× {more}"
 
 
-def device_line(device: Device, s: Settings) -> str:
+def device_line(device: Device, s: Settings, ridge: float | None) -> str:
     return (
         f"{device.title}: {device.peak[s.dtype] / 1e12:g} TFLOP/s {s.dtype.value}, "
-        f"{device.bandwidth / 1e9:g} GB/s, ridge point {ridge_point(device, s.dtype):.0f} FLOP/B"
+        f"{device.bandwidth / 1e9:g} GB/s, ridge point {ridge or 0:.0f} FLOP/B"
     )
 
 
@@ -230,18 +222,17 @@ def footer(s: Settings) -> Text:
     return Text(text, style="dim")
 
 
-def _traffic_cells(work: Traffic, s: Settings) -> list[str]:
+def _traffic_cells(m: Memory) -> list[str]:
     cells = [
-        int_text(work.flops),
-        bytes_text(work.weight_bytes),
-        bytes_text(work.input_bytes + work.output_bytes),
-        bytes_text(0 if work.fused else 2 * work.intermediate_bytes) if work.intermediate_bytes else "",
-        bytes_text(work.bytes),
-        f"{work.arithmetic_intensity:.1f}",
+        int_text(m.flops),
+        bytes_text(m.weight_bytes),
+        bytes_text(m.input_bytes + m.output_bytes),
+        bytes_text(m.between_bytes) if m.intermediate_bytes else "",
+        bytes_text(m.bytes),
+        f"{m.arithmetic_intensity:.1f}",
     ]
-    if s.device is not None:
-        bound = estimate(work, s.device, s.dtype)
-        cells += [time_text(bound.time_s), bound.bound]
+    if m.timing is not None:
+        cells += [time_text(m.timing.time_s), m.timing.bound]
     return cells
 
 
@@ -249,11 +240,12 @@ def _geometry_cells(layer: Conv) -> tuple[str, str, str]:
     return shape_text(layer.kernel), str(layer.groups), shape_text(layer.output_shape)
 
 
-def _theory_line(c: Comparison) -> str:
-    dws = c.variants["depthwise_separable"]
+def _theory_line(summary: LayerSummary) -> str:
+    dws = summary.variants[-1]
+    t = summary.theory
     return (
-        f"MobileNet theory: 1/N + 1/D_K² = {c.theory_expression} = {ratio_text(c.theory_ratio)}"
-        f"   (exact depthwise-separable ratio {dws.exact_ratio} = {ratio_text(dws.ratio)})"
+        f"MobileNet theory: 1/N + 1/D_K² = {t.expression} = {ratio_text(t.ratio)}"
+        f"   (exact depthwise-separable ratio {dws.ratio_exact} = {ratio_text(dws.ratio)})"
     )
 
 
@@ -263,66 +255,53 @@ def print_all(renderables: Iterable[RenderableType], console: Console | None = N
         console.print(renderable)
 
 
-_KIND_LABELS = {
-    "conv": "conv (regular)",
-    "grouped": "grouped conv",
-    "depthwise": "depthwise conv",
-    "pointwise": "pointwise 1×1 conv",
-    "linear": "linear (fully connected)",
-    "other": "other (batchnorm)",
+def _share_text(share: float, whole: int) -> str:
+    return pct_text(100.0 * share) if whole else "—"
+
+
+_FORM_LABELS = {
+    "as_written": "as written",
+    "regular": "regular convs",
+    "depthwise_separable": "depthwise-separable",
 }
 
 
-def _share_text(part: int, whole: int) -> str:
-    return pct_text(100.0 * part / whole) if whole else "—"
-
-
-def network_tables(
-    network: Network, title: str, s: Settings = DEFAULT, notes: Sequence[str] = ()
-) -> list[RenderableType]:
+def network_tables(summary: NetworkSummary, title: str) -> list[RenderableType]:
     """The ``convcost compare`` view: per-layer rows, totals, the network what-ifs and the breakdown."""
-    from .summary import row_traffic
-
-    totals = network.totals
-    count = s.convention.count
-    works = [row_traffic(row, s) for row in network.rows]
+    s = summary.settings
+    totals = summary.totals
     if s.batch > 1 or s.device is not None:
         title += f" — {s.dtype.value}, batch {s.batch}"
     if s.device is not None:
-        title += f"\n{device_line(s.device, s)}"
+        title += f"\n{device_line(s.device, s, summary.ridge_point)}"
     layers = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
     layers.add_column("layer", footer="total", no_wrap=True)
     layers.add_column("type", no_wrap=True)
     layers.add_column("in → out", no_wrap=True)
-    layers.add_column(
-        s.convention.label, footer=int_text(count(totals) * s.batch), justify="right", no_wrap=True
-    )
+    layers.add_column(s.convention.label, footer=int_text(totals.count), justify="right", no_wrap=True)
     layers.add_column("params", footer=int_text(totals.params), justify="right", no_wrap=True)
-    layers.add_column("% MACs", footer=_share_text(totals.macs, totals.macs), justify="right", no_wrap=True)
+    layers.add_column("% MACs", footer=_share_text(1.0, totals.macs), justify="right", no_wrap=True)
     layers.add_column("RF", no_wrap=True, justify="right")
     layers.add_column("FLOP/B", justify="right", no_wrap=True)
-    if s.device is not None:
-        total_time = sum(estimate(w, s.device, s.dtype).time_s for w in works)
-        layers.add_column("time ≥", footer=time_text(total_time), justify="right", no_wrap=True)
+    if summary.total_time_s is not None:
+        layers.add_column("time ≥", footer=time_text(summary.total_time_s), justify="right", no_wrap=True)
         layers.add_column("bound", no_wrap=True)
-    for row, work in zip(network.rows, works, strict=True):
+    for row in summary.rows:
         cells = [
             row.name,
-            _type_text(row),
+            row.label,
             f"{shape_text(row.input_shape)} → {shape_text(row.output_shape)}",
-            int_text(count(row.counts) * s.batch),
-            int_text(row.counts.params),
-            _share_text(row.counts.macs, totals.macs),
+            int_text(row.work.count),
+            int_text(row.work.params),
+            _share_text(row.macs_share, totals.macs),
             shape_text(row.receptive_field.size) if row.receptive_field else "—",
-            f"{work.arithmetic_intensity:.1f}" if work.flops else "—",
+            f"{row.memory.arithmetic_intensity:.1f}" if row.memory.flops else "—",
         ]
-        if s.device is not None:
-            bound = estimate(work, s.device, s.dtype)
-            cells += [time_text(bound.time_s), bound.bound if work.flops else "memory"]
+        timing = row.memory.timing
+        if timing is not None:
+            cells += [time_text(timing.time_s), timing.bound if row.memory.flops else "memory"]
         layers.add_row(*cells)
 
-    variants = network.variant_totals()
-    regular = variants["regular"]
     whatif = Table(
         title="Every spatial conv (kernel > 1) as…", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
     )
@@ -334,33 +313,29 @@ def network_tables(
         ("params ratio", "right"),
     ):
         whatif.add_column(label, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    for name, label in (
-        ("as_written", "as written"),
-        ("regular", "regular convs"),
-        ("depthwise_separable", "depthwise-separable"),
-    ):
-        counts = variants[name]
+    for form in summary.forms:
         whatif.add_row(
-            label,
-            int_text(counts.macs),
-            int_text(counts.params),
-            ratio_text(counts.macs / regular.macs) if regular.macs else "—",
-            ratio_text(counts.params / regular.params) if regular.params else "—",
+            _FORM_LABELS[form.name],
+            int_text(form.work.macs),
+            int_text(form.work.params),
+            ratio_text(form.ratio) if form.ratio is not None else "—",
+            ratio_text(form.params_ratio) if form.params_ratio is not None else "—",
         )
 
     kinds = Table(title="Breakdown by kind", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for label in ("kind", "MACs", "% MACs", "params", "% params"):
         kinds.add_column(label, justify="left" if label == "kind" else "right", no_wrap=True)
-    for kind, counts in network.breakdown().items():
-        if counts.macs or counts.params:
+    for kind in summary.breakdown:
+        if kind.work.macs or kind.work.params:
             kinds.add_row(
-                _KIND_LABELS[kind],
-                int_text(counts.macs),
-                _share_text(counts.macs, totals.macs),
-                int_text(counts.params),
-                _share_text(counts.params, totals.params),
+                kind.label,
+                int_text(kind.work.macs),
+                _share_text(kind.macs_share, totals.macs),
+                int_text(kind.work.params),
+                _share_text(kind.params_share, totals.params),
             )
-    lines: list[RenderableType] = [layers, whatif, kinds, *(Text(f"Note: {note}") for note in notes)]
+    notes = (Text(f"Note: {note}") for note in summary.notes)
+    lines: list[RenderableType] = [layers, whatif, kinds, *notes]
     if s.device is not None:
         lines.append(
             Text("Times are lower bounds per layer (each run alone, no fusion), summed.", style="dim")
@@ -374,21 +349,23 @@ def network_tables(
     return [*lines, footer(s)]
 
 
-def devices_table(devices: dict[str, Device]) -> RenderableType:
+def devices_table(devices: Mapping[str, Device]) -> RenderableType:
     table = Table(
         title="Device profiles (dense peaks)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
     )
     table.add_column("name", no_wrap=True)
     table.add_column("device", no_wrap=True)
-    for dtype in ("fp32", "fp16", "bf16", "int8"):
-        label = f"{dtype} TOPS" if dtype == "int8" else f"{dtype} TFLOP/s"
+    for dtype in DType:
+        label = f"{dtype.value} TOPS" if dtype is DType.INT8 else f"{dtype.value} TFLOP/s"
         table.add_column(label, justify="right", no_wrap=True)
     table.add_column("GB/s", justify="right", no_wrap=True)
     for name, device in devices.items():
+        # Columns by dtype, not by the profile's dict order (an int8-first profile stays in place).
+        peaks = [device.peak.get(dtype) for dtype in DType]
         table.add_row(
             name,
             device.title,
-            *(f"{peak / 1e12:g}" for peak in device.peak.values()),
+            *(f"{peak / 1e12:g}" if peak is not None else "—" for peak in peaks),
             f"{device.bandwidth / 1e9:g}",
         )
     sources = [Text(f"{name}: {device.source}.", style="dim") for name, device in devices.items()]
@@ -396,60 +373,50 @@ def devices_table(devices: dict[str, Device]) -> RenderableType:
     return Group(table, note, *sources)
 
 
-def _type_text(row: Row) -> str:
-    c = row.comparison
-    if c is None:
-        return row.type
-    k = shape_text(c.layer.kernel)
-    if row.type == "conv":
-        layer = row.costed.convs[0] if row.costed else c.layer
-        stride = "" if all(s == 1 for s in layer.stride) else f" /{_dims_text(layer.stride)}"
-        groups = f" g{layer.groups}" if layer.groups > 1 else ""
-        return f"conv {k}{stride}{groups}"
-    stride = "" if all(s == 1 for s in c.layer.stride) else f" /{_dims_text(c.layer.stride)}"
-    return f"{row.type} {k}{stride}"
-
-
 CHART_WIDTH = 50
 
 
-def sweep_tables(points: Sequence[Point]) -> list[RenderableType]:
+def sweep_tables(summary: SweepSummary) -> list[RenderableType]:
     """A row per point, then a bar chart of the depthwise-separable saving against the swept value."""
-    varying = [key for key in (points[0].swept if points else {}) if len({p.swept[key] for p in points}) > 1]
+    points = summary.points
     table = Table(
         title=f"Sweep: {len(points)} points", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
     )
-    for key in varying:
+    for key in summary.varying:
         table.add_column(key, justify="right", no_wrap=True)
     for label in ("output", "MACs", "DWS MACs", "ratio", "1/N + 1/D_K²", "reduction"):
         table.add_column(label, justify="left" if label == "output" else "right", no_wrap=True)
     for point in points:
-        c = point.comparison
-        dws = c.variants["depthwise_separable"]
+        layer = point.layer
+        dws = layer.variants[-1]
         table.add_row(
-            *(point.swept[key] for key in varying),
-            shape_text(c.layer.output_shape),
-            int_text(c.variants["regular"].counts.macs),
-            int_text(dws.counts.macs),
+            *(_swept_text(point.swept[key]) for key in summary.varying),
+            shape_text(layer.layer.output_shape),
+            int_text(layer.variants[0].work.macs),
+            int_text(dws.work.macs),
             ratio_text(dws.ratio),
-            ratio_text(c.theory_ratio),
+            ratio_text(layer.theory.ratio),
             pct_text(dws.reduction_pct),
         )
-    return [table, *saving_chart(points, varying)]
+    return [table, *saving_chart(summary)]
 
 
-def saving_chart(points: Sequence[Point], varying: Sequence[str]) -> list[RenderableType]:
+def _swept_text(value: int | tuple[int, ...]) -> str:
+    return str(value) if isinstance(value, int) else shape_text(value)
+
+
+def saving_chart(summary: SweepSummary) -> list[RenderableType]:
     """Reduction % per point as bars; ┊ marks the limit 1 − 1/D_K² when every point shares the kernel."""
+    points = summary.points
     if not points:
         return []
-    labels = [" ".join(p.swept[key] for key in varying) for p in points]
+    labels = [" ".join(_swept_text(p.swept[key]) for key in summary.varying) for p in points]
     width = max(len(label) for label in labels)
-    kernels = {p.comparison.theory_dk2 for p in points}
-    limit = (1 - 1 / next(iter(kernels))) * 100 if len(kernels) == 1 else None
-    title = f"Depthwise-separable saving (reduction %) against {', '.join(varying) or 'the point'}"
+    limit = summary.theory_limit_pct
+    title = f"Depthwise-separable saving (reduction %) against {', '.join(summary.varying) or 'the point'}"
     if limit is not None:
         title += f"; ┊ = the limit 1 − 1/D_K² = {limit:.1f} % as N grows"
-    pcts = [p.comparison.variants["depthwise_separable"].reduction_pct for p in points]
+    pcts = [p.layer.variants[-1].reduction_pct for p in points]
     # Zoom the axis onto the data (whole tens) so that a few percent still show.
     low = min(0.0, (min(pcts) // 10) * 10) if min(pcts) < 0 else max(0.0, (min(pcts) // 10) * 10 - 10)
     high = 100.0

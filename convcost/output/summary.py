@@ -1,13 +1,338 @@
-"""The one summary every output renders from: built once from the model, formatted elsewhere."""
+"""The one summary every output renders from: built once from the model, formatted elsewhere.
+
+Every number a format shows is here — counts under the chosen convention and batch, traffic,
+roofline times, shares, ratios, the savings a table's footnote quotes — so the JSON, CSV,
+Markdown and Rich views only choose and format fields; they compute nothing.
+"""
 
 from __future__ import annotations
 
-from math import prod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from math import gcd, prod
+from typing import Literal
 
+from ..core.conv import Conv, Counts, effective_macs
+from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, Variant
+from ..core.forms import Part as Step
 from ..core.options import Settings
-from ..core.traffic import Traffic, conv_traffic, traffic
-from ..model.evaluate import Row
-from ..model.kinds import KINDS
+from ..core.traffic import Traffic, chain, conv_traffic, estimate, ridge_point, traffic
+from ..model.evaluate import Network, Row
+from ..model.kinds import BREAKDOWN, KINDS, BreakdownKind
+from ..model.receptive_field import ReceptiveField
+from ..model.sweep import Point
+
+Bound = Literal["compute", "memory"]
+VariantName = Literal["regular", "grouped", "depthwise_separable"]
+NetworkForm = Literal["as_written", "regular", "depthwise_separable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """Counts for the whole batch (params per model), and the headline count under the convention."""
+
+    count: int
+    macs: int
+    flops: int
+    adds: int
+    params: int
+    other_ops: int
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """A roofline lower bound: max(FLOPs / peak, bytes / bandwidth)."""
+
+    time_s: float
+    compute_s: float
+    memory_s: float
+    bound: Bound
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """Minimum memory traffic and what it implies on the device, if one is given."""
+
+    flops: int
+    bytes: int
+    arithmetic_intensity: float
+    input_bytes: int
+    weight_bytes: int
+    output_bytes: int
+    intermediate_bytes: int
+    between_bytes: int  # what the intermediate tensors cost in traffic (0 when fused)
+    timing: Timing | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepSummary:
+    """One conv inside a variant: the depthwise or the pointwise step."""
+
+    name: str
+    layer: Conv
+    work: Work
+    memory: Memory
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSummary:
+    name: VariantName
+    layer: Conv | None  # the conv, when the variant is one (regular, grouped)
+    work: Work
+    ratio: float  # MACs / regular MACs
+    ratio_exact: str
+    params_ratio: float
+    reduction_pct: float
+    count_ratio: float  # the headline count / the regular form's
+    count_reduction_pct: float
+    memory: Memory
+    steps: tuple[StepSummary, ...]  # empty for a single conv
+
+
+@dataclass(frozen=True, slots=True)
+class Theory:
+    """MobileNet's 1/N + 1/D_K²."""
+
+    n: int
+    dk2: int
+    expression: str
+    ratio: float
+    ratio_exact: str
+
+
+@dataclass(frozen=True, slots=True)
+class Saving:
+    """The depthwise-separable form against the regular one, as a table's closing line says it."""
+
+    macs_factor: float  # regular MACs / separable MACs (below 1: the separable form costs more)
+    bytes_factor: float
+    time_factor: float | None
+    regular_bound: Bound | None
+    separable_bound: Bound | None
+    regular_intensity: float
+    separable_intensity: float
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSummary:
+    """``convcost layer``: one conv, its forms, their traffic."""
+
+    settings: Settings
+    ridge_point: float | None
+    layer: Conv
+    work: Work
+    effective_macs: int
+    dense_macs: int | None  # transposed only: per output element, zeros included
+    memory: Memory
+    variants: tuple[VariantSummary, ...]
+    theory: Theory
+    saving: Saving
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RowSummary:
+    name: str
+    type: str
+    label: str  # the type with its kernel, stride and groups: "conv 3×3 /2 g4"
+    path: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    work: Work
+    macs_share: float
+    effective_macs: int
+    memory: Memory
+    receptive_field: ReceptiveField | None
+    layer: Conv | None  # the conv whose variants describe the row, if conv-like
+    variants: tuple[VariantSummary, ...]
+    theory_ratio: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class FormSummary:
+    """The whole network with every spatial conv in one form."""
+
+    name: NetworkForm
+    work: Work
+    ratio: float | None  # MACs / regular MACs
+    params_ratio: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class KindSummary:
+    """One row of the breakdown by kind."""
+
+    kind: BreakdownKind
+    label: str
+    work: Work
+    macs_share: float
+    params_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSummary:
+    """``convcost compare``: every row, the totals, the network in each form, the breakdown."""
+
+    settings: Settings
+    ridge_point: float | None
+    source: str | None
+    options: Mapping[str, object]  # as, width_mult (exact text), in
+    input_shape: tuple[int, ...] | None
+    output_shape: tuple[int, ...] | None
+    outputs: tuple[tuple[str, tuple[int, ...]], ...]
+    rows: tuple[RowSummary, ...]
+    totals: Work
+    total_bytes: int
+    total_flops: int
+    total_time_s: float | None
+    forms: tuple[FormSummary, ...]
+    breakdown: tuple[KindSummary, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PointSummary:
+    swept: Mapping[str, int | tuple[int, ...]]
+    layer: LayerSummary
+
+
+@dataclass(frozen=True, slots=True)
+class SweepSummary:
+    settings: Settings
+    varying: tuple[str, ...]  # the swept options whose value changes between points
+    points: tuple[PointSummary, ...]
+    theory_limit_pct: float | None  # 1 − 1/D_K² when every point shares its kernel
+    skipped: int  # points that cannot exist (see the sweep's note)
+
+
+# ---------------------------------------------------------------- building blocks
+
+
+def work(counts: Counts, s: Settings) -> Work:
+    n = s.batch
+    return Work(
+        s.convention.count(counts) * n,
+        counts.macs * n,
+        counts.flops * n,
+        counts.adds * n,
+        counts.params,
+        counts.other_ops * n,
+    )
+
+
+def memory(t: Traffic, s: Settings) -> Memory:
+    timing = None
+    if s.device is not None:
+        bound = estimate(t, s.device, s.dtype)
+        timing = Timing(
+            bound.time_s, bound.compute_s, bound.memory_s, "compute" if bound.bound == "compute" else "memory"
+        )
+    total = t.bytes
+    return Memory(
+        t.flops,
+        total,
+        t.flops / total if total else 0.0,
+        t.input_bytes,
+        t.weight_bytes,
+        t.output_bytes,
+        t.intermediate_bytes,
+        0 if t.fused else 2 * t.intermediate_bytes,
+        timing,
+    )
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def fraction_text(numerator: int, denominator: int) -> str:
+    """``str(Fraction(n, d))`` without building a Fraction (this runs for every layer of a network)."""
+    common = gcd(numerator, denominator) or 1
+    n, d = numerator // common, denominator // common
+    return str(n) if d == 1 else f"{n}/{d}"
+
+
+def step_traffic(step: Step, s: Settings) -> Traffic:
+    """A variant step's traffic, from the counts it already has."""
+    layer = step.layer
+    return traffic(step.counts.flops, prod(layer.in_shape), step.counts.params, prod(layer.output_shape), s)
+
+
+def variant(v: Variant, s: Settings) -> VariantSummary:
+    traffics = [step_traffic(step, s) for step in v.parts]
+    own, regular = s.convention.count(v.counts), s.convention.count(v.regular)
+    count_ratio = _share(own, regular)
+    steps: tuple[StepSummary, ...] = ()
+    if len(v.parts) > 1:
+        steps = tuple(
+            StepSummary(step.name, step.layer, work(step.counts, s), memory(t, s))
+            for step, t in zip(v.parts, traffics, strict=True)
+        )
+    name: VariantName = (
+        "regular" if v.name == REGULAR else "grouped" if v.name == "grouped" else "depthwise_separable"
+    )
+    return VariantSummary(
+        name,
+        v.parts[0].layer if len(v.parts) == 1 else None,
+        work(v.counts, s),
+        _share(v.counts.macs, v.regular.macs),
+        fraction_text(v.counts.macs, v.regular.macs),
+        _share(v.counts.params, v.regular.params),
+        (1.0 - _share(v.counts.macs, v.regular.macs)) * 100.0,
+        count_ratio,
+        (1.0 - count_ratio) * 100.0,
+        memory(chain(traffics), s),
+        steps,
+    )
+
+
+def theory(c: Comparison) -> Theory:
+    return Theory(c.theory_n, c.theory_dk2, c.theory_expression, c.theory_ratio, str(c.theory_ratio_exact))
+
+
+def _saving(variants: Sequence[VariantSummary], s: Settings) -> Saving:
+    regular = next(v for v in variants if v.name == REGULAR)
+    dws = next(v for v in variants if v.name == DEPTHWISE_SEPARABLE)
+    before, after = regular.memory, dws.memory
+    return Saving(
+        _share(regular.work.macs, dws.work.macs),
+        _share(before.bytes, after.bytes),
+        _share_f(before.timing.time_s, after.timing.time_s) if before.timing and after.timing else None,
+        before.timing.bound if before.timing else None,
+        after.timing.bound if after.timing else None,
+        before.arithmetic_intensity,
+        after.arithmetic_intensity,
+    )
+
+
+def _share_f(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
+def _ridge(s: Settings) -> float | None:
+    return ridge_point(s.device, s.dtype) if s.device is not None else None
+
+
+# ---------------------------------------------------------------- summaries
+
+
+def layer_summary(c: Comparison, s: Settings) -> LayerSummary:
+    """Everything ``convcost layer`` shows, in every format."""
+    variants = tuple(variant(v, s) for v in c.variants.values())
+    layer = c.layer
+    return LayerSummary(
+        s,
+        _ridge(s),
+        layer,
+        work(c.counts, s),
+        effective_macs(layer) * s.batch,
+        layer.dense_macs * s.batch if layer.transposed else None,
+        memory(conv_traffic([layer], s), s),
+        variants,
+        theory(c),
+        _saving(variants, s),
+        c.notes,
+    )
 
 
 def row_traffic(row: Row, settings: Settings) -> Traffic:
@@ -19,3 +344,131 @@ def row_traffic(row: Row, settings: Settings) -> Traffic:
         inputs = sum(prod(shape) for shape in row.input_shapes)
         return traffic(0, inputs, 0, outputs, settings)
     return traffic(row.counts.flops, prod(row.input_shape), row.counts.params, outputs, settings)
+
+
+def _dims_text(values: Sequence[int]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
+
+
+def row_label(row: Row) -> str:
+    """``conv 3×3 /2 g4``: the kind, and the geometry that tells rows apart."""
+    c = row.comparison
+    if c is None:
+        return row.type
+    layer = row.costed.convs[0] if row.type == "conv" and row.costed else c.layer
+    kernel = "×".join(str(k) for k in c.layer.kernel)
+    stride = "" if all(v == 1 for v in layer.stride) else f" /{_dims_text(layer.stride)}"
+    groups = f" g{layer.groups}" if row.type == "conv" and layer.groups > 1 else ""
+    return f"{row.type} {kernel}{stride}{groups}"
+
+
+class _RowMaker:
+    """Rows of one network; pieces that repeat (a conv's variants) are made once per distinct conv."""
+
+    def __init__(self, s: Settings, total_macs: int) -> None:
+        self.s = s
+        self.total_macs = total_macs
+        self.variants: dict[Conv, tuple[VariantSummary, ...]] = {}
+
+    def row(self, row: Row) -> RowSummary:
+        s = self.s
+        c = row.comparison
+        variants: tuple[VariantSummary, ...] = ()
+        if c is not None:
+            found = self.variants.get(c.layer)
+            if found is None:
+                found = self.variants[c.layer] = tuple(variant(v, s) for v in c.variants.values())
+            variants = found
+        return RowSummary(
+            row.name,
+            row.type,
+            row_label(row),
+            row.path,
+            row.input_shape,
+            row.output_shape,
+            work(row.counts, s),
+            _share(row.counts.macs, self.total_macs),
+            row.effective_macs * s.batch,
+            memory(row_traffic(row, s), s),
+            row.receptive_field,
+            c.layer if c is not None else None,
+            variants,
+            c.theory_ratio if c is not None else None,
+        )
+
+
+def network_summary(
+    network: Network, source: str | None, s: Settings, notes: Iterable[str] = ()
+) -> NetworkSummary:
+    """Everything ``convcost compare`` shows, in every format."""
+    totals = network.totals
+    maker = _RowMaker(s, totals.macs)
+    rows = tuple(maker.row(row) for row in network.iter_rows())
+    forms = network.variant_totals()
+    regular = forms[REGULAR]
+    names: tuple[NetworkForm, ...] = ("as_written", "regular", "depthwise_separable")
+    form_rows = tuple(
+        FormSummary(
+            name,
+            work(counts, s),
+            counts.macs / regular.macs if regular.macs else None,
+            counts.params / regular.params if regular.params else None,
+        )
+        for name, counts in ((name, forms[name]) for name in names)
+    )
+    breakdown = tuple(
+        KindSummary(
+            kind,
+            BREAKDOWN[kind],
+            work(counts, s),
+            _share(counts.macs, totals.macs),
+            _share(counts.params, totals.params),
+        )
+        for kind, counts in network.breakdown().items()
+    )
+    options = network.options
+    times = [row.memory.timing.time_s for row in rows if row.memory.timing is not None]
+    return NetworkSummary(
+        s,
+        _ridge(s),
+        source,
+        {
+            "as": options.as_form,
+            "width_mult": str(options.width_mult) if options.width_mult is not None else None,
+            "in": list(options.input_shape) if options.input_shape is not None else None,
+        },
+        network.input_shape,
+        network.output_shape,
+        network.outputs,
+        rows,
+        work(totals, s),
+        sum(row.memory.bytes for row in rows),
+        sum(row.memory.flops for row in rows),
+        sum(times) if s.device is not None else None,
+        form_rows,
+        breakdown,
+        tuple(notes),
+    )
+
+
+def _swept_value(text: str) -> int | tuple[int, ...]:
+    """A swept value as written ("3", "3x5", "28x28x8") as an int or a tuple of ints."""
+    parts = tuple(int(p) for p in text.replace("×", "x").split("x"))
+    return parts[0] if len(parts) == 1 else parts
+
+
+def sweep_summary(points: Sequence[Point], s: Settings, skipped: int = 0) -> SweepSummary:
+    keys = list(points[0].swept) if points else []
+    varying = tuple(key for key in keys if len({p.swept[key] for p in points}) > 1)
+    kernels = {p.comparison.theory_dk2 for p in points}
+    limit = (1 - 1 / next(iter(kernels))) * 100 if len(kernels) == 1 else None
+    return SweepSummary(
+        s,
+        varying,
+        tuple(
+            PointSummary({key: _swept_value(p.swept[key]) for key in varying}, layer_summary(p.comparison, s))
+            for p in points
+        ),
+        limit,
+        skipped,
+    )

@@ -1,0 +1,211 @@
+"""The JSON Schema (draft 2020-12) of ``--json`` output, format version 2.
+
+One schema for every command's document (``layer``, ``compare``, ``sweep``, ``devices``),
+each a branch of ``oneOf``. Objects are closed (``additionalProperties: false``) so that
+the tests catch a key that the README does not document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .json_report import FORMAT_VERSION
+
+_INT = {"type": "integer"}
+_COUNT = {"type": "integer", "minimum": 0}
+_NUMBER = {"type": "number"}
+_STRING = {"type": "string"}
+_BOOL = {"type": "boolean"}
+_INTS = {"type": "array", "items": _INT}
+_SHAPE = {"type": "array", "items": {"type": "integer", "minimum": 1}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _object(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [key for key in properties if key not in optional],
+        "additionalProperties": False,
+    }
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+_WORK = {"macs": _COUNT, "flops": _COUNT, "adds": _COUNT, "other_ops": _COUNT, "params": _COUNT}
+_TIMING = ("time_s", "bound", "compute_s", "memory_s")
+_MEMORY = {
+    "bytes": _COUNT,
+    "arithmetic_intensity": _NUMBER,
+    "memory": _object(
+        {"input_bytes": _COUNT, "weight_bytes": _COUNT, "output_bytes": _COUNT, "intermediate_bytes": _COUNT}
+    ),
+    "time_s": _NUMBER,
+    "bound": {"enum": ["compute", "memory"]},
+    "compute_s": _NUMBER,
+    "memory_s": _NUMBER,
+}
+
+_HEAD = {
+    "format_version": {"const": FORMAT_VERSION},
+    "convcost_version": _STRING,
+    "conventions": {"type": "object", "additionalProperties": _STRING},
+    "convention": _object(
+        {"count": {"enum": ["macs", "flops", "ops"]}, "bias": _BOOL, "label": _STRING, "definition": _STRING}
+    ),
+    "dtype": {"enum": ["fp32", "fp16", "bf16", "int8"]},
+    "batch": {"type": "integer", "minimum": 1},
+    "fused": _BOOL,
+    "device": _nullable(_ref("device")),
+}
+
+_GEOMETRY = {
+    "input_shape": _SHAPE,
+    "output_shape": _SHAPE,
+    "out": _COUNT,
+    "kernel": _SHAPE,
+    "stride": _SHAPE,
+    "padding": {"type": "array", "items": {"type": "array", "items": _COUNT, "minItems": 2, "maxItems": 2}},
+    "padding_rule": {"enum": ["explicit", "same", "valid"]},
+    "dilation": _SHAPE,
+    "groups": _COUNT,
+    "bias": _BOOL,
+    "transposed": _BOOL,
+    "output_padding": _INTS,
+}
+
+_LAYER_BODY = {
+    **_GEOMETRY,
+    **_WORK,
+    "effective_macs": _COUNT,
+    "dense_macs": _COUNT,
+    **_MEMORY,
+    "variants": _ref("variants"),
+    "theory_ratio": _NUMBER,
+    "theory": _object({"expression": _STRING, "n": _COUNT, "dk2": _COUNT, "ratio_exact": _STRING}),
+    "notes": {"type": "array", "items": _STRING},
+}
+_LAYER_OPTIONAL = ("output_padding", "dense_macs", *_TIMING)
+
+_STEP = _object(
+    {**_WORK, "kernel": _SHAPE, "groups": _COUNT, "output_shape": _SHAPE, **_MEMORY}, optional=_TIMING
+)
+_VARIANT = _object(
+    {
+        **_WORK,
+        "ratio": _NUMBER,
+        "ratio_exact": _STRING,
+        "params_ratio": _NUMBER,
+        "reduction_pct": _NUMBER,
+        "count_ratio": _NUMBER,
+        **_MEMORY,
+        "parts": {"type": "object", "additionalProperties": _ref("step")},
+    },
+    optional=("parts", *_TIMING),
+)
+_FIELD = _object({"size": _SHAPE, "stride": _SHAPE, "start": _INTS})
+_ROW = _object(
+    {
+        "name": _STRING,
+        "type": _STRING,
+        "path": _STRING,
+        "input_shape": _SHAPE,
+        "output_shape": _SHAPE,
+        **_WORK,
+        "macs_share": _NUMBER,
+        "effective_macs": _COUNT,
+        **_MEMORY,
+        "receptive_field": _nullable(_FIELD),
+        "kernel": _SHAPE,
+        "stride": _SHAPE,
+        "padding": _GEOMETRY["padding"],
+        "variants": _ref("variants"),
+        "theory_ratio": _NUMBER,
+    },
+    optional=("kernel", "stride", "padding", "variants", "theory_ratio", *_TIMING),
+)
+_SWEPT = {"type": "object", "additionalProperties": {"anyOf": [_COUNT, _SHAPE]}}
+
+
+def output_schema() -> dict[str, Any]:
+    """The schema, as a dict ready for ``json.dumps``."""
+    layer = _object({**_HEAD, **_LAYER_BODY}, optional=_LAYER_OPTIONAL)
+    layer["title"] = "layer --json"
+    network = _object(
+        {
+            **_HEAD,
+            "source": _nullable(_STRING),
+            "options": _object(
+                {
+                    "as": _nullable({"enum": ["regular", "separable"]}),
+                    "width_mult": _nullable(_STRING),
+                    "in": _nullable(_SHAPE),
+                }
+            ),
+            "input_shape": _nullable(_SHAPE),
+            "output_shape": _nullable(_SHAPE),
+            "outputs": {"type": "array", "items": _object({"name": _STRING, "shape": _SHAPE})},
+            "layers": {"type": "array", "items": _ref("row")},
+            "totals": _object({**_WORK, "bytes": _COUNT, "time_s": _NUMBER}, optional=("time_s",)),
+            "variants": _object(
+                {
+                    form: _object({**_WORK, "ratio": _nullable(_NUMBER), "params_ratio": _nullable(_NUMBER)})
+                    for form in ("as_written", "regular", "depthwise_separable")
+                }
+            ),
+            "breakdown": {
+                "type": "object",
+                "additionalProperties": _object(
+                    {**_WORK, "label": _STRING, "macs_share": _NUMBER, "params_share": _NUMBER}
+                ),
+            },
+            "notes": {"type": "array", "items": _STRING},
+        }
+    )
+    network["title"] = "compare --json"
+    point = _object({"swept": _SWEPT, **_LAYER_BODY}, optional=_LAYER_OPTIONAL)
+    sweep = _object(
+        {
+            **_HEAD,
+            "swept": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"anyOf": [_COUNT, _SHAPE]}},
+            },
+            "skipped": _COUNT,
+            "points": {"type": "array", "items": point},
+        }
+    )
+    sweep["title"] = "sweep --json"
+    devices = _object(
+        {
+            "format_version": {"const": FORMAT_VERSION},
+            "convcost_version": _STRING,
+            "devices": {"type": "object", "additionalProperties": _ref("device")},
+        }
+    )
+    devices["title"] = "devices --json"
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "convcost --json output",
+        "description": f"Format version {FORMAT_VERSION}: one object per command run.",
+        "oneOf": [layer, network, sweep, devices],
+        "$defs": {
+            "device": _object(
+                {
+                    "name": _STRING,
+                    "title": _STRING,
+                    "peak_flops": {"type": "object", "additionalProperties": _NUMBER},
+                    "bandwidth_bytes_per_s": _NUMBER,
+                    "source": _STRING,
+                }
+            ),
+            "variants": {"type": "object", "additionalProperties": _VARIANT},
+            "step": _STEP,
+            "row": _ROW,
+        },
+    }
