@@ -9,7 +9,7 @@ import errno
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -19,6 +19,7 @@ from .core.conv import conv
 from .core.errors import ConvCostError
 from .core.forms import compare
 from .core.options import Settings, settings
+from .output.formats import FORMATS, Format
 
 #: Core field names → the flag a user typed, so errors name what they can fix.
 OPTION_NAMES = {
@@ -40,9 +41,6 @@ OPTION_NAMES = {
     "bandwidth_gbs": "--bandwidth-gbs",
 }
 
-
-if TYPE_CHECKING:
-    from .output.emit import Format
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,10 +111,6 @@ def cost_options(func: F) -> F:
     return func
 
 
-#: Output formats (the same tuple as convcost.output.emit.FORMATS, which --json must not import).
-FORMATS = ("table", "json", "csv", "markdown")
-
-
 def output_options(func: F) -> F:
     """--format, and --json as its shorthand."""
     func = click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json.")(func)
@@ -132,9 +126,7 @@ def output_options(func: F) -> F:
 def output_format(fmt: str | None, as_json: bool) -> Format:
     if as_json and fmt not in (None, "json"):
         raise OneLineError(f"--json: conflicts with --format {fmt}; give one of them")
-    chosen = "json" if as_json else fmt or "table"
-    assert chosen in FORMATS
-    return chosen  # type: ignore[return-value]
+    return next(f for f in FORMATS if f == ("json" if as_json else fmt or "table"))
 
 
 def make_settings(options: dict[str, Any]) -> Settings:

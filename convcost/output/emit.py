@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from ..core.devices import Device
+from .formats import Format
 from .summary import LayerSummary, NetworkSummary, SweepSummary
-
-Format = Literal["table", "json", "csv", "markdown"]
-#: Every output format, in the order help lists them.
-FORMATS: tuple[Format, ...] = ("table", "json", "csv", "markdown")
 
 Summary = LayerSummary | NetworkSummary | SweepSummary | Mapping[str, Device]
 
