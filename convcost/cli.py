@@ -16,9 +16,10 @@ import click
 from . import __version__
 from .core import conventions
 from .core.conv import conv
+from .core.dtypes import DType
 from .core.errors import ConvCostError
 from .core.forms import compare
-from .core.options import Settings, settings
+from .core.options import AS_FORMS, CountKind, Settings, settings
 from .output.formats import FORMATS, Format
 
 #: Core field names → the flag a user typed, so errors name what they can fix.
@@ -69,7 +70,7 @@ def cost_options(func: F) -> F:
             show_default=True,
             metavar="T",
             help="Element type: fp32, fp16, bf16 or int8.",
-            shell_complete=_completer("fp32", "fp16", "bf16", "int8"),
+            shell_complete=_completer(*(t.value for t in DType)),
         ),
         click.option(
             "--batch",
@@ -90,7 +91,7 @@ def cost_options(func: F) -> F:
             show_default=True,
             metavar="KIND",
             help="Headline count: macs, flops (2 per MAC) or ops (exact multiplications + additions).",
-            shell_complete=_completer("macs", "flops", "ops"),
+            shell_complete=_completer(*(k.value for k in CountKind)),
         ),
         click.option(
             "--count-bias/--no-count-bias",
@@ -340,7 +341,7 @@ def layer(
 @click.option(
     "--as",
     "as_form",
-    type=click.Choice(["regular", "separable"]),
+    type=click.Choice(AS_FORMS),
     help="Rewrite every conv with a kernel larger than 1×1 as a regular or a depthwise-separable conv first.",
 )
 @click.option(

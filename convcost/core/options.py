@@ -7,13 +7,17 @@ Flags, spec runs and the Python API all build a :class:`Settings` through
 from __future__ import annotations
 
 from enum import Enum
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from . import values
 from .conv import Counts
 from .devices import Device, find_device
 from .dtypes import DType
 from .errors import ConvCostError, bad_value
+
+#: The forms ``--as`` can rewrite every spatial conv into.
+AsForm = Literal["regular", "separable"]
+AS_FORMS: tuple[AsForm, ...] = ("regular", "separable")
 
 
 class CountKind(str, Enum):

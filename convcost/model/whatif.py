@@ -8,14 +8,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from ..core import values
 from ..core.errors import ConvCostError, bad_value, show_value
+from ..core.options import AS_FORMS, AsForm
 from .kinds import KINDS, scale_channels
-
-AsForm = Literal["regular", "separable"]
-AS_FORMS: tuple[AsForm, ...] = ("regular", "separable")
 
 
 class Options(NamedTuple):

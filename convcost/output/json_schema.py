@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.dtypes import DType
+from ..core.options import AS_FORMS, CountKind
 from .json_report import FORMAT_VERSION
 
 _INT = {"type": "integer"}
@@ -56,9 +58,14 @@ _HEAD = {
     "convcost_version": _STRING,
     "conventions": {"type": "object", "additionalProperties": _STRING},
     "convention": _object(
-        {"count": {"enum": ["macs", "flops", "ops"]}, "bias": _BOOL, "label": _STRING, "definition": _STRING}
+        {
+            "count": {"enum": [k.value for k in CountKind]},
+            "bias": _BOOL,
+            "label": _STRING,
+            "definition": _STRING,
+        }
     ),
-    "dtype": {"enum": ["fp32", "fp16", "bf16", "int8"]},
+    "dtype": {"enum": [t.value for t in DType]},
     "batch": {"type": "integer", "minimum": 1},
     "fused": _BOOL,
     "device": _nullable(_ref("device")),
@@ -142,7 +149,7 @@ def output_schema() -> dict[str, Any]:
             "source": _nullable(_STRING),
             "options": _object(
                 {
-                    "as": _nullable({"enum": ["regular", "separable"]}),
+                    "as": _nullable({"enum": list(AS_FORMS)}),
                     "width_mult": _nullable(_STRING),
                     "in": _nullable(_SHAPE),
                 }
