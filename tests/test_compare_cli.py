@@ -264,9 +264,9 @@ def test_table_shows_rows_totals_whatifs_and_breakdown() -> None:
 def test_golden_compare_table(golden, render_plain) -> None:
     from rich.console import Group
 
+    from convcost.core.options import DEFAULT
     from convcost.io.spec_file import read
     from convcost.model.evaluate import evaluate
-    from convcost.core.options import DEFAULT
     from convcost.output.rich_view import network_tables
     from convcost.output.summary import network_summary
 
