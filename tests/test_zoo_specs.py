@@ -17,6 +17,8 @@ ZOO = {
     "mobilenet_v3_large": (216_589_760, 5_483_032),
     "densenet121": (2_834_161_664, 7_978_856),
     "shufflenet_v2_x1_0": (144_907_992, 2_278_604),
+    "convnext_tiny": (4_455_531_264, 28_589_128),
+    "vit_b_16": (17_563_828_224, 86_567_656),
 }
 
 
@@ -58,3 +60,17 @@ def test_densenet_channels_grow_copy_by_copy() -> None:
     assert rows["block1.1.cat"].output_shape == (56, 56, 96)
     assert rows["block1.6.cat"].output_shape == (56, 56, 256)
     assert rows["block4.16.cat"].output_shape == (7, 7, 1024)
+
+
+def test_vit_attention_matmuls_are_macs() -> None:
+    rows = [row for row in cost("vit_b_16").rows if row.type == "matmul"]
+    assert len(rows) == 24 and sum(row.counts.macs for row in rows) == 2 * 12 * 197**2 * 768
+    assert rows[0].output_shape == (12, 197, 197)
+
+
+def test_convnext_layer_scale_is_counted_once_per_block_and_keeps_the_receptive_field() -> None:
+    net = cost("convnext_tiny")
+    gammas = [row for row in net.rows if row.name.endswith(".gamma")]
+    assert len(gammas) == 18 and sum(row.counts.params for row in gammas) == 3 * 96 + 3 * 192 + 9 * 384 + 3 * 768
+    last_block = next(row for row in net.rows if row.name == "stage4.3.block.add")
+    assert last_block.receptive_field is not None and last_block.receptive_field.stride == (32, 32)

@@ -25,6 +25,8 @@ class ReceptiveField(NamedTuple):
 
     def shifted(self, steps: int, delta: ReceptiveField) -> ReceptiveField:
         """This field moved ``steps`` times by ``delta``'s size and start (a repeated block)."""
+        if not self.size:  # sees no input position, wherever the copy is
+            return self
         return ReceptiveField(
             tuple(s + steps * d for s, d in zip(self.size, delta.size, strict=True)),
             self.stride,
@@ -38,6 +40,10 @@ class ReceptiveField(NamedTuple):
             self.stride,
             tuple(a - b for a, b in zip(self.start, before.start, strict=True)),
         )
+
+
+#: The field of a tensor that depends on no input position (a learned parameter): no dims.
+NOTHING = ReceptiveField((), (), ())
 
 
 def fresh(shape: tuple[int, ...]) -> ReceptiveField | None:
@@ -71,10 +77,15 @@ def through_windows(
 def merge(fields: Sequence[ReceptiveField | None]) -> ReceptiveField | None:
     """Paths joined by add, mul or concat: the largest field over the paths.
 
-    If any path's field is not tracked, neither is the merged one.
+    If any path's field is not tracked, neither is the merged one. Paths that see no input
+    position (learned tensors, :data:`NOTHING`) add nothing.
     """
-    known = [f for f in fields if f is not None]
-    if len(known) != len(fields) or not known or len({len(f.size) for f in known}) != 1:
+    if any(f is None for f in fields):
+        return None
+    known = [f for f in fields if f is not None and f.size]
+    if not known:
+        return NOTHING
+    if len({len(f.size) for f in known}) != 1:
         return None
     return ReceptiveField(
         tuple(max(sizes) for sizes in zip(*(f.size for f in known), strict=True)),
