@@ -5,21 +5,21 @@ Imports stay lazy so that ``--json`` never loads rich and flags never load yaml.
 
 from __future__ import annotations
 
-import errno
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn, TypeVar
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import click
 
 from . import __version__
-from .core import conventions
+from .core import conventions, limits
 from .core.conv import conv
 from .core.dtypes import DType
-from .core.errors import ConvCostError
+from .core.errors import ConvCostError, escape_text, shorten, show_value
 from .core.forms import compare
 from .core.options import AS_FORMS, CountKind, Settings, settings
+from .output import streams
 from .output.formats import FORMATS, Format
 
 #: Core field names → the flag a user typed, so errors name what they can fix.
@@ -164,32 +164,41 @@ class ConvcostGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         standalone = kwargs.pop("standalone_mode", True)
+        streams.fit_the_terminal()
         try:
             result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+            if sys.stdout is not None:
+                sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
         except click.ClickException as exc:
             _fail(exc)
+        except ConvCostError as exc:  # an error no command put in a flag's or a spec's words
+            _fail(OneLineError(str(exc)))
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
         except OSError as exc:
-            if exc.errno != errno.EPIPE:
-                raise
-            sys.exit(1)  # the reader went away (`| head`): nothing more to say
+            streams.output_failed(exc)
+        except RecursionError:  # a guard: every known deep input is refused before it recurses
+            _fail(OneLineError("the input nests too deeply"))
         if standalone:
             sys.exit(result if isinstance(result, int) else 0)
         return result
 
 
 def _fail(exc: click.ClickException) -> NoReturn:
+    """One line per problem on stderr, escaped (a name or value can never start a line of its own)."""
     if isinstance(exc, SpecProblems):
-        for line in exc.lines:
-            click.echo(f"Error: {line}", err=True)
+        lines = exc.lines[: limits.MAX_ERROR_LINES]
+        if len(exc.lines) > len(lines):
+            lines.append(f"… and {len(exc.lines) - len(lines):,} more problems")
+        for line in lines:
+            streams.error_line(f"Error: {escape_text(line)}")
         sys.exit(exc.exit_code)
     message = " ".join(exc.format_message().split())
     hint = ""
     if isinstance(exc, click.UsageError) and not isinstance(exc, OneLineError) and exc.ctx is not None:
         hint = f" (see '{exc.ctx.command_path} --help')"
-    click.echo(f"Error: {message}{hint}", err=True)
+    streams.error_line(f"Error: {shorten(message, 2000)}{hint}")
     sys.exit(exc.exit_code)
 
 
@@ -405,9 +414,10 @@ def _compare(
 def load_document(spec: str) -> tuple[object, list[str]]:
     """A spec file's document (YAML, JSON, or an ONNX model converted), and notes on what was left out."""
     source = "<stdin>" if spec == "-" else spec
-    data = read_source(spec)
+    onnx = spec.lower().endswith(".onnx")
+    data = read_source(spec, limits.MAX_ONNX_BYTES if onnx else limits.MAX_SPEC_BYTES)
     try:
-        if spec.lower().endswith(".onnx"):
+        if onnx:
             from .io.onnx_graph import load
 
             converted = load(data, source)
@@ -430,12 +440,13 @@ def import_command(model: str) -> None:
       convcost compare resnet18.yaml
     """
     if not model.lower().endswith(".onnx"):
-        raise OneLineError(f"MODEL: {model!r} is not an .onnx file")
+        raise OneLineError(f"MODEL: {show_value(model)} is not an .onnx file")
     document, notes = load_document(model)
     import yaml
 
-    header = [f"# {model}, converted by convcost {__version__} ('convcost import')."]
-    header += [f"# Note: {note}" for note in notes]
+    # comment lines: a newline in the file name or a note must not start a line of YAML
+    header = [f"# {escape_text(model)}, converted by convcost {__version__} ('convcost import')."]
+    header += [f"# Note: {escape_text(note)}" for note in notes]
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
     sys.stdout.write("\n".join(header) + "\n" + body)
 
@@ -529,15 +540,36 @@ def devices(fmt: str | None, as_json: bool) -> None:
     emit(DEVICES, output_format(fmt, as_json))
 
 
-def read_source(spec: str) -> bytes:
-    """The spec's bytes from a path or stdin, or a one-line error."""
-    if spec == "-":
-        return sys.stdin.buffer.read()
+def read_source(spec: str, limit: int) -> bytes:
+    """The spec's bytes from a path or stdin, at most ``limit`` of them, or a one-line error.
+
+    Read in chunks, so that a stream without end (``/dev/zero``, a pipe) stops at the limit.
+    """
     try:
-        with open(spec, "rb") as handle:
-            return handle.read()
+        if spec != "-":
+            with open(spec, "rb") as handle:
+                return _read_at_most(handle, limit)
+        if sys.stdin is None:
+            raise OneLineError("SPEC: '-' reads stdin, but stdin is closed")
+        return _read_at_most(sys.stdin.buffer, limit)
     except OSError as exc:
-        raise OneLineError(f"SPEC: cannot read {spec!r}: {exc.strerror or exc}") from None
+        raise OneLineError(f"SPEC: cannot read {show_value(spec)}: {exc.strerror or exc}") from None
+    except ConvCostError as exc:
+        raise SpecProblems([spec_problem("<stdin>" if spec == "-" else spec, exc)]) from None
+
+
+def _read_at_most(stream: BinaryIO, limit: int) -> bytes:
+    from .io.spec_file import too_big
+
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(min(1 << 20, limit + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    raise ConvCostError("spec", too_big(None, limit))
 
 
 def spec_problem(source: str, exc: ConvCostError) -> str:

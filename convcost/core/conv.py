@@ -6,11 +6,13 @@ order the user wrote them (``28x28x8`` is H×W×C). Every count is a Python int.
 
 from __future__ import annotations
 
-from math import prod
+from collections.abc import Sequence
+from math import gcd, prod
 from typing import NamedTuple
 
 from . import values
-from .errors import ConvCostError, bad_value, show_value
+from .errors import ConvCostError, bad_value, shorten, show_value
+from .limits import MAX_INT, MAX_RESULT, MAX_RESULT_DIGITS
 
 
 class Counts(NamedTuple):
@@ -165,11 +167,14 @@ def pointwise(shape: tuple[int, ...], out: int, bias: bool) -> Conv:
 
 
 def _outputs_touched(layer: Conv) -> int:
-    """Output positions (per channel) that receive at least one product of a transposed conv."""
+    """Output positions (per channel) that receive at least one product of a transposed conv.
+
+    Input i's tap j lands on i·s + j·d − lo: per dim, the distinct such positions in
+    [0, size_out), counted in closed form (no set, no loop over positions).
+    """
     total = 1
     for size_in, size_out, k, s, d, lo in layer.axes():
-        hit = {i * s + j * d - lo for i in range(size_in) for j in range(k)}
-        total *= sum(1 for position in hit if 0 <= position < size_out)
+        total *= _values_between(lo, lo + size_out - 1, size_in, k, s, d)
     return total
 
 
@@ -204,13 +209,15 @@ def conv(
     """
     shape = in_shape if type(in_shape) is tuple and _all_positive(in_shape) else values.shape(in_shape, "in")
     ndim = len(shape) - 1
-    out_channels = out if type(out) is int and out > 0 else values.positive_int(out, "out")
+    out_channels = out if type(out) is int and 0 < out <= MAX_INT else values.positive_int(out, "out")
     ks = values.per_dim(kernel, "kernel", ndim)
     ss = values.per_dim(stride, "stride", ndim)
     ds = values.per_dim(dilation, "dilation", ndim)
-    g = groups if type(groups) is int and groups > 0 else values.positive_int(groups, "groups")
+    g = groups if type(groups) is int and 0 < groups <= MAX_INT else values.positive_int(groups, "groups")
     if not isinstance(bias, bool):
         raise bad_value("bias", bias, "expected true or false")
+    if not isinstance(transposed, bool):
+        raise bad_value("transposed", transposed, "expected true or false")
     in_channels = shape[-1]
     if in_channels % g or out_channels % g:
         raise ConvCostError(
@@ -249,13 +256,48 @@ def conv(
             raise bad_value("output_padding", output_padding, "only a transposed conv takes output padding")
         ops = ()
         out_spatial = _output(spatial, ks, ss, pads, ds)
+    _check_size(shape, out_spatial, out_channels, ks)
     return Conv(
         shape, out_channels, ks, ss, pads, ds, g, bias, out_spatial + (out_channels,), rule, transposed, ops
     )
 
 
+def _dims_shown(numbers: tuple[int, ...]) -> str:
+    return shorten(values.format_dims(numbers[:30]) + ("x…" if len(numbers) > 30 else ""), 40)
+
+
+def capped_prod(numbers: Sequence[int]) -> int:
+    """prod(numbers) for positive ints, or just past :data:`~convcost.core.limits.MAX_RESULT`
+    once it passes it (so thousands of huge dims cost nothing)."""
+    total: int = 1
+    for number in numbers:
+        total *= number
+        if total > MAX_RESULT:
+            return MAX_RESULT + 1
+    return total
+
+
 def _all_positive(items: tuple[object, ...]) -> bool:
-    return len(items) >= 2 and all(type(v) is int and v > 0 for v in items)
+    return len(items) >= 2 and all(type(v) is int and 0 < v <= MAX_INT for v in items)
+
+
+def _check_size(
+    shape: tuple[int, ...], out_spatial: tuple[int, ...], out_channels: int, ks: tuple[int, ...]
+) -> None:
+    """Refuse a layer whose counts would pass :data:`~convcost.core.limits.MAX_RESULT`.
+
+    Every count of the layer (MACs dense or not, params, elements) is at most this bound.
+    """
+    kernel = capped_prod(ks)
+    bound = (
+        max(capped_prod(shape) * out_channels, capped_prod(out_spatial) * shape[-1] * out_channels) * kernel
+    )
+    if bound > MAX_RESULT:
+        raise ConvCostError(
+            "in",
+            f"the layer's counts would pass 10^{MAX_RESULT_DIGITS} (input {_dims_shown(shape)}, "
+            f"kernel {_dims_shown(ks)}); no result may have more than {MAX_RESULT_DIGITS} digits",
+        )
 
 
 def _output(
@@ -302,30 +344,82 @@ def _transposed_output(
     return tuple(sizes)
 
 
+def _floor_sum(n: int, m: int, a: int, b: int) -> int:
+    """sum(floor((a*i + b) / m) for i in range(n)), for n, m >= 1 and a, b >= 0, in O(log)."""
+    total = 0
+    while True:
+        if a >= m:
+            total += (n - 1) * n // 2 * (a // m)
+            a %= m
+        if b >= m:
+            total += n * (b // m)
+            b %= m
+        y_max = a * n + b
+        if y_max < m:
+            return total
+        n, b, m, a = y_max // m, y_max % m, a, m
+
+
+def _pairs_at_most(x: int, n: int, k: int, a: int, b: int) -> int:
+    """#{(i, j) : 0 <= i < n, 0 <= j < k, i*a + j*b <= x}, for a, b >= 1, in O(log)."""
+    if x < 0 or n <= 0 or k <= 0:
+        return 0
+    # j <= full: every i fits (i*a <= (n-1)*a <= x - j*b); j <= some: at least i = 0 fits
+    full = min(k - 1, (x - (n - 1) * a) // b) if x >= (n - 1) * a else -1
+    some = min(k - 1, x // b)
+    total = (full + 1) * n
+    count = some - full
+    if count > 0:
+        # j = some - t for t in [0, count): floor((x - j*b) / a) + 1 = floor((t*b + x - some*b) / a) + 1
+        total += _floor_sum(count, a, b, x - some * b) + count
+    return total
+
+
+def _pairs_between(low: int, high: int, n: int, k: int, a: int, b: int) -> int:
+    """#{(i, j) : 0 <= i < n, 0 <= j < k, low <= i*a + j*b <= high}.
+
+    For the kernels networks use, the i of each j are counted directly (k steps: cheaper
+    than the general closed form); past 64 taps, in O(log) whatever the sizes.
+    """
+    if high < low or n <= 0 or k <= 0:
+        return 0
+    if k <= 64:
+        total = 0
+        for j in range(k):
+            first = max(0, -((j * b - low) // a))  # ceil((low − j·b) / a)
+            last = min(n - 1, (high - j * b) // a)
+            total += max(0, last - first + 1)
+        return total
+    return _pairs_at_most(high, n, k, a, b) - _pairs_at_most(low - 1, n, k, a, b)
+
+
+def _values_between(low: int, high: int, n: int, k: int, a: int, b: int) -> int:
+    """#{i*a + j*b : 0 <= i < n, 0 <= j < k} ∩ [low, high]: distinct values, not pairs.
+
+    With g = gcd(a, b), values are multiples of g. The pairs of one value are (i − t·b', j + t·a')
+    (a' = a/g, b' = b/g), so counting each value by its pair of smallest i leaves out exactly
+    the pairs (i, j) with i >= b' and j + a' < k: another pair of smaller i has their value.
+    """
+    g = gcd(a, b)
+    a, b = a // g, b // g
+    low, high = -(-low // g), high // g
+    return _pairs_between(low, high, n, k, a, b) - _pairs_between(
+        low - a * b, high - a * b, n - b, k - a, a, b
+    )
+
+
 def _taps_on_input(size_in: int, size_out: int, k: int, s: int, d: int, lo: int) -> int:
     """(output position, tap) pairs of one dim whose input index lies inside the unpadded input.
 
-    Tap j of output o reads input o·s + j·d − lo; count the o in [0, size_out) that land in
-    [0, size_in) for each j, in closed form (O(k), not O(size·k)).
+    Tap j of output o reads input o·s + j·d − lo: count the pairs with that index in
+    [0, size_in), in closed form (O(log), whatever the sizes and the kernel).
     """
-    total = 0
-    for j in range(k):
-        offset = j * d - lo
-        first = max(0, (-offset + s - 1) // s)  # ceil(-offset / s)
-        last = min(size_out - 1, (size_in - 1 - offset) // s)
-        total += max(0, last - first + 1)
-    return total
+    return _pairs_between(lo, lo + size_in - 1, size_out, k, s, d)
 
 
 def _products_kept(size_in: int, size_out: int, k: int, s: int, d: int, lo: int) -> int:
     """For a transposed conv: (input position, tap) pairs whose product lands in the kept output."""
-    total = 0
-    for j in range(k):
-        offset = j * d - lo  # input i lands on output i·s + offset
-        first = max(0, (-offset + s - 1) // s)
-        last = min(size_in - 1, (size_out - 1 - offset) // s)
-        total += max(0, last - first + 1)
-    return total
+    return _pairs_between(lo, lo + size_out - 1, size_in, k, s, d)
 
 
 def effective_macs(layer: Conv) -> int:
@@ -334,6 +428,8 @@ def effective_macs(layer: Conv) -> int:
     ``macs`` (the dense figure every counter reports) counts a tap on padding as a
     multiply too. For a transposed conv, products that land on cropped output are left out.
     """
+    if not isinstance(layer, Conv):
+        raise bad_value("layer", layer, "expected a layer made by convcost.conv(...)")
     per_dim = _products_kept if layer.transposed else _taps_on_input
     positions = 1
     for axis in layer.axes():

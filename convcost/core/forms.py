@@ -16,6 +16,7 @@ from math import prod
 from typing import NamedTuple
 
 from .conv import Conv, Counts, pointwise
+from .errors import bad_value
 
 REGULAR = "regular"
 GROUPED = "grouped"
@@ -116,6 +117,8 @@ def compare(layer: Conv) -> Comparison:
     >>> c.variants["depthwise_separable"].counts.macs
     135200
     """
+    if not isinstance(layer, Conv):
+        raise bad_value("layer", layer, "expected a layer made by convcost.conv(...)")
     regular = regular_form(layer)
     regular_counts = regular.counts()
     own = regular_counts if regular is layer else layer.counts()

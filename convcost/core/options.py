@@ -14,6 +14,7 @@ from .conv import Counts
 from .devices import Device, find_device
 from .dtypes import DType
 from .errors import ConvCostError, bad_value
+from .limits import MAX_RATE, MIN_RATE
 
 #: The forms ``--as`` can rewrite every spatial conv into.
 AsForm = Literal["regular", "separable"]
@@ -78,20 +79,38 @@ DEFAULT = Settings()
 
 
 def _choice(enum: type[DType] | type[CountKind], value: object, field: str) -> DType | CountKind:
+    if isinstance(value, enum):
+        return value
     try:
-        return enum(str(value).lower())
+        if not isinstance(value, str):
+            raise ValueError
+        return enum(value.lower())
     except ValueError:
         raise bad_value(field, value, f"expected one of {', '.join(m.value for m in enum)}") from None
 
 
-def _positive_number(value: object, field: str) -> float:
-    try:
-        number = float(str(value))
-    except ValueError:
-        number = 0.0
+def _rate(value: object, field: str, unit: str) -> float:
+    """A peak or a bandwidth: a positive number, within what any machine could have."""
+    number = 0.0
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        text = value.strip() if isinstance(value, str) else value
+        try:
+            number = float(text) if not isinstance(text, str) or len(text) <= 100 else 0.0
+        except (ValueError, OverflowError):
+            number = 0.0
     if not number > 0 or number == float("inf"):
-        raise bad_value(field, value, "expected a positive number")
+        raise bad_value(field, value, f"expected a positive number of {unit}")
+    if not MIN_RATE <= number <= MAX_RATE:
+        raise bad_value(
+            field, value, f"expected {unit} from {MIN_RATE:g} to {MAX_RATE:g}; no machine is outside that"
+        )
     return number
+
+
+def _flag(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise bad_value(field, value, "expected true or false")
+    return value
 
 
 def settings(
@@ -114,23 +133,26 @@ def settings(
     if device is not None:
         if peak_tflops is not None or bandwidth_gbs is not None:
             raise ConvCostError("device", "give a device profile or peak_tflops and bandwidth_gbs, not both")
-        machine = find_device(str(device))
+        if not isinstance(device, str):
+            raise bad_value("device", device, "expected a device profile's name")
+        machine = find_device(device)
     elif peak_tflops is not None or bandwidth_gbs is not None:
         if peak_tflops is None or bandwidth_gbs is None:
             missing = "peak_tflops" if peak_tflops is None else "bandwidth_gbs"
             raise ConvCostError(missing, "is needed too: a custom device takes both peak and bandwidth")
-        peak = _positive_number(peak_tflops, "peak_tflops") * 1e12
+        peak = _rate(peak_tflops, "peak_tflops", "TFLOP/s")
+        bandwidth = _rate(bandwidth_gbs, "bandwidth_gbs", "GB/s")
         machine = Device(
             "custom",
-            f"custom ({peak / 1e12:g} TFLOP/s, {_positive_number(bandwidth_gbs, 'bandwidth_gbs'):g} GB/s)",
-            {chosen: peak},
-            _positive_number(bandwidth_gbs, "bandwidth_gbs") * 1e9,
+            f"custom ({peak:g} TFLOP/s, {bandwidth:g} GB/s)",
+            {chosen: peak * 1e12},
+            bandwidth * 1e9,
             "given on the command line",
         )
     return Settings(
         chosen,
         values.positive_int(batch, "batch"),
-        bool(fused),
-        Convention(kind, DEFAULT_BIAS[kind] if count_bias is None else bool(count_bias)),
+        _flag(fused, "fused"),
+        Convention(kind, DEFAULT_BIAS[kind] if count_bias is None else _flag(count_bias, "count_bias")),
         machine,
     )

@@ -7,10 +7,13 @@ with the same words.
 
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Sequence
-from typing import Literal, TypeAlias
+from typing import Literal, SupportsIndex, TypeAlias
 
 from .errors import ConvCostError, bad_value, show_value
+from .limits import MAX_DIGITS, MAX_INT, digits
 
 #: A padding pair per spatial dimension: (before, after).
 PadPairs: TypeAlias = tuple[tuple[int, int], ...]
@@ -32,22 +35,53 @@ def _split_dims(text: str) -> list[str]:
     return [part.strip() for part in text.strip().split("x")]
 
 
-def _int_token(token: object) -> int | None:
-    """An int from an int or a decimal string; None when it is neither (bools are not ints)."""
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
+
+
+def too_many_digits(field: str, value: object, count: int) -> ConvCostError:
+    """The error for an int past :data:`~convcost.core.limits.MAX_DIGITS`."""
+    return ConvCostError(
+        field, f"{show_value(value)} has {count:,} digits; at most {MAX_DIGITS} are allowed in any number"
+    )
+
+
+def _int_token(token: object, field: str) -> int | None:
+    """An int from an int or a decimal string; None when it is neither.
+
+    Bools are not ints; integer scalars of other libraries (numpy's) are. An int of more
+    than :data:`~convcost.core.limits.MAX_DIGITS` digits is refused before it is converted.
+    """
     if isinstance(token, bool):
         return None
-    if isinstance(token, int):
-        return token
     if isinstance(token, str):
         text = token.strip()
-        if text.isascii() and text.lstrip("+-").isdigit():
-            return int(text)
-    return None
+        if _DECIMAL.fullmatch(text) is None:
+            return None
+        if len(text.lstrip("+-")) > MAX_DIGITS:
+            raise too_many_digits(field, token, len(text.lstrip("+-")))
+        return int(text)
+    if isinstance(token, int):
+        number = token
+    elif isinstance(token, SupportsIndex) and not _is_bool_like(token):
+        try:
+            number = operator.index(token)  # numpy integer scalars, NAS users pass them
+        except (TypeError, ValueError):
+            return None
+    else:
+        return None
+    if not -MAX_INT <= number <= MAX_INT:
+        raise too_many_digits(field, token, digits(number))
+    return number
+
+
+def _is_bool_like(token: object) -> bool:
+    """numpy's bool scalars (np.True_) are bools too, not ints."""
+    return type(token).__name__ in ("bool", "bool_")
 
 
 def positive_int(value: object, field: str) -> int:
     """A positive int from an int or a decimal string."""
-    number = _int_token(value)
+    number = _int_token(value, field)
     if number is None or number < 1:
         raise bad_value(field, value, "expected a positive integer")
     return number
@@ -63,7 +97,7 @@ def dims(value: object, field: str, allowed: str = DIMS_HELP, minimum: int = 1) 
         parts = (value,)
     numbers = []
     for part in parts:
-        number = _int_token(part)
+        number = _int_token(part, field)
         if number is None or number < minimum:
             raise bad_value(field, value, allowed)
         numbers.append(number)
@@ -86,7 +120,7 @@ def shape(value: object, field: str) -> tuple[int, ...]:
 
 def per_dim(value: object, field: str, ndim: int, minimum: int = 1) -> tuple[int, ...]:
     """One value for every spatial dim: a single value is repeated, else the count must match."""
-    if type(value) is int and value >= minimum:
+    if type(value) is int and minimum <= value <= MAX_INT:
         return (value,) * ndim  # the common case, kept fast for API users costing many layers
     allowed = DIMS_HELP if minimum == 1 else DIMS_HELP.replace("positive", "non-negative")
     result = dims(value, field, allowed, minimum)
@@ -103,7 +137,7 @@ def per_dim(value: object, field: str, ndim: int, minimum: int = 1) -> tuple[int
 
 def padding(value: object, field: str = "padding") -> PaddingRequest:
     """'same', 'valid', or (before, after) pairs — one pair, or one per spatial dim."""
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value <= MAX_INT:
         return ((value, value),)
     if isinstance(value, str):
         word = value.strip().lower()
@@ -116,7 +150,7 @@ def padding(value: object, field: str = "padding") -> PaddingRequest:
         items = (value,)
     pairs = []
     for item in items:
-        pair = _pad_pair(item)
+        pair = _pad_pair(item, field)
         if pair is None:
             raise bad_value(field, value, f"expected {PADDING_HELP}")
         pairs.append(pair)
@@ -125,18 +159,18 @@ def padding(value: object, field: str = "padding") -> PaddingRequest:
     return tuple(pairs)
 
 
-def _pad_pair(item: object) -> tuple[int, int] | None:
+def _pad_pair(item: object, field: str) -> tuple[int, int] | None:
     if isinstance(item, str) and ":" in item:
         halves = item.split(":")
         if len(halves) != 2:
             return None
-        lo, hi = _int_token(halves[0]), _int_token(halves[1])
+        lo, hi = _int_token(halves[0], field), _int_token(halves[1], field)
     elif isinstance(item, (list, tuple)):
         if len(item) != 2:
             return None
-        lo, hi = _int_token(item[0]), _int_token(item[1])
+        lo, hi = _int_token(item[0], field), _int_token(item[1], field)
     else:
-        lo = hi = _int_token(item)
+        lo = hi = _int_token(item, field)
     if lo is None or hi is None or lo < 0 or hi < 0:
         return None
     return (lo, hi)

@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..core import values
-from ..core.conv import ZERO, Conv, Counts, effective_macs
+from ..core.conv import ZERO, Conv, Counts, capped_prod, effective_macs
 from ..core.errors import ConvCostError
 from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, compare
+from ..core.limits import MAX_COSTED_LAYERS, MAX_RESULT, MAX_RESULT_DIGITS
 from . import receptive_field as rf_rules
 from .graph import NETWORK_INPUT, SOURCE, Compiled, Graph, Node, compile_graph
 from .kinds import BREAKDOWN, KINDS, BreakdownKind, Costed, MergeMismatch, Part
 from .receptive_field import ReceptiveField
-from .spec_check import SpecErrors, check, line_of
-from .whatif import DEFAULT_OPTIONS, Options, rewrite
+from .spec_check import Problems, SpecErrors, check, line_of
+from .whatif import DEFAULT_OPTIONS, Options, checked, rewrite
 
 
 class Row(NamedTuple):
@@ -176,8 +177,9 @@ class _Evaluator:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.env: dict[int, State | None] = {}
-        self.errors: list[ConvCostError] = []
+        self.errors: list[ConvCostError] = Problems()
         self.told_no_input = False
+        self.costed = 0  # layers costed one by one, held to MAX_COSTED_LAYERS
         # Networks repeat layers (blocks, stages): cost each distinct conv once.
         self.comparisons: dict[Conv, Comparison] = {}
         self.effective_counts: dict[Conv, int] = {}
@@ -240,12 +242,28 @@ class _Evaluator:
         self.env[node.key] = None
         if states is None:
             return
+        self.costed += 1
+        if self.costed > MAX_COSTED_LAYERS:
+            raise SpecErrors(
+                [
+                    *self.errors,
+                    ConvCostError(
+                        node.path,
+                        f"the network needs more than {MAX_COSTED_LAYERS:,} layers costed one by one "
+                        "here (a repeat whose copies never settle into one shape?); at most "
+                        f"{MAX_COSTED_LAYERS:,} are allowed",
+                        line=node.line,
+                    ),
+                ]
+            )
         shapes = tuple(state.shape for state in states)
+        first: tuple[int, ...] = shapes[0] if shapes else ()  # a parameter reads nothing
         try:
-            kind, fields = rewrite(node.kind, node.fields, shapes[0], self.options)
+            kind, fields = rewrite(node.kind, node.fields, first, self.options)
             handler = KINDS[kind].handler
             assert handler is not None
             costed = handler(fields, shapes)
+            _within_limits(costed)
             comparison = self.compare(costed.reference) if costed.reference is not None else None
         except MergeMismatch as exc:
             a, b = exc.first, exc.other
@@ -263,13 +281,16 @@ class _Evaluator:
             self.fail(exc, node)
             return
         rf = KINDS[kind].receptive_field([state.rf for state in states], fields, costed)
+        if rf is not None and not _field_within_limits(rf):
+            self.fail(ConvCostError("", _TOO_LARGE.format(what="receptive field")), node)
+            return
         effective = sum(self.effective(c) for c in costed.convs) if costed.convs else costed.counts.macs
         out.append(
             Row(
                 prefix + node.name,
                 kind,
                 node.path,
-                shapes[0],
+                first,
                 costed.output_shape,
                 costed.counts,
                 costed.parts,
@@ -304,12 +325,33 @@ class _Evaluator:
                 # Every later copy sees this copy's input shape: it costs the same.
                 delta = result.rf.minus(state.rf) if result.rf is not None and state.rf is not None else None
                 run = Run(tuple(rows), copy + 1, node.times, copy_prefix, base, delta)
-                out.append(run)
+                if rows:  # copies of nothing (an empty body) list nothing, however many there are
+                    out.append(run)
                 rf = result.rf.shifted(run.copies, delta) if result.rf is not None and delta else result.rf
                 state = State(result.shape, rf)
                 break
             state = result
         self.env[node.key] = state
+
+
+_TOO_LARGE = (
+    f"its {{what}} would pass 10^{MAX_RESULT_DIGITS}; no result may have more than "
+    f"{MAX_RESULT_DIGITS} digits (a chain that grows without end?)"
+)
+
+
+def _within_limits(costed: Costed) -> None:
+    """Refuse a layer whose output or counts pass :data:`~convcost.core.limits.MAX_RESULT`
+    (a repeated upsample or linear layer can grow them copy by copy)."""
+    c = costed.counts
+    if capped_prod(costed.output_shape) > MAX_RESULT:
+        raise ConvCostError("", _TOO_LARGE.format(what="output"))
+    if max(c.macs, c.params, c.adds, c.other_ops) > MAX_RESULT:
+        raise ConvCostError("", _TOO_LARGE.format(what="counts"))
+
+
+def _field_within_limits(rf: ReceptiveField) -> bool:
+    return all(-MAX_RESULT <= v <= MAX_RESULT for part in rf for v in part)
 
 
 def _steady(before: State, after: State) -> bool:
@@ -320,6 +362,7 @@ def _steady(before: State, after: State) -> bool:
 
 def cost(compiled: Compiled, options: Options = DEFAULT_OPTIONS) -> Network:
     """Cost a compiled graph. Raises :class:`SpecErrors` listing every problem found."""
+    options = checked(options)
     evaluator = _Evaluator(options)
     shape = options.input_shape or compiled.input_shape
     if shape is not None:
@@ -347,6 +390,7 @@ def evaluate(document: object, options: Options = DEFAULT_OPTIONS) -> Network:
 
     Raises :class:`SpecErrors` listing every problem found.
     """
+    options = checked(options)
     entries = check(document)
     assert isinstance(document, Mapping)
     return cost(compile_graph(document, entries), options)

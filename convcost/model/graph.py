@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..core import values
-from ..core.errors import ConvCostError
+from ..core.errors import ConvCostError, show_value
 from .kinds import KINDS
-from .spec_check import Entry, SpecErrors, _did_you_mean, line_of
+from .spec_check import Entry, Problems, SpecErrors, _did_you_mean, line_of
 
 #: The key of the network's input value.
 NETWORK_INPUT = 0
@@ -89,9 +89,10 @@ class _Compiler:
     def __init__(self, document: Mapping[str, object]) -> None:
         self.document = document
         self.next_key = NETWORK_INPUT + 1
-        self.errors: list[ConvCostError] = []
+        self.errors: list[ConvCostError] = Problems()
         self.stack: list[list[Node]] = [[]]
         self.every_name: set[str] | None = None
+        self.suggested = 0
         self.top: list[Entry] = []
 
     def key(self) -> int:
@@ -159,12 +160,14 @@ class _Compiler:
             if found is None:
                 if name in self._all_names():
                     problem = (
-                        f"{name!r} is not defined before this layer (a forward reference, a cycle, or a "
-                        "layer inside a repeat); a layer takes earlier layers' outputs"
+                        f"{show_value(name)} is not defined before this layer (a forward reference, a "
+                        "cycle, or a layer inside a repeat); a layer takes earlier layers' outputs"
                     )
                 else:
+                    self.suggested += 1  # each suggestion reads every name: only for the first few
+                    hint = _did_you_mean(name, sorted(self._all_names())) if self.suggested <= 5 else ""
                     problem = (
-                        f"{name!r} is not a layer name{_did_you_mean(name, sorted(self._all_names()))}; "
+                        f"{show_value(name)} is not a layer name{hint}; "
                         "give earlier layers' names (dotted inside blocks) or 'input'"
                     )
                 self.fail(path, problem, line)
@@ -213,6 +216,8 @@ class _Compiler:
             inputs, labels = keys, tuple(str(n) for n in names)
         elif "in" in f:
             inputs, labels = (self.source(entry),), ("in",)
+        elif kind.inputs[1] == 0:  # a source of its own (a parameter)
+            inputs, labels = (), ()
         else:
             inputs, labels = (previous,), ("input",)
         fewest, most = kind.inputs

@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from ..core import values
-from ..core.errors import ConvCostError, show_value
+from ..core import limits, values
+from ..core.errors import ConvCostError, shorten, show_value
 from .kinds import COMMON_FIELDS, KINDS, TYPE_NAMES, Field
 
 #: Upper bounds that keep hostile specs from running long: expanded layers and block depth.
-MAX_LAYERS = 200_000
+MAX_LAYERS = limits.MAX_LAYERS
+MAX_GRAPH_NODES = limits.MAX_GRAPH_NODES
 MAX_DEPTH = 32
+#: Longest layer name: rows repeat names (a repeat's copies), so a long one would multiply.
+MAX_NAME_CHARS = 200
 
 #: The keys of a spec's top level.
 TOP_LEVEL = {
@@ -38,6 +41,17 @@ class SpecErrors(ConvCostError):
         first = self.errors[0]
         super().__init__(first.field, first.problem, line=first.line)
         self.args = ("\n".join(str(e) for e in self.errors),)
+
+
+class Problems(list[ConvCostError]):
+    """The problems found so far. At :data:`~convcost.core.limits.MAX_PROBLEMS` checking stops:
+    a file with a problem on every line must not take longer to refuse than to read."""
+
+    def append(self, problem: ConvCostError) -> None:
+        super().append(problem)
+        if len(self) >= limits.MAX_PROBLEMS:
+            stop = ConvCostError("spec", f"has more problems; checking stopped after {limits.MAX_PROBLEMS:,}")
+            raise SpecErrors([*self, stop])
 
 
 class Entry(NamedTuple):
@@ -68,10 +82,12 @@ class _Checker:
     """Turns the loaded document into Entries, collecting every problem it can see."""
 
     def __init__(self) -> None:
-        self.errors: list[ConvCostError] = []
+        self.errors: list[ConvCostError] = Problems()
         self.expanded: dict[int, int] = {}
         self.active: set[int] = set()
         self.parsed: dict[int, tuple[Entry, ...]] = {}
+        self.list_sizes: dict[int, int] = {}  # id of a parsed list → its layers after expansion
+        self.graph_sizes: dict[int, int] = {}  # id of a list or an entry's fields → its graph nodes
 
     def error(self, path: str, problem: str, line: int | None) -> None:
         self.errors.append(ConvCostError(path, problem, line=line))
@@ -101,7 +117,9 @@ class _Checker:
         for node in nodes:
             if node.name in seen:
                 self.error(
-                    f"{node.path}.name", f"{node.name!r} is already used by {seen[node.name]}", node.line
+                    f"{node.path}.name",
+                    f"{show_value(node.name)} is already used by {seen[node.name]}",
+                    node.line,
                 )
             seen.setdefault(node.name, node.path)
 
@@ -133,7 +151,7 @@ class _Checker:
             if key not in allowed:
                 ok = False
                 self.error(
-                    f"{path}.{key}",
+                    f"{path}.{key_text(key)}",
                     f"unknown key for a {kind}{_did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}",
                     line_of(item, key) or line,
                 )
@@ -142,8 +160,13 @@ class _Checker:
                 ok = False
                 self.error(path, f"a {kind} needs {key!r}", line)
         name = item.get("name", f"{kind}{index + 1}")
-        if not isinstance(name, str) or not name or "." in name:
-            self.error(f"{path}.name", f"{show_value(name)} is not allowed; expected text without dots", line)
+        if not isinstance(name, str) or not name or "." in name or len(name) > MAX_NAME_CHARS:
+            self.error(
+                f"{path}.name",
+                f"{show_value(name)} is not allowed; expected text without dots, "
+                f"at most {MAX_NAME_CHARS} characters",
+                line,
+            )
             ok = False
         for key, spec in allowed.items():
             if spec.kind == "names" and key in item and not _is_names(item[key]):
@@ -189,12 +212,16 @@ class _Checker:
         return tuple(children)
 
     def count(self, nodes: tuple[Entry, ...]) -> int:
-        """Layers after expansion, memoised so shared (aliased) lists are counted cheaply."""
+        """Layers after expansion, memoised so shared (aliased) lists are counted once each."""
+        found = self.list_sizes.get(id(nodes))
+        if found is not None:
+            return found
         total = 0
         for node in nodes:
             total += self.count_node(node)
             if total > MAX_LAYERS:
-                return total
+                break
+        self.list_sizes[id(nodes)] = total
         return total
 
     def count_node(self, node: Entry) -> int:
@@ -217,15 +244,49 @@ class _Checker:
                     line=line_of(node.fields, "times") or node.line,
                 )
         elif node.children:
-            size = sum(self.count(child) for child in node.children) + 1
+            size = 1
+            for child in node.children:
+                size += self.count(child)
+                if size > MAX_LAYERS:
+                    break
         else:
             size = 1
         self.expanded[key] = size
         return size
 
+    def graph_count(self, nodes: tuple[Entry, ...]) -> int:
+        """Nodes of the compiled graph: blocks and aliases expanded, each repeat's body once."""
+        found = self.graph_sizes.get(id(nodes))
+        if found is not None:
+            return found
+        total = 0
+        for node in nodes:
+            total += self.graph_node(node)
+            if total > MAX_GRAPH_NODES:
+                break
+        self.graph_sizes[id(nodes)] = total
+        return total
+
+    def graph_node(self, node: Entry) -> int:
+        key = id(node.fields)
+        found = self.graph_sizes.get(key)
+        if found is None:
+            found = 1
+            for child in node.children:
+                found += self.graph_count(child)
+                if found > MAX_GRAPH_NODES:
+                    break
+            self.graph_sizes[key] = found
+        return found
+
+
+def key_text(key: object) -> str:
+    """A spec key as its path shows it: short, escaped."""
+    return shorten(key, 40) if isinstance(key, str) else show_value(key)
+
 
 def _did_you_mean(word: object, choices: Sequence[str] | Mapping[str, object]) -> str:
-    if not isinstance(word, str):
+    if not isinstance(word, str) or len(word) > MAX_NAME_CHARS:
         return ""
     import difflib  # only when there is a mistake to explain
 
@@ -254,7 +315,7 @@ def check(document: object) -> tuple[Entry, ...]:
     for key in document:
         if key not in TOP_LEVEL:
             checker.error(
-                str(key),
+                key_text(key),
                 f"unknown top-level key{_did_you_mean(key, TOP_LEVEL)}; allowed: {', '.join(TOP_LEVEL)}",
                 line_of(document, key),
             )
@@ -279,6 +340,18 @@ def check(document: object) -> tuple[Entry, ...]:
                     ConvCostError(
                         "layers",
                         f"expands to more than {MAX_LAYERS:,} layers",
+                        line=line_of(document, "layers"),
+                    )
+                ]
+            )
+        if checker.graph_count(nodes) > MAX_GRAPH_NODES:
+            raise SpecErrors(
+                [
+                    ConvCostError(
+                        "layers",
+                        f"has more than {MAX_GRAPH_NODES:,} layers once its blocks and aliases are "
+                        f"expanded (a repeat's body counts once); at most {MAX_GRAPH_NODES:,} are "
+                        "allowed: repeat blocks with 'repeat' instead of writing them out",
                         line=line_of(document, "layers"),
                     )
                 ]

@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..core.errors import escape_text
 from .summary import LayerSummary, NetworkSummary, SweepSummary
 
 if TYPE_CHECKING:
@@ -55,7 +56,10 @@ def render(fig: Figure, fmt: ImageFormat = "svg") -> bytes:
 
 
 def _short(name: str, width: int = 28) -> str:
-    return name if len(name) <= width else name[: width // 2 - 1] + "…" + name[-(width // 2) :]
+    """A row name as a label: cut, control characters escaped, and ``$`` literal (not mathtext)."""
+    name = escape_text(name)
+    name = name if len(name) <= width else name[: width // 2 - 1] + "…" + name[-(width // 2) :]
+    return name.replace("$", r"\$")
 
 
 def layer_bars(summary: NetworkSummary) -> Figure:

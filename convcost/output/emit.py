@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.devices import Device
+from ..core.errors import ConvCostError
 from .formats import Format
 from .summary import LayerSummary, NetworkSummary, SweepSummary
 
@@ -17,12 +18,20 @@ Summary = LayerSummary | NetworkSummary | SweepSummary | Mapping[str, Device]
 
 
 def json_text(data: Any) -> str:
-    """One object, then a newline: indented on a terminal; compact in a pipe (C-encoded, fast)."""
+    """One object, then a newline: indented on a terminal; compact in a pipe (C-encoded, fast).
+
+    Never a bare ``Infinity`` or ``NaN`` (invalid JSON): a result that is not finite is an error.
+    """
     import json
 
-    if sys.stdout.isatty():
-        return json.dumps(data, indent=2) + "\n"
-    return json.dumps(data, separators=(",", ":")) + "\n"
+    try:
+        if sys.stdout.isatty():
+            return json.dumps(data, indent=2, allow_nan=False) + "\n"
+        return json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n"
+    except ValueError:
+        raise ConvCostError(
+            "output", "a result is not a finite number; check the peak and bandwidth given"
+        ) from None
 
 
 def _json(summary: Summary) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..core.devices import Device
 from ..core.dtypes import DType
+from ..core.errors import escape_text
 from .summary import LayerSummary, Memory, NetworkSummary, SweepSummary
 
 Table = tuple[list[str], list[list[Any]]]
@@ -159,12 +160,26 @@ def devices_table(devices: Mapping[str, Device]) -> Table:
     return header, rows
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _csv_cell(cell: Any) -> Any:
+    """Numbers as they are; text escaped, and quoted with ' where a spreadsheet would run it."""
+    if cell is None:
+        return ""
+    if not isinstance(cell, str):
+        return cell
+    text = escape_text(cell)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def to_csv(table: Table) -> str:
     header, rows = table
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    writer.writerows([_csv_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -179,7 +194,8 @@ def _markdown_cell(cell: Any) -> str:
         return (
             f"{cell:.4g}" if abs(cell) < 1e-3 or abs(cell) >= 1e6 else f"{cell:.4f}".rstrip("0").rstrip(".")
         )
-    return str(cell).replace("|", "\\|")
+    text = escape_text(str(cell))  # data, never markup: no pipes, no raw HTML
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_markdown(table: Table) -> str:

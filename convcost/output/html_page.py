@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
+from ..core.errors import escape_text
 from . import charts, flat_tables
 from .summary import LayerSummary, NetworkSummary, SweepSummary
 
@@ -38,7 +39,7 @@ def _cell(value: Any) -> tuple[str, bool]:
         return f"{value:,}", True
     if isinstance(value, float):
         return (f"{value:.4g}" if abs(value) < 1e-3 or abs(value) >= 1e6 else f"{value:.4f}"), True
-    return str(value), False
+    return escape_text(str(value)), False
 
 
 def table_html(
@@ -90,6 +91,7 @@ def _settings_line(summary: LayerSummary | NetworkSummary | SweepSummary) -> str
 
 def page(summary: LayerSummary | NetworkSummary | SweepSummary, title: str) -> str:
     """The whole page as text."""
+    title = escape_text(title)
     body: list[str] = [
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="note">{html.escape(_settings_line(summary))}</p>',

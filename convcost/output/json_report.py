@@ -15,6 +15,7 @@ from .. import __version__
 from ..core import conventions
 from ..core.conv import Conv
 from ..core.devices import Device
+from ..core.errors import bad_value
 from ..core.forms import Comparison
 from ..core.options import DEFAULT, Settings
 from ..model.evaluate import Network
@@ -270,8 +271,15 @@ def devices_document(devices: Mapping[str, Device]) -> dict[str, Any]:
     }
 
 
+def _api_check(value: object, kind: type, field: str, made_by: str) -> None:
+    if not isinstance(value, kind):
+        raise bad_value(field, value, f"expected {made_by}")
+
+
 def comparison_dict(c: Comparison, s: Settings = DEFAULT) -> dict[str, Any]:
     """``layer --json`` for a comparison (the Python API's shortcut)."""
+    _api_check(c, Comparison, "comparison", "what convcost.compare(...) returns")
+    _api_check(s, Settings, "settings", "convcost.make_settings(...)")
     return layer_document(layer_summary(c, s))
 
 
@@ -279,4 +287,11 @@ def network_dict(
     network: Network, source: str | None = None, s: Settings = DEFAULT, notes: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """``compare --json`` for a costed network (the Python API's shortcut)."""
+    _api_check(network, Network, "network", "what convcost.evaluate(...) returns")
+    _api_check(s, Settings, "settings", "convcost.make_settings(...)")
+    if source is not None and not isinstance(source, str):
+        raise bad_value("source", source, "expected text or None")
+    given: object = notes
+    if not isinstance(given, (tuple, list)) or not all(isinstance(note, str) for note in given):
+        raise bad_value("notes", notes, "expected a tuple of texts")
     return network_document(network_summary(network, source, s, notes))

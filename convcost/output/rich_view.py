@@ -15,6 +15,7 @@ from ..core import conventions
 from ..core.conv import Conv
 from ..core.devices import Device
 from ..core.dtypes import DType
+from ..core.errors import escape_text
 from ..core.options import DEFAULT, Settings
 from ..core.values import PadPairs
 from .summary import LayerSummary, Memory, NetworkSummary, StepSummary, SweepSummary
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 #: Width used when output goes to a file or pipe: wide enough that no number is ever folded.
 PIPE_WIDTH = 200
+#: A terminal's width (COLUMNS) is taken within these bounds: 0 would print nothing at all.
+MIN_WIDTH, MAX_WIDTH = 20, 1000
 
 
 def make_console(
@@ -50,6 +53,8 @@ def make_console(
     console = Console(width=width, **options)
     if width is None and not console.is_terminal:
         console = Console(width=PIPE_WIDTH, **options)
+    elif width is None and not MIN_WIDTH <= console.width <= MAX_WIDTH:  # COLUMNS=0, or absurd
+        console = Console(width=max(MIN_WIDTH, min(console.width, MAX_WIDTH)), **options)
     return console
 
 
@@ -130,7 +135,7 @@ def layer_tables(summary: LayerSummary) -> list[RenderableType]:
                 style="dim",
             )
     lines: list[RenderableType] = [table, Text(_theory_line(summary))]
-    lines.extend(Text(f"Note: {note}") for note in summary.notes)
+    lines.extend(Text(f"Note: {escape_text(note)}") for note in summary.notes)
     lines.append(Text(""))
     lines.extend(memory_view(summary))
     lines.append(footer(s))
@@ -270,6 +275,7 @@ def network_tables(summary: NetworkSummary, title: str) -> list[RenderableType]:
     """The ``convcost compare`` view: per-layer rows, totals, the network what-ifs and the breakdown."""
     s = summary.settings
     totals = summary.totals
+    title = escape_text(title)  # it holds the file name, as given
     if s.batch > 1 or s.device is not None:
         title += f" — {s.dtype.value}, batch {s.batch}"
     if s.device is not None:
@@ -288,8 +294,8 @@ def network_tables(summary: NetworkSummary, title: str) -> list[RenderableType]:
         layers.add_column("bound", no_wrap=True)
     for row in summary.rows:
         cells = [
-            row.name,
-            row.label,
+            escape_text(row.name),
+            escape_text(row.label),
             f"{shape_text(row.input_shape)} → {shape_text(row.output_shape)}",
             int_text(row.work.count),
             int_text(row.work.params),
@@ -334,7 +340,7 @@ def network_tables(summary: NetworkSummary, title: str) -> list[RenderableType]:
                 int_text(kind.work.params),
                 _share_text(kind.params_share, totals.params),
             )
-    notes = (Text(f"Note: {note}") for note in summary.notes)
+    notes = (Text(f"Note: {escape_text(note)}") for note in summary.notes)
     lines: list[RenderableType] = [layers, whatif, kinds, *notes]
     if s.device is not None:
         lines.append(
@@ -364,7 +370,7 @@ def devices_table(devices: Mapping[str, Device]) -> RenderableType:
         peaks = [device.peak.get(dtype) for dtype in DType]
         table.add_row(
             name,
-            device.title,
+            escape_text(device.title),
             *(f"{peak / 1e12:g}" if peak is not None else "—" for peak in peaks),
             f"{device.bandwidth / 1e9:g}",
         )

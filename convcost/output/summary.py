@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from math import gcd, prod
 from typing import Literal
 
+from ..core import values
 from ..core.conv import Conv, Counts, effective_macs
 from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, Variant
 from ..core.forms import Part as Step
@@ -390,7 +391,7 @@ class _RowMaker:
             _share(row.counts.macs, self.total_macs),
             row.effective_macs * s.batch,
             memory(row_traffic(row, s), s),
-            row.receptive_field,
+            row.receptive_field if row.receptive_field and row.receptive_field.size else None,
             c.layer if c is not None else None,
             variants,
             c.theory_ratio if c is not None else None,
@@ -453,7 +454,7 @@ def network_summary(
 
 def _swept_value(text: str) -> int | tuple[int, ...]:
     """A swept value as written ("3", "3x5", "28x28x8") as an int or a tuple of ints."""
-    parts = tuple(int(p) for p in text.replace("×", "x").split("x"))
+    parts = values.dims(text, "swept")  # the layer parser's syntax: 3x5, 3×5, 3X5, 3*5
     return parts[0] if len(parts) == 1 else parts
 
 
