@@ -6,9 +6,10 @@ Imports stay lazy so that ``--json`` never loads rich and flags never load yaml.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, BinaryIO, NoReturn, TypeVar
+from types import MappingProxyType
+from typing import Any, BinaryIO, NamedTuple, NoReturn, TypeVar
 
 import click
 
@@ -74,10 +75,9 @@ def cost_options(func: F) -> F:
         ),
         click.option(
             "--batch",
-            default="1",
-            show_default=True,
+            default=None,
             metavar="N",
-            help="Batch size: work and activations scale.",
+            help="Batch size: work and activations scale. [default: 1, or an ONNX model's own]",
         ),
         click.option(
             "--fused",
@@ -135,7 +135,7 @@ def make_settings(options: dict[str, Any]) -> Settings:
     with core_errors():
         return settings(
             dtype=options.pop("dtype"),
-            batch=options.pop("batch"),
+            batch=options.pop("batch") or 1,
             fused=options.pop("fused"),
             count=options.pop("count_kind"),
             count_bias=options.pop("count_bias"),
@@ -392,14 +392,21 @@ def _compare(
     from .model.spec_check import SpecErrors
     from .model.whatif import options as what_if
 
-    chosen = make_settings(cost)
     shown = output_format(fmt, as_json)
+    given_batch = cost["batch"]
+    chosen = make_settings(cost)
     with core_errors():
         options = what_if(as_form, width_mult, in_shape)
     source = "<stdin>" if spec == "-" else spec
-    document, notes = load_document(spec)
+    loaded = load_document(spec, options.input_shape, chosen.batch if given_batch is not None else None)
+    asked = options
+    if loaded.onnx:
+        # The converter re-inferred every shape for --in, and the model's batch is the batch.
+        options = options._replace(input_shape=None)
+        chosen = chosen._replace(batch=loaded.batch)
     try:
-        network = evaluate(document, options)
+        network = evaluate(loaded.document, options)
+        network.options = asked  # report the what-ifs the user asked for
     except SpecErrors as errors:
         raise SpecProblems([spec_problem(source, e) for e in errors.errors]) from None
     except ConvCostError as exc:
@@ -407,31 +414,49 @@ def _compare(
     from .output.emit import emit
     from .output.summary import network_summary
 
-    summary = network_summary(network, source, chosen, notes)
+    summary = network_summary(network, source, chosen, loaded.notes, loaded.unsupported)
     emit(summary, shown, f"{source}: {len(summary.rows)} layers")
 
 
-def load_document(spec: str) -> tuple[object, list[str]]:
-    """A spec file's document (YAML, JSON, or an ONNX model converted), and notes on what was left out."""
+class Loaded(NamedTuple):
+    """A spec file's document, and what reading it found out."""
+
+    document: object
+    notes: list[str]
+    onnx: bool = False
+    batch: int = 1  # an ONNX model's own batch (or the one given)
+    unsupported: Mapping[str, int] = MappingProxyType({})
+
+
+def load_document(
+    spec: str, input_shape: tuple[int, ...] | None = None, batch: int | None = None
+) -> Loaded:
+    """A spec file's document: YAML, JSON, or an ONNX model converted (with --in and --batch applied)."""
+    from .io.builtin_specs import find
+
+    builtin = find(spec)
+    path = str(builtin) if builtin is not None else spec
     source = "<stdin>" if spec == "-" else spec
     onnx = spec.lower().endswith(".onnx")
-    data = read_source(spec, limits.MAX_ONNX_BYTES if onnx else limits.MAX_SPEC_BYTES)
+    data = read_source(path, limits.MAX_ONNX_BYTES if onnx else limits.MAX_SPEC_BYTES)
     try:
         if onnx:
             from .io.onnx_graph import load
 
-            converted = load(data, source)
-            return converted.document, converted.notes
+            converted = load(data, source, input_shape=input_shape, batch=batch)
+            return Loaded(converted.document, converted.notes, True, converted.batch, converted.unsupported)
         from .io.spec_file import read
 
-        return read(data), []
+        return Loaded(read(data), [])
     except ConvCostError as exc:
         raise SpecProblems([spec_problem(source, exc)]) from None
 
 
 @cli.command("import")
 @click.argument("model", metavar="MODEL.onnx")
-def import_command(model: str) -> None:
+@click.option("--in", "in_shape", metavar="SHAPE", help="Replace the model's input shape (e.g. 160x160x3).")
+@click.option("--batch", metavar="N", help="Replace the model's batch (needed when it is symbolic).")
+def import_command(model: str, in_shape: str | None, batch: str | None) -> None:
     """Write the spec YAML of an ONNX model to stdout (needs: pip install 'convcost[onnx]').
 
     \b
@@ -441,13 +466,21 @@ def import_command(model: str) -> None:
     """
     if not model.lower().endswith(".onnx"):
         raise OneLineError(f"MODEL: {show_value(model)} is not an .onnx file")
-    document, notes = load_document(model)
+    from .core import values
+
+    with core_errors():
+        shape = values.shape(in_shape, "in") if in_shape is not None else None
+        samples = values.positive_int(batch, "batch") if batch is not None else None
+    loaded = load_document(model, shape, samples)
     import yaml
 
     # comment lines: a newline in the file name or a note must not start a line of YAML
     header = [f"# {escape_text(model)}, converted by convcost {__version__} ('convcost import')."]
-    header += [f"# Note: {escape_text(note)}" for note in notes]
-    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
+    header.append(f"# The model holds a batch of {loaded.batch}; this spec costs one sample (use --batch).")
+    header += [f"# Note: {escape_text(note)}" for note in loaded.notes]
+    body = yaml.safe_dump(
+        loaded.document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110
+    )
     sys.stdout.write("\n".join(header) + "\n" + body)
 
 

@@ -441,3 +441,61 @@ def test_cycle_collection_is_paused_only_while_costing() -> None:
     CliRunner().invoke(cli, ["compare", str(SPECS / "resnet18.yaml"), "--json"])
     CliRunner().invoke(cli, ["compare", str(SPECS / "nope.yaml")])  # an error path too
     assert gc.isenabled()
+
+
+# ------------------------------------------------------------------ ONNX models on the command line
+
+FIXTURES = Path(__file__).parent / "fixtures" / "onnx"
+
+
+def onnx_json(*args: str) -> dict:
+    result = CliRunner().invoke(cli, ["compare", *args, "--json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_an_onnx_models_own_batch_is_the_batch(onnx) -> None:
+    data = onnx_json(str(FIXTURES / "batch2.ts.onnx"))
+    assert data["batch"] == 2 and data["totals"]["macs"] == 64_832  # FlopCounterMode / 2 at batch 2
+    again = onnx_json(str(FIXTURES / "batch2.ts.onnx"), "--batch", "3")
+    assert again["batch"] == 3 and again["totals"]["macs"] == 64_832 // 2 * 3
+
+
+def test_in_reinfers_every_shape_of_an_onnx_model(onnx) -> None:
+    data = onnx_json(str(FIXTURES / "batch2.ts.onnx"), "--in", "32x32x3")
+    assert data["input_shape"] == [32, 32, 3] and data["options"]["in"] == [32, 32, 3]
+    # the same network as the 'dynamic' fixture, whose FlopCounterMode truth at 1×3×32×32 is 129,184
+    assert data["batch"] == 2 and data["totals"]["macs"] == 2 * 129_184
+
+
+def test_symbolic_dims_need_in_and_batch(onnx) -> None:
+    model = str(FIXTURES / "dynamic.dynamo.onnx")
+    result = CliRunner().invoke(cli, ["compare", model])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "symbolic dims: batch (axis 0), height (axis 2), width (axis 3)" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    data = onnx_json(model, "--in", "32x32x3", "--batch", "1")
+    assert data["totals"]["macs"] == 129_184 and data["unsupported"] == {}
+
+
+def test_unsupported_ops_are_listed_in_the_json(onnx, tmp_path) -> None:
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    node = helper.make_node("Det", ["x"], ["y"], name="odd")
+    model = helper.make_model(helper.make_graph([node], "g", [x], [y]), opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "odd.onnx"
+    path.write_bytes(model.SerializeToString())
+    data = onnx_json(str(path))
+    assert data["unsupported"] == {"Det": 1} and any("Det" in note for note in data["notes"])
+
+
+def test_a_shipped_spec_by_name_from_an_empty_directory(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = json.loads(CliRunner().invoke(cli, ["compare", "resnet50", "--json"]).stdout)
+    assert data["totals"]["macs"] == 4_089_184_256
+    (tmp_path / "resnet50").write_text("input: 8x8x4\nlayers: [{out: 4, kernel: 1}]\n")
+    mine = json.loads(CliRunner().invoke(cli, ["compare", "resnet50", "--json"]).stdout)
+    assert mine["totals"]["macs"] == 8 * 8 * 4 * 4  # a file of that name wins over the shipped spec

@@ -239,6 +239,7 @@ def network_document(summary: NetworkSummary) -> dict[str, Any]:
                 for kind in summary.breakdown
             },
             "notes": list(summary.notes),
+            "unsupported": dict(summary.unsupported),
         },
     )
 

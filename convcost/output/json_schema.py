@@ -172,6 +172,7 @@ def output_schema() -> dict[str, Any]:
                 ),
             },
             "notes": {"type": "array", "items": _STRING},
+            "unsupported": {"type": "object", "additionalProperties": _COUNT},
         }
     )
     network["title"] = "compare --json"

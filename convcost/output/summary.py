@@ -189,6 +189,7 @@ class NetworkSummary:
     forms: tuple[FormSummary, ...]
     breakdown: tuple[KindSummary, ...]
     notes: tuple[str, ...]
+    unsupported: Mapping[str, int]  # op → nodes of an imported model that could not be costed
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +400,11 @@ class _RowMaker:
 
 
 def network_summary(
-    network: Network, source: str | None, s: Settings, notes: Iterable[str] = ()
+    network: Network,
+    source: str | None,
+    s: Settings,
+    notes: Iterable[str] = (),
+    unsupported: Mapping[str, int] | None = None,
 ) -> NetworkSummary:
     """Everything ``convcost compare`` shows, in every format."""
     totals = network.totals
@@ -449,6 +454,7 @@ def network_summary(
         form_rows,
         breakdown,
         tuple(notes),
+        dict(sorted((unsupported or {}).items())),
     )
 
 
