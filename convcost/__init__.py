@@ -29,6 +29,7 @@ _LAZY = {
     "Settings": ("core.options", "Settings"),
     "DEVICES": ("core.devices", "DEVICES"),
     "sweep_points": ("model.sweep", "sweep"),
+    "cost_many": ("core.batch", "cost_many"),
 }
 
 
@@ -57,6 +58,7 @@ __all__ = [
     "compare",
     "comparison_dict",
     "conv",
+    "cost_many",
     "effective_macs",
     "evaluate",
     "make_settings",

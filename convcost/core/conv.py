@@ -98,14 +98,10 @@ class Conv(NamedTuple):
         (C_out / groups) · prod(kernel) — the multiplications actually done,
         as torch's FlopCounterMode, fvcore and ptflops count them.
         """
-        if self.transposed:
-            return (
-                prod(self.in_shape[:-1])
-                * self.in_shape[-1]
-                * (self.out_channels // self.groups)
-                * prod(self.kernel)
-            )
-        return prod(self.output_shape) * self.weights_per_output
+        # Indexing, not field names: this runs once per layer costed, millions of times in a search.
+        if self[10]:  # transposed
+            return prod(self[0][:-1]) * self[0][-1] * (self[1] // self[6]) * prod(self[2])
+        return prod(self[8]) * (self[0][-1] // self[6]) * prod(self[2])
 
     @property
     def dense_macs(self) -> int:
@@ -120,8 +116,9 @@ class Conv(NamedTuple):
     @property
     def params(self) -> int:
         """Weights (C_out · C_in / groups · prod(kernel)) plus C_out when bias is on."""
-        weights = self.out_channels * (self.in_shape[-1] // self.groups) * prod(self.kernel)
-        return weights + (self.out_channels if self.bias else 0)
+        out = self[1]
+        weights = out * (self[0][-1] // self[6]) * prod(self[2])
+        return weights + out if self[7] else weights
 
     @property
     def output_elements(self) -> int:
@@ -207,6 +204,11 @@ def conv(
     >>> conv("28x28x8", 16, 3).macs
     778752
     """
+    fast = _plain_conv(
+        in_shape, out, kernel, stride, padding, dilation, groups, bias, transposed, output_padding
+    )
+    if fast is not None:
+        return fast
     shape = in_shape if type(in_shape) is tuple and _all_positive(in_shape) else values.shape(in_shape, "in")
     ndim = len(shape) - 1
     out_channels = out if type(out) is int and 0 < out <= MAX_INT else values.positive_int(out, "out")
@@ -259,6 +261,88 @@ def conv(
     _check_size(shape, out_spatial, out_channels, ks)
     return Conv(
         shape, out_channels, ks, ss, pads, ds, g, bias, out_spatial + (out_channels,), rule, transposed, ops
+    )
+
+
+#: Values below this keep every count of a conv of up to 3 spatial dims far under MAX_RESULT.
+_PLAIN = 1 << 31
+
+
+def _plain_conv(
+    in_shape: object,
+    out: object,
+    kernel: object,
+    stride: object,
+    padding: object,
+    dilation: object,
+    groups: object,
+    bias: object,
+    transposed: object,
+    output_padding: object,
+) -> Conv | None:
+    """The common API call — a tuple of ints and plain ints — resolved without the general parsing.
+
+    Returns None for anything else (or anything wrong), which the general path then handles or
+    refuses with its usual message; so both paths give the same Conv for the same layer.
+    """
+    if not (
+        type(in_shape) is tuple
+        and 2 <= len(in_shape) <= 4
+        and type(out) is int
+        and type(kernel) is int
+        and type(stride) is int
+        and type(padding) is int
+        and type(dilation) is int
+        and type(groups) is int
+        and transposed is False
+        and (bias is False or bias is True)
+        and type(output_padding) is int
+        and output_padding == 0
+        and 0 < out < _PLAIN
+        and 0 < kernel < _PLAIN
+        and 0 < stride < _PLAIN
+        and 0 <= padding < _PLAIN
+        and 0 < dilation < _PLAIN
+        and 0 < groups < _PLAIN
+    ):
+        return None
+    for size in in_shape:
+        if type(size) is not int or not 0 < size < _PLAIN:
+            return None
+    channels = in_shape[-1]
+    if channels % groups or out % groups:
+        return None
+    span = dilation * (kernel - 1) + 1 - 2 * padding  # the padded input must be at least this long
+    if len(in_shape) == 3:  # images: unrolled, since this is the hot path of an architecture search
+        height, width = in_shape[0], in_shape[1]
+        if height < span or width < span:
+            return None
+        output = ((height - span) // stride + 1, (width - span) // stride + 1, out)
+        return tuple.__new__(
+            Conv,
+            (in_shape, out, (kernel, kernel), (stride, stride), ((padding, padding),) * 2,
+             (dilation, dilation), groups, bias, output, "explicit", False, ()),
+        )  # fmt: skip
+    spatial = in_shape[:-1]
+    if min(spatial) < span:
+        return None
+    n = len(spatial)
+    return tuple.__new__(
+        Conv,
+        (
+            in_shape,
+            out,
+            (kernel,) * n,
+            (stride,) * n,
+            ((padding, padding),) * n,
+            (dilation,) * n,
+            groups,
+            bias,
+            tuple((size - span) // stride + 1 for size in spatial) + (out,),
+            "explicit",
+            False,
+            (),
+        ),
     )
 
 
