@@ -66,11 +66,10 @@ def cost_many(layers: Iterable[Sequence[object]]) -> list[LayerCost]:
                     type(height) is int
                     and type(width) is int
                     and type(channels) is int
-                    and span <= height < _PLAIN
-                    and span <= width < _PLAIN
+                    and 0 < height < _PLAIN
+                    and 0 < width < _PLAIN
                     and 0 < channels < _PLAIN
-                    and 0 < height
-                    and 0 < width
+                    and span <= min(height, width)
                     and not channels % groups
                     and not out % groups
                 ):
@@ -83,5 +82,6 @@ def cost_many(layers: Iterable[Sequence[object]]) -> list[LayerCost]:
         except ConvCostError as exc:
             raise exc.within(f"layers[{index}]") from None
         except TypeError:  # not a sequence of arguments at all
-            raise bad_value(f"layers[{index}]", layer, "expected a tuple (in_shape, out, kernel, …)") from None
+            expected = "expected a tuple (in_shape, out, kernel, …)"
+            raise bad_value(f"layers[{index}]", layer, expected) from None
     return results
