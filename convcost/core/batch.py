@@ -26,8 +26,9 @@ def _general(layer: Sequence[object]) -> LayerCost:
         raise bad_value(
             "", layer, "expected (in_shape, out, kernel[, stride[, padding[, dilation[, groups]]]])"
         )
-    in_shape, out, kernel, *rest = layer
-    stride, padding, dilation, groups = (*rest, *_DEFAULTS[len(rest) :])
+    in_shape, out, kernel = layer[0], layer[1], layer[2]
+    geometry: list[object] = [*layer[3:], *_DEFAULTS[len(layer) - 3 :]]
+    stride, padding, dilation, groups = geometry
     c = conv(in_shape, out, kernel, stride=stride, padding=padding, dilation=dilation, groups=groups)
     return c.output_shape, c.macs, c.params
 
