@@ -1,0 +1,103 @@
+"""`compare --json` stage by stage against its floor, in one process (a benchmark, not a test).
+
+    python benchmarks/bench_compare_stages.py [--layers 10000] [--rounds 5]
+
+The floor is what any tool must do: load the YAML with libyaml's C loader and ``json.dumps``
+an object as large as convcost's output. Beside it, convcost's own stages: reading the spec
+(line-tracking loader, limits), checking and costing the graph, building the summary,
+building the JSON document, dumping it. Target (issue #12): ≤ 1.5× the floor at 10,000
+distinct convs; ≤ 2× at 100,000, with peak memory ≤ 2× the floor's. Prints each round and
+the range of the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))
+
+import yaml
+from bench_compare import write_spec
+
+from convcost.core.options import DEFAULT
+from convcost.io.spec_file import read
+from convcost.model.evaluate import evaluate
+from convcost.output.json_report import network_document
+from convcost.output.summary import network_summary
+
+
+def stages(data: bytes) -> dict[str, float]:
+    times = {}
+    start = time.perf_counter()
+    document = read(data)
+    times["read"] = time.perf_counter() - start
+    start = time.perf_counter()
+    network = evaluate(document)
+    times["evaluate"] = time.perf_counter() - start
+    start = time.perf_counter()
+    summary = network_summary(network, "spec", DEFAULT)
+    times["summary"] = time.perf_counter() - start
+    start = time.perf_counter()
+    out = network_document(summary)
+    times["document"] = time.perf_counter() - start
+    start = time.perf_counter()
+    json.dumps(out, separators=(",", ":"))
+    times["dumps"] = time.perf_counter() - start
+    start = time.perf_counter()
+    yaml.load(data, Loader=yaml.CSafeLoader)
+    load = time.perf_counter() - start
+    start = time.perf_counter()
+    json.dumps(out, separators=(",", ":"))
+    times["floor"] = load + time.perf_counter() - start
+    return times
+
+
+def peak(run) -> int:
+    tracemalloc.start()
+    run()
+    top = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return top
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--memory", action="store_true", help="also compare peak memory (slow)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "distinct.yaml"
+        write_spec(spec, args.layers, distinct=True)
+        data = spec.read_bytes()
+    gc.disable()  # as compare does while costing
+    ratios = []
+    for _ in range(args.rounds):
+        t = stages(data)
+        ours = t["read"] + t["evaluate"] + t["summary"] + t["document"] + t["dumps"]
+        ratios.append(ours / t["floor"])
+        parts = "  ".join(f"{k} {v:.2f}" for k, v in t.items() if k != "floor")
+        print(f"{parts}  | convcost {ours:.2f} s, floor {t['floor']:.2f} s: {ours / t['floor']:.2f}×")
+    print(f"{args.layers:,} distinct convs: {min(ratios):.2f}–{max(ratios):.2f}× the load+dump floor")
+    if args.memory:
+        gc.enable()
+
+        def ours() -> None:
+            network_document(network_summary(evaluate(read(data)), "spec", DEFAULT))
+
+        def floor() -> None:
+            yaml.load(data, Loader=yaml.CSafeLoader)
+
+        print(f"peak memory: convcost {peak(ours) / 1e6:.0f} MB, yaml load {peak(floor) / 1e6:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
