@@ -98,6 +98,46 @@ def malformed(case: str):
     if case == "undefined value":
         model = build([node("Add", ["x", "ghost"], ["y"], "a1")], [x], [y])
         return model, "a1", "ghost"
+    if case == "window larger than its input":  # ONNX infers a dim of -2 and goes on
+        model = build([node("Conv", ["x", "w"], ["y"], "c1")], [x], [y], [weight("w", 4, 3, 11, 11)])
+        return model, "node 'c1' (Conv)", "'y' 1x4x-2x-2 from 'x' 1x3x8x8, a dim below 1"
+    if case == "window to a dim of 0":
+        pool = node("MaxPool", ["x"], ["y"], "p1", kernel_shape=[3, 3], strides=[2, 2])
+        model = build([pool], [("x", [1, 3, 1, 1])], [y])
+        return model, "node 'p1' (MaxPool)", "1x3x0x0 from 'x' 1x3x1x1, a dim below 1"
+    if case == "negative pads to a negative dim":
+        model = build(
+            [node("Pad", ["x", "p"], ["y"], "pad1")], [x], [y], [ints("p", 0, 0, -5, 0, 0, 0, -5, 0)]
+        )
+        return model, "node 'pad1' (Pad)", "'y' 1x3x-2x8 from 'x' 1x3x8x8, a dim below 0"
+    if case == "declared negative dim":
+        model = build(
+            [node("Relu", ["x"], ["r"], "r1")], [x], [("r", None)], value_info=[("r", [1, -3, 8, 8])]
+        )
+        return model, "spec", "declares 'r' as 1x-3x8x8"
+    if case == "weight of negative dims":
+        w = weight("w", 4, 3, 3, 3)
+        w.dims[0] = -4
+        return build([node("Conv", ["x", "w"], ["y"], "c1")], [x], [y], [w]), "spec", "[-4, 3, 3, 3]"
+    if case == "attribute twice":
+        conv = node("Conv", ["x", "w"], ["y"], "c1", group=1)
+        conv.attribute.extend(node("Conv", ["x", "w"], ["y"], "c1", group=[1, 2]).attribute)
+        return (
+            build([conv], [x], [y], [weight("w", 4, 3, 3, 3)]),
+            "node 'c1' (Conv)",
+            "'group' more than once",
+        )
+    if case == "attribute of another type":
+        model = build([node("Conv", ["x", "w"], ["y"], "c1", strides=2)], [x], [y], [weight("w", 4, 3, 3, 3)])
+        return model, "node 'c1' (Conv)", "'strides' as an int; Conv takes a list of ints"
+    if case == "missing required attribute":
+        return build([node("Concat", ["x", "x"], ["y"], "cat")], [x], [y]), "node 'cat' (Concat)", "'axis'"
+    if case == "too many inputs":
+        model = build([node("Relu", ["x", "x"], ["y"], "r1")], [x], [y])
+        return model, "node 'r1' (Relu)", "has 2 inputs; Relu takes at most 1"
+    if case == "empty required input":
+        model = build([node("Reshape", ["x", ""], ["y"], "r1")], [x], [y])
+        return model, "node 'r1' (Reshape)", "leaves its input 1 ('shape') empty"
     raise AssertionError(case)
 
 
@@ -113,6 +153,16 @@ CASES = [
     "unknown opset",
     "ancient opset",
     "undefined value",
+    "window larger than its input",
+    "window to a dim of 0",
+    "negative pads to a negative dim",
+    "declared negative dim",
+    "weight of negative dims",
+    "attribute twice",
+    "attribute of another type",
+    "missing required attribute",
+    "too many inputs",
+    "empty required input",
 ]
 
 

@@ -20,12 +20,16 @@ Shape ops, constants and shape arithmetic cost nothing; a learned tensor used as
 operand (a class token, a position embedding, a layer scale) is a ``parameter`` entry,
 its elements counted once. An op convcost cannot cost becomes an ``opaque`` entry that
 passes its shape on, and is listed in the notes and in :attr:`Converted.unsupported` —
-never silently dropped. A malformed graph is a :class:`ConvCostError` naming the node.
+never silently dropped. A malformed graph is a :class:`ConvCostError` naming the node: what
+onnx's op schemas ask (inputs, attributes once and of their type) is checked first, a dim that
+shape inference makes negative is refused at the node that makes it, and inference runs on a copy
+in which no Slice can read such a dim (onnx would abort the process; see :func:`_guard_slices`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -88,6 +92,26 @@ def convert(
     model: Any, source: str, *, input_shape: Sequence[int] | None = None, batch: int | None = None
 ) -> Converted:
     """Convert a loaded ``onnx.ModelProto`` (see :func:`load`)."""
+    try:
+        return _convert(model, source, input_shape, batch)
+    except ConvCostError:
+        raise
+    except INTERNAL as exc:  # a guard: every malformed model known is refused in its own words before
+        raise ConvCostError("spec", internal(exc)) from None
+
+
+#: What a bug in the converter raises (a guard turns it into one line, never a traceback).
+INTERNAL = (ArithmeticError, AssertionError, AttributeError, LookupError, TypeError, ValueError)
+
+
+def internal(exc: BaseException) -> str:
+    return (
+        f"convcost cannot convert it (an internal error, {type(exc).__name__}: {_one_line(exc)}); "
+        "please report it with the model"
+    )
+
+
+def _convert(model: Any, source: str, input_shape: Sequence[int] | None, batch: int | None) -> Converted:
     import onnx
 
     if not model.graph.node:
@@ -103,7 +127,8 @@ def convert(
                 "spec", f"has model-local functions onnx cannot inline: {_one_line(exc)}"
             ) from None
     graph = model.graph
-    _check_structure(graph)
+    _check_structure(graph, _opset(model))
+    _check_declared_dims(graph)
     wants = _wants_nchw(graph)
     initializers = {t.name for t in graph.initializer}
     inputs = [i for i in graph.input if i.name not in initializers]
@@ -147,9 +172,14 @@ def _label(node: Any) -> str:
     return f"the {node.op_type} node making {made!r}" if made else f"a {node.op_type} node"
 
 
+def _opset(model: Any) -> int | None:
+    """The model's version of the standard ONNX domain."""
+    return next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+
+
 def _check_opset(model: Any, onnx: Any) -> None:
     newest = int(onnx.defs.onnx_opset_version())
-    version = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    version = _opset(model)
     standard = [n for n in model.graph.node if n.domain in ("", "ai.onnx")]
     if version is None:
         if standard:
@@ -174,7 +204,7 @@ def _attr_names(node: Any) -> set[str]:
     return {a.name for a in node.attribute}
 
 
-def _check_structure(graph: Any) -> None:
+def _check_structure(graph: Any, version: int | None) -> None:
     """What a node must have whatever the shapes: inputs, weights of the right rank, attributes."""
     weights = {t.name: tuple(t.dims) for t in graph.initializer}
     arity = {
@@ -209,6 +239,132 @@ def _check_structure(graph: Any) -> None:
                 )
         if op in ("MaxPool", "AveragePool", "LpPool") and "kernel_shape" not in _attr_names(node):
             raise ConvCostError(_label(node), "has no kernel_shape; a pool needs its window size")
+        if op != "Constant":  # read in a guarded evaluation only
+            _check_schema(node, version)
+
+
+_ATTRIBUTE_KINDS = {
+    1: "a float", 2: "an int", 3: "a string", 4: "a tensor", 5: "a graph", 6: "a list of floats",
+    7: "a list of ints", 8: "a list of strings", 9: "a list of tensors", 10: "a list of graphs",
+    11: "a sparse tensor", 12: "a list of sparse tensors", 13: "a type", 14: "a list of types",
+}  # fmt: skip
+
+
+class _Schema(NamedTuple):
+    """What convcost checks of an op's ONNX schema, as plain data."""
+
+    attributes: dict[str, int]  # name → AttributeProto type
+    required: tuple[str, ...]
+    inputs: tuple[tuple[str, str, int], ...]  # (name, "Single"/"Optional"/"Variadic", least count)
+    max_input: int
+    outputs: tuple[tuple[str, str], ...]
+    max_output: int
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema(op: str, version: int) -> _Schema | None:
+    """The schema of a standard op at an opset, or None for an op onnx does not know (then opaque)."""
+    import onnx
+
+    schema: Any
+    try:
+        schema = onnx.defs.get_schema(op, version, "")
+        options: Any = onnx.defs.OpSchema.FormalParameterOption
+        kinds = {options.Single: "Single", options.Optional: "Optional", options.Variadic: "Variadic"}
+        attributes = schema.attributes
+        return _Schema(
+            {name: int(a.type.value) for name, a in attributes.items()},
+            tuple(name for name, a in attributes.items() if a.required),
+            tuple((f.name, kinds.get(f.option, "Optional"), int(f.min_arity)) for f in schema.inputs),
+            int(schema.max_input),
+            tuple((f.name, kinds.get(f.option, "Optional")) for f in schema.outputs),
+            int(schema.max_output),
+        )
+    except Exception:  # SchemaError: no such op at this opset (or an onnx that words schemas otherwise)
+        return None
+
+
+def _check_schema(node: Any, version: int | None) -> None:
+    """What onnx's op schema asks of a node and its shape inference does not check (a node that
+    breaks it crashes the conversion): each attribute once and of its type, the inputs it must
+    have, no more inputs or outputs than it takes."""
+    op = node.op_type
+    schema = _schema(op, version) if version is not None else None
+    seen: set[str] = set()
+    for attribute in node.attribute:
+        name, kind = attribute.name, attribute.type
+        if name in seen:
+            raise ConvCostError(_label(node), f"gives attribute {name!r} more than once")
+        seen.add(name)
+        if kind not in _ATTRIBUTE_KINDS:
+            raise ConvCostError(_label(node), f"has attribute {name!r} of no known type ({kind})")
+        wanted = schema.attributes.get(name, kind) if schema is not None else kind
+        if wanted != kind:
+            raise ConvCostError(
+                _label(node),
+                f"gives attribute {name!r} as {_ATTRIBUTE_KINDS[kind]}; {op} takes "
+                f"{_ATTRIBUTE_KINDS.get(wanted, 'another type')}",
+            )
+    if schema is None:
+        return
+    for name in schema.required:
+        if name not in seen:
+            raise ConvCostError(_label(node), f"has no attribute {name!r}, which {op} needs")
+    inputs = list(node.input)
+    count = len(inputs)
+    if count > schema.max_input:
+        raise ConvCostError(_label(node), f"has {count} inputs; {op} takes at most {schema.max_input}")
+    for index, (name, option, least) in enumerate(schema.inputs):
+        if option == "Single" and index >= count:
+            raise ConvCostError(_label(node), f"has no input {index} ({name!r}), which {op} needs")
+        if option == "Single" and not inputs[index]:
+            raise ConvCostError(_label(node), f"leaves its input {index} ({name!r}) empty; {op} needs it")
+        if option == "Variadic":
+            given = sum(1 for value in inputs[index:] if value)
+            if given < least:
+                raise ConvCostError(_label(node), f"has {given} {name!r} inputs; {op} needs at least {least}")
+    outputs = list(node.output)
+    if len(outputs) > schema.max_output:
+        raise ConvCostError(
+            _label(node), f"has {len(outputs)} outputs; {op} makes at most {schema.max_output}"
+        )
+    for index, (name, option) in enumerate(schema.outputs):
+        if option == "Single" and index < len(outputs) and not outputs[index]:
+            raise ConvCostError(_label(node), f"leaves its output {index} ({name!r}) without a name")
+
+
+def _check_declared_dims(graph: Any) -> None:
+    """No dim the model states (value info, weights, constants) is negative: onnx's shape inference
+    takes them as they are, and a Slice of one aborts the process (see :func:`_guard_slices`)."""
+    for info in [*graph.input, *graph.output, *graph.value_info]:
+        tensor = info.type.tensor_type
+        if tensor.HasField("shape") and any(d.dim_value < 0 for d in tensor.shape.dim):
+            shown = _dims_text([d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim])
+            raise ConvCostError("spec", f"declares {info.name!r} as {shown}: a dim below 0")
+    for name, dims in _tensor_dims([*graph.initializer], [*graph.sparse_initializer]):
+        if any(d < 0 for d in dims):
+            raise ConvCostError("spec", f"has a tensor {name!r} of dims {list(dims)}: a dim below 0")
+    for node in graph.node:
+        for attribute in node.attribute:
+            kind = attribute.type
+            if kind not in (4, 9, 11, 12):  # TENSOR, TENSORS, SPARSE_TENSOR, SPARSE_TENSORS
+                continue
+            dense = [attribute.t] if kind == 4 else list(attribute.tensors)
+            sparse = [attribute.sparse_tensor] if kind == 11 else list(attribute.sparse_tensors)
+            for _, dims in _tensor_dims(dense, sparse):
+                if any(d < 0 for d in dims):
+                    raise ConvCostError(
+                        _label(node), f"has a tensor {attribute.name!r} of dims {list(dims)}: a dim below 0"
+                    )
+        for body in _subgraphs(node):
+            _check_declared_dims(body)
+
+
+def _tensor_dims(dense: list[Any], sparse: list[Any]) -> list[tuple[str, Sequence[int]]]:
+    found = [(t.name, t.dims) for t in dense]
+    for t in sparse:
+        found += [(t.values.name, t.dims), (t.values.name, t.values.dims), (t.values.name, t.indices.dims)]
+    return found
 
 
 def _wants_nchw(graph: Any) -> set[str]:
@@ -334,11 +490,15 @@ SAME_SHAPE = {
 
 def _infer(model: Any, onnx: Any, changed: bool, attempts: int = 8) -> dict[str, tuple[int | None, ...]]:
     """Every value's dims (None where unknown), from the model's value info and shape inference."""
+    guarded = _guard_slices(model, onnx)
     try:
         inferred = onnx.shape_inference.infer_shapes(
-            model, check_type=False, strict_mode=True, data_prop=True
+            guarded.model, check_type=False, strict_mode=True, data_prop=True
         )
     except Exception as exc:
+        partial = _partial_inference(guarded.model, onnx)
+        if partial is not None:
+            _refuse_negative_dims(model, _raw_shapes(partial))
         if attempts and _fill_same_shapes(model, onnx):
             return _infer(model, onnx, changed, attempts - 1)
         text = _one_line(exc)
@@ -346,18 +506,201 @@ def _infer(model: Any, onnx: Any, changed: bool, attempts: int = 8) -> dict[str,
         if found:
             op, name, problem = found.groups()
             problem = re.sub(r"\[\w+Error\]\s*", "", problem).strip().rstrip(".")
-            where = f"node {name!r} ({op})" if name else f"a {op} node"
+            where = guarded.slices.get(name) or (f"node {name!r} ({op})" if name else f"a {op} node")
             hint = "; shapes fixed inside the model do not fit the input given" if changed else ""
             raise ConvCostError(where, f"shape inference fails: {problem}{hint}") from None
         raise ConvCostError("spec", f"fails ONNX shape inference: {text}") from None
-    return _shapes_of(inferred.graph)
+    raw = _raw_shapes(inferred.graph)
+    _refuse_negative_dims(model, raw)
+    shapes = _shapes_of(inferred.graph, raw)
+    for name in guarded.made:
+        shapes.pop(name, None)
+    return shapes
 
 
-def _shapes_of(graph: Any) -> dict[str, tuple[int | None, ...]]:
-    shapes: dict[str, tuple[int | None, ...]] = {}
+def _partial_inference(model: Any, onnx: Any) -> Any:
+    """The graph with what inference finds despite errors (None where it fails outright)."""
+    try:
+        return onnx.shape_inference.infer_shapes(
+            model, check_type=False, strict_mode=False, data_prop=True
+        ).graph
+    except Exception:
+        return None
+
+
+#: Ops whose shape inference works out windows: an output dim of 0 is as wrong as a negative one.
+WINDOWED = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "ConvInteger", "QLinearConv"}
+
+
+def _dims_text(dims: Sequence[int | None]) -> str:
+    return "x".join("?" if d is None else str(d) for d in dims)
+
+
+def _raw_shapes(graph: Any) -> dict[str, list[int | None]]:
+    """Every typed value's dims as inference leaves them: ints (zero and negative ones too), None."""
+    raw: dict[str, list[int | None]] = {}
     for info in [*graph.input, *graph.value_info, *graph.output]:
         if info.type.HasField("tensor_type") and info.type.tensor_type.HasField("shape"):
-            shapes[info.name] = tuple(d if isinstance(d, int) else None for d in _dims(info))
+            dims = info.type.tensor_type.shape.dim
+            raw[info.name] = [int(d.dim_value) if d.HasField("dim_value") else None for d in dims]
+    return raw
+
+
+def _refuse_negative_dims(model: Any, raw: dict[str, list[int | None]]) -> None:
+    """The first node that shape inference gives an output dim below zero (a window's: below one).
+
+    ONNX works such dims out without a word (a 3×3 conv on a 1×1 map is "-1" wide): convcost
+    refuses them at the node that makes them.
+    """
+    if all(d is None or d > 0 for dims in raw.values() for d in dims):
+        return
+    for node in model.graph.node:
+        windowed = node.op_type in WINDOWED and node.domain in ("", "ai.onnx")
+        least = 1 if windowed else 0
+        for out in node.output:
+            dims = raw.get(out)
+            if dims is None or all(d is None or d >= least for d in dims):
+                continue
+            data = next((name for name in node.input if name), "")
+            given = f" from {data!r} {_dims_text(raw[data])}" if data in raw else ""
+            if windowed:
+                why = "its input is smaller than its window (kernel and dilation, after padding)"
+            else:
+                why = "its inputs or attributes do not fit"
+            raise ConvCostError(
+                _label(node),
+                f"shape inference makes its output {out!r} {_dims_text(dims)}{given}, "
+                f"a dim below {least}: {why}",
+            )
+
+
+#: Ops with a data propagator: onnx carries shape vectors through them (Shape → Gather → Concat → …).
+PROPAGATING = {"Add", "Cast", "Concat", "Gather", "Mul", "Slice", "Squeeze", "Sub", "Unsqueeze"}
+
+
+class _Guarded(NamedTuple):
+    model: Any  # the copy that shape inference reads
+    slices: dict[str, str]  # guard node name → how errors name the Slice it guards
+    made: set[str]  # the values the guards add
+
+
+def _guard_slices(model: Any, onnx: Any) -> _Guarded:
+    """A copy for shape inference in which no Slice reads a dim below zero.
+
+    onnx's inference of Slice (opset 10 on) clamps its bounds with ``std::clamp(v, 0, dim)``, whose
+    assertion aborts the whole process when ``dim`` is negative, before any Python handler can act;
+    ONNX makes such dims without a word (a 3×3 conv on a 1×1 map is "-1" wide). So each Slice of an
+    activation reads its data through ``Expand(x, Shape(ConstantOfShape(Shape(x))))``: the same tensor
+    and shape, but ConstantOfShape's inference refuses a negative dim with an error Python catches,
+    and the Slice then sees no shape and leaves it alone. Slices of shape vectors and constants keep
+    their input: onnx carries shape data through them, and their dims, made from ranks and constant
+    tensors' dims (checked before), are never negative. A check in Python before inference cannot
+    do this: the dims it would check are the ones inference works out. Nor a child process: it would
+    cost every import a process start.
+    """
+    version = _opset(model)
+    if version is None or version < 10:
+        return _Guarded(model, {}, set())
+    slices = _guarded_slices(model.graph)
+    if not slices and not _nested_guards(model.graph):
+        return _Guarded(model, {}, set())
+    taken = _all_names(model.graph)
+    prefix = "convcost_guard"
+    while any(name.startswith(prefix) for name in taken):
+        prefix += "_"
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    guarded = _Guarded(copy, {}, set())
+    _guard_graph(copy.graph, slices, onnx, prefix, guarded)
+    return guarded
+
+
+#: Ops with graph attributes whose bodies onnx's shape inference enters.
+CONTROL_FLOW = {"If", "Loop", "Scan", "SequenceMap"}
+
+
+def _subgraphs(node: Any) -> list[Any]:
+    found: list[Any] = []
+    if node.op_type not in CONTROL_FLOW:
+        return found
+    for attribute in node.attribute:
+        if attribute.type == 5:  # GRAPH
+            found.append(attribute.g)
+        elif attribute.type == 10:  # GRAPHS
+            found.extend(attribute.graphs)
+    return found
+
+
+def _guarded_slices(graph: Any) -> list[int]:
+    """The positions of the Slices in ``graph`` that read an activation (not a shape vector or constant)."""
+    if "Slice" not in {node.op_type for node in graph.node}:
+        return []
+    static = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
+    found = []
+    for index, node in enumerate(graph.node):
+        op = node.op_type
+        if node.domain not in ("", "ai.onnx"):
+            continue
+        if op == "Slice" and node.input and node.input[0] and node.input[0] not in static:
+            found.append(index)
+        if op in ("Constant", "Shape", "Size") or (
+            op in PROPAGATING and all(name in static for name in node.input if name)
+        ):
+            static.update(node.output)
+    return found
+
+
+def _nested_guards(graph: Any) -> bool:
+    """Whether a graph inside ``graph`` has a Slice to guard."""
+    if not CONTROL_FLOW & {node.op_type for node in graph.node}:
+        return False
+    return any(
+        _guarded_slices(body) or _nested_guards(body) for node in graph.node for body in _subgraphs(node)
+    )
+
+
+def _all_names(graph: Any) -> set[str]:
+    """The names of the values in ``graph`` and the graphs inside it."""
+    names = {t.name for t in graph.initializer}
+    names.update(info.name for info in [*graph.input, *graph.value_info])
+    for node in graph.node:
+        names.update(node.output)
+        for body in _subgraphs(node):
+            names |= _all_names(body)
+    return names
+
+
+def _guard_graph(graph: Any, slices: list[int], onnx: Any, prefix: str, guarded: _Guarded) -> None:
+    for node in graph.node:
+        for body in _subgraphs(node):
+            _guard_graph(body, _guarded_slices(body), onnx, prefix, guarded)
+    if not slices:
+        return
+    nodes = list(graph.node)
+    made: list[Any] = []
+    for index, node in enumerate(nodes):
+        if slices and slices[0] == index:
+            del slices[0]
+            data, tag, domain = node.input[0], f"{prefix}{len(guarded.slices)}", node.domain
+            shape, zeros, again, kept = (f"{tag}_{part}" for part in ("shape", "zeros", "again", "data"))
+            made += [
+                onnx.NodeProto(op_type="Shape", input=[data], output=[shape], name=tag, domain=domain),
+                onnx.NodeProto(
+                    op_type="ConstantOfShape", input=[shape], output=[zeros], name=tag, domain=domain
+                ),
+                onnx.NodeProto(op_type="Shape", input=[zeros], output=[again], name=tag, domain=domain),
+                onnx.NodeProto(op_type="Expand", input=[data, again], output=[kept], name=tag, domain=domain),
+            ]
+            guarded.made.update((shape, zeros, again, kept))
+            guarded.slices[tag] = _label(node)
+            node.input[0] = kept
+        made.append(node)
+    del graph.node[:]
+    graph.node.extend(made)
+
+
+def _shapes_of(graph: Any, raw: dict[str, list[int | None]]) -> dict[str, tuple[int | None, ...]]:
+    shapes = {name: tuple(d if d is not None and d > 0 else None for d in dims) for name, dims in raw.items()}
     for tensor in graph.initializer:
         shapes[tensor.name] = tuple(int(d) for d in tensor.dims)
     return shapes
@@ -365,11 +708,10 @@ def _shapes_of(graph: Any) -> dict[str, tuple[int | None, ...]]:
 
 def _fill_same_shapes(model: Any, onnx: Any) -> bool:
     """Give the outputs of shape-keeping ops that inference leaves untyped their input's shape."""
-    try:
-        inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False)
-    except Exception:
+    inferred = _partial_inference(_guard_slices(model, onnx).model, onnx)
+    if inferred is None:
         return False
-    known = {i.name: i for i in [*inferred.graph.input, *inferred.graph.value_info]}
+    known = {i.name: i for i in [*inferred.input, *inferred.value_info]}
     filled = False
     for node in model.graph.node:
         out = node.output[0] if node.output else ""
@@ -460,6 +802,10 @@ TRANSPARENT = (
     ACTIVATIONS | set(MERGES) | OTHER_ELEMENTWISE | ALIASES | set(REDUCES)
     | {"Concat", "Split", "Slice", "Softmax", "LogSoftmax", "Pad"}
 )  # fmt: skip
+#: Ops the converter reads whichever of their inputs are activations (the others' first input must be).
+ANY_OPERAND = (
+    set(MERGES) | OTHER_ELEMENTWISE | ALIASES | {"Concat", "MatMul", "Gemm", "Conv", "ConvTranspose"}
+)
 #: Ops whose outputs only depend on shapes, not on the values of their inputs.
 SHAPE_ONLY = {"Shape", "Size"}
 
@@ -900,22 +1246,12 @@ class _Converter:
         handlers = self.handlers()
         for node in graph.node:
             self.node = node
-            if id(node) in self.absorbed:  # folded into the node before it
-                if self.absorbed[id(node)]:
-                    self.alias(node.output[0], self.absorbed[id(node)])
-                continue
-            for name in _inputs_of(node):
-                if name not in self.values and name not in self.static and name not in self.folded:
-                    raise self.fail(f"reads {name!r}, which no earlier node makes and no input or weight is")
-            standard = node.domain in ("", "ai.onnx")
-            if standard and node.op_type in SHAPE_ONLY:
-                self.shape_op(node)
-            elif not any(name in self.values or name in self.folded for name in _inputs_of(node)):
-                self.evaluate(node)
-            elif standard and node.op_type in handlers:
-                handlers[node.op_type](node)
-            else:
-                self.opaque(node)
+            try:
+                self.convert_node(node, handlers)
+            except (ConvCostError, _BatchMixed):
+                raise
+            except INTERNAL as exc:  # a guard, as in convert(): the node named
+                raise self.fail(internal(exc)) from None
         outputs = []
         for info in graph.output:
             if info.name in self.values:
@@ -935,6 +1271,32 @@ class _Converter:
         for op, count in sorted(self.unsupported.items()):
             self.notes.append(f"unsupported op {op} ({count}×): not counted — the totals leave it out")
         return Converted(document, self.notes, self.n or 1, dict(self.unsupported))
+
+    def convert_node(self, node: Any, handlers: dict[str, Callable[[Any], None]]) -> None:
+        if id(node) in self.absorbed:  # folded into the node before it
+            if self.absorbed[id(node)]:
+                self.alias(node.output[0], self.absorbed[id(node)])
+            return
+        for name in _inputs_of(node):
+            if name not in self.values and name not in self.static and name not in self.folded:
+                raise self.fail(f"reads {name!r}, which no earlier node makes and no input or weight is")
+        standard = node.domain in ("", "ai.onnx")
+        op = node.op_type
+        if standard and op in SHAPE_ONLY:
+            self.shape_op(node)
+        elif not any(name in self.values or name in self.folded for name in _inputs_of(node)):
+            self.evaluate(node)
+        elif standard and op in handlers:
+            if (
+                op not in ANY_OPERAND
+                and node.input[0] not in self.values
+                and node.input[0] not in self.folded
+            ):
+                self.opaque(node, "data computed from constants")
+            else:
+                handlers[op](node)
+        else:
+            self.opaque(node)
 
     def chained(self) -> list[dict[str, Any]]:
         """Drop ``inputs`` where an entry reads just the entry before it (the spec's default)."""
@@ -1721,6 +2083,7 @@ class _Converter:
             and pairs[1] == (0, 0)
             and len(consumers) == 1
             and consumers[0].op_type == "Conv"
+            and list(consumers[0].input).count(out) == 1  # its data only, not its bias too
             and consumers[0].input[0] == out
             and out not in self.outputs
             and can_nchw(value.shape, value.batch)
@@ -1917,6 +2280,34 @@ class _Converter:
             self.produce(out, "add", {}, sources, batch, layout, suffix="C")
 
 
+#: The most elements a computed constant may have: shape arithmetic is small, and a model stating a
+#: huge one (ConstantOfShape of 30000×30000) is not worked out in memory.
+MAX_STATIC = 1 << 16
+
+
+def _result_size(np: Any, op: str, inputs: list[Any], attrs: dict[str, Any]) -> int:
+    """How many elements ``op`` makes of ``inputs`` (an upper bound; huge where it cannot tell)."""
+    huge = MAX_STATIC + 1
+    try:
+        shapes = [np.shape(i) for i in inputs if i is not None]
+        if op == "ConstantOfShape":
+            return prod(int(v) for v in np.asarray(inputs[0]).reshape(-1))
+        if op == "Expand":
+            target = tuple(int(v) for v in np.asarray(inputs[1]).reshape(-1))
+            return int(prod(np.broadcast_shapes(shapes[0], target)))
+        if op == "Range":
+            start, limit, delta = (float(np.asarray(v).reshape(-1)[0]) for v in inputs[:3])
+            return max(-int(-(limit - start) // delta), 0) if delta else huge
+        if op == "Gather":
+            data, indices = inputs[0], inputs[1]
+            return int(prod(np.shape(data)) * prod(np.shape(indices)))
+        if op in ("Concat", "Sum", "Mean", "Max", "Min"):
+            return int(sum(prod(shape) for shape in shapes) + prod(np.broadcast_shapes(*shapes)))
+        return int(prod(np.broadcast_shapes(*shapes)))
+    except Exception:  # shapes that do not broadcast, values that are not numbers: numpy says what
+        return int(sum(prod(np.shape(i)) for i in inputs if i is not None))
+
+
 def _static_eval(np: Any, node: Any, inputs: list[Any], attrs: dict[str, Any]) -> list[Any] | None:
     """The outputs of a node on known (numpy) inputs: the shape arithmetic exporters write."""
     from onnx import numpy_helper
@@ -1934,6 +2325,8 @@ def _static_eval(np: Any, node: Any, inputs: list[Any], attrs: dict[str, Any]) -
                 return [np.array(list(attrs[key]))]
         return None
     if any(x is None for x in inputs[:1]) or not inputs:
+        return None
+    if _result_size(np, op, inputs, attrs) > MAX_STATIC:
         return None
     x = inputs[0]
     if op in ("Identity", "Cast", "CastLike"):
