@@ -9,6 +9,7 @@ property: exit status 0 or 2, never a traceback; with status 2 nothing on stdout
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +29,7 @@ OPTIONS = [
     "--in", "--out", "-k", "--kernel", "--stride", "--padding", "--dilation", "--groups", "--bias",
     "--no-bias", "--transposed", "--output-padding", "--dtype", "--batch", "--fused", "--count",
     "--count-bias", "--no-count-bias", "--device", "--peak-tflops", "--bandwidth-gbs", "--json",
-    "--format", "--as", "--width-mult", "--output", "-h", "--", "-", "--bogus",
+    "--format", "--as", "--width-mult", "-h", "-", "--bogus",
 ]  # fmt: skip
 VALUES = [
     "28x28x8", "8x8x4", "300x16", "16x56x56x64", "3", "3x5", "1", "0", "-1", "+-5", "++5", "１６", "٣",
@@ -48,9 +49,21 @@ TOKENS = st.one_of(
 )
 
 
+def names_an_output_file(arg: str) -> bool:
+    """-o/--output FILE writes where it is told: a fuzzer must never aim it at the repository or /dev."""
+    return arg == "--output" or arg.startswith("--output=") or (arg.startswith("-o") and arg[1:2] != "-")
+
+
 def check_run(args: list[str], stdin: str) -> None:
+    args = [arg for arg in args if not names_an_output_file(arg)]
     start = time.monotonic()
-    result = CliRunner().invoke(cli, args, input=stdin)
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as scratch:  # whatever a run writes lands here
+        os.chdir(scratch)
+        try:
+            result = CliRunner().invoke(cli, args, input=stdin)
+        finally:
+            os.chdir(here)
     elapsed = time.monotonic() - start
     assert elapsed < SECONDS, (elapsed, args)
     assert result.exception is None or isinstance(result.exception, SystemExit), (result.exception, args)
