@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rich.console import Group
 
 from convcost import compare, comparison_dict, conv
 from convcost.cli import cli
 from convcost.core.options import DEFAULT
-from convcost.output.rich_view import layer_tables
 from convcost.output.summary import layer_summary
+from convcost.output.text_table import render
+from convcost.output.views import layer_tables
 
 SEED = ["layer", "--in", "28x28x8", "--out", "16", "-k", "3"]
 
@@ -101,7 +101,17 @@ def test_bad_values_give_one_line_naming_the_option(args, option, value, as_json
 
 @pytest.mark.parametrize(
     ("args", "needle"),
-    [(["layer", "--out", "16", "-k", "3"], "Missing option '--in'"), ([*SEED, "--frob"], "No such option")],
+    [
+        (["layer", "--out", "16", "-k", "3"], "Error: --in: missing; it is required"),
+        ([*SEED, "--frob"], "Error: --frob: no such option"),
+        ([*SEED, "--fused2"], "Error: --fused2: no such option (did you mean --fused?)"),
+        ([*SEED, "--format", "xml"], "Error: --format: 'xml' is not allowed; expected one of table, json"),
+        (["layer", "--in"], "Error: --in: needs a value"),
+        ([*SEED, "extra"], "Error: 'extra': unexpected extra argument"),
+        (["frob"], "Error: 'frob': no such command; the commands are compare, devices, import, layer, models"),
+        (["compare"], "Error: SPEC: missing; give a spec file, a shipped spec's name or '-' for stdin"),
+        (["compare", "specs/mobilenet_v1.yaml", "--as", "foo"], "Error: --as: 'foo' is not allowed"),
+    ],
 )
 def test_click_usage_errors_are_one_line_too(args, needle) -> None:
     result = CliRunner().invoke(cli, args)
@@ -123,13 +133,15 @@ def test_version() -> None:
     assert run(["--version"]).stdout.strip() == f"convcost {__version__}"
 
 
-def test_table_golden_seed(golden, render_plain) -> None:
-    golden("layer_seed", render_plain(Group(*layer_tables(layer_summary(compare(conv("28x28x8", 16, 3)), DEFAULT)))))
+@pytest.mark.parametrize("width", [80, 120])
+def test_table_golden_seed(golden, width) -> None:
+    golden(f"layer_seed_{width}", render(layer_tables(layer_summary(compare(conv("28x28x8", 16, 3)), DEFAULT)), width))
 
 
-def test_table_golden_grouped_bias_same(golden, render_plain) -> None:
+@pytest.mark.parametrize("width", [80, 120])
+def test_table_golden_grouped_bias_same(golden, width) -> None:
     layer = conv("56x56x64", 128, 3, stride=2, padding="same", groups=4, bias=True)
-    golden("layer_grouped_bias_same", render_plain(Group(*layer_tables(layer_summary(compare(layer), DEFAULT)))))
+    golden(f"layer_grouped_bias_same_{width}", render(layer_tables(layer_summary(compare(layer), DEFAULT)), width))
 
 
 def test_table_shows_theory_line_and_thousands_separators() -> None:
@@ -163,28 +175,34 @@ def test_json_path_never_imports_rich_or_yaml() -> None:
     assert proc.stderr.strip() == ""
 
 
-def test_table_path_imports_rich_but_not_yaml() -> None:
+def test_table_path_imports_neither_rich_nor_yaml() -> None:
+    """Tables are written line by line: Rich is loaded only for a progress bar on a terminal."""
     proc = _python(IMPORTS_AFTER.format(args=SEED))
-    assert proc.stderr.strip() == "rich"
+    assert proc.stderr.strip() == ""
 
 
-def test_no_ansi_codes_with_no_color_even_on_a_terminal() -> None:
-    code = (
-        "from convcost.output.rich_view import make_console\n"
-        "from convcost import compare, conv\n"
-        "from convcost.output.rich_view import layer_tables\n"
-        "from convcost.output.summary import layer_summary\n"
-        "from convcost.core.options import DEFAULT\n"
-        "import io\n"
-        "buf = io.StringIO()\n"
-        "c = make_console(file=buf, width=120, force_terminal=True)\n"
-        "[c.print(t) for t in layer_tables(layer_summary(compare(conv('28x28x8', 16, 3)), DEFAULT))]\n"
-        "print(repr(buf.getvalue()))\n"
-    )
-    colored = _python(code, {"NO_COLOR": ""}).stdout
-    plain = _python(code, {"NO_COLOR": "1"}).stdout
-    assert "\\x1b[" in colored
-    assert "\\x1b" not in plain
+ON_A_TERMINAL = """
+import sys
+sys.stdout.isatty = lambda: True
+from convcost.cli import cli
+try:
+    cli.main({args!r}, prog_name="convcost")
+except SystemExit:
+    pass
+"""
+
+
+def test_ansi_styles_only_on_a_terminal_and_never_with_no_color() -> None:
+    args = [*SEED]
+    colored = _python(ON_A_TERMINAL.format(args=args), {"NO_COLOR": "", "TERM": "xterm", "COLUMNS": "120"}).stdout
+    plain = _python(ON_A_TERMINAL.format(args=args), {"NO_COLOR": "1", "TERM": "xterm", "COLUMNS": "120"}).stdout
+    dumb = _python(ON_A_TERMINAL.format(args=args), {"NO_COLOR": "", "TERM": "dumb", "COLUMNS": "120"}).stdout
+    piped = _python(IMPORTS_AFTER.format(args=args), {"NO_COLOR": "", "TERM": "xterm", "COLUMNS": ""}).stdout
+    assert "\x1b[1m" in colored and "\x1b[2m" in colored
+    assert "\x1b" not in plain and "\x1b" not in dumb and "\x1b" not in piped
+    strip = __import__("re").compile(r"\x1b\[[0-9;]*m")
+    assert strip.sub("", colored) == plain
+    assert all(line == line.rstrip() for line in piped.splitlines())  # no padding in a pipe
 
 
 def test_python_dash_m_runs() -> None:
@@ -202,6 +220,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
         "compare specs/seed_5x5_vs_3x3.yaml",
         "sweep --in 28x28x8 --out 16..1024*2 -k 3",
         "layer --in 28x28x8 --out 16 -k 3 --format markdown",
+        "models --wide",
     ],
 )
 def test_readme_shows_real_output(command, monkeypatch) -> None:
@@ -210,6 +229,14 @@ def test_readme_shows_real_output(command, monkeypatch) -> None:
     assert f"$ convcost {command}\n" in readme
     output = "\n".join(line.rstrip() for line in run(command.split()).stdout.splitlines())
     assert output.strip() in readme
+
+
+def test_readme_shows_the_80_column_table() -> None:
+    readme = README.read_text(encoding="utf-8")
+    assert "$ COLUMNS=80 convcost compare mobilenet_v1\n" in readme
+    result = CliRunner().invoke(cli, ["compare", "mobilenet_v1"], env={"COLUMNS": "80"})
+    head = result.stdout.split("\n\nEvery spatial conv")[0]
+    assert f"$ COLUMNS=80 convcost compare mobilenet_v1\n{head}\n…\n" in readme
 
 
 def test_readme_shows_the_a100_example_tail() -> None:
@@ -234,5 +261,5 @@ def test_readme_shows_the_a100_example_tail() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (README.parent / ".ci" / "run").read_text().strip().splitlines()[-1]
-    assert ci == "pip install '.[test,torch,onnx]' && pytest"
+    assert ci == "pip install '.[test,torch,onnx,plot]' && pytest"
     assert f"```sh\n{ci}\n```" in README.read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ They are package data (``convcost/specs/*.yaml``), so a name works from any dire
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,7 +16,26 @@ SPEC_DIR = Path(__file__).resolve().parent.parent / "specs"
 class Builtin(NamedTuple):
     name: str
     path: Path
-    title: str  # the first line of the spec's header comment: the network and its paper
+    title: str  # the first paragraph of the spec's header comment: the network and its paper
+
+    @property
+    def network(self) -> str:
+        """The network, as the header names it (``ResNet-50, 224×224``)."""
+        head = self.title.split(" — ", 1)[0]
+        return head if " — " in self.title else head.split(". ", 1)[0].rstrip(".")
+
+    @property
+    def paper(self) -> str:
+        """Authors, year and title of the paper the figures come from; empty when there is none."""
+        if " — " not in self.title:
+            return ""
+        source = self.title.split(" — ", 1)[1]
+        found = _PAPER.match(source)
+        return found.group(1) if found else source.split(", Table")[0].rstrip(".")
+
+
+#: ``Howard et al. 2017, "MobileNets"``: authors, a year, and the quoted title.
+_PAPER = re.compile(r'^(.*?\b\d{4}[a-z]?, "[^"]*")')
 
 
 def names() -> list[str]:

@@ -1,15 +1,19 @@
 """Sweeps: the product of lists and ranges of layer values, each point costed like ``layer``.
 
-Syntax, for ``out``, ``kernel``, ``in``, ``groups`` and ``stride``: a comma list
+Syntax, for ``in``, ``out``, ``kernel``, ``groups``, ``stride`` and ``dilation``: a comma list
 (``16,32,64``; ``3x3,5x5``; ``28x28x8,56x56x16``); for ``out`` and ``groups`` also
 ranges, inclusive: ``16..128`` (step 1), ``16..128:16`` (step 16), ``16..1024*2``
 (×2 each step).
+
+A point that cannot exist — groups that do not divide the channels, a kernel larger than
+the (padded) input — is skipped and counted, not an error: a product of lists easily holds
+some. Values that do not parse are errors, and so is a sweep whose every point is skipped.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from ..core import limits, values
@@ -19,13 +23,35 @@ from ..core.forms import Comparison, compare
 
 #: Points in one sweep, at most: enough for any chart, small enough to answer at once.
 MAX_POINTS = limits.MAX_POINTS
-SWEPT = ("in", "out", "kernel", "groups", "stride")
+SWEPT = ("in", "out", "kernel", "groups", "stride", "dilation")
+#: Fields whose error, at one point of a sweep, means that the point cannot exist (it is skipped).
+CANNOT_EXIST = frozenset({"groups", "kernel", "stride", "dilation", "padding", "output_padding"})
 RANGE_HELP = "expected a comma list (16,32,64) or a range a..b, a..b:step or a..b*factor"
 
 
 class Point(NamedTuple):
     swept: dict[str, str]  # the swept values at this point, as written
     comparison: Comparison
+
+
+class Skipped(NamedTuple):
+    """Points of one kind that cannot exist: how many, and the first one's error."""
+
+    points: int
+    example: ConvCostError
+
+
+class Points(list[Point]):
+    """The points of a sweep (a list), with the points that were skipped because they cannot exist."""
+
+    def __init__(self, points: list[Point], skipped: Mapping[str, Skipped], total: int) -> None:
+        super().__init__(points)
+        self.skipped_by_field = dict(skipped)  # field → how many, and the first error
+        self.total = total  # points in the product, skipped ones included
+
+    @property
+    def skipped(self) -> int:
+        return sum(s.points for s in self.skipped_by_field.values())
 
 
 class _Range(NamedTuple):
@@ -111,8 +137,27 @@ def expand(text: object, field: str) -> list[str]:
     return _expand(items)
 
 
-def sweep(options: Mapping[str, object], fixed: Mapping[str, object]) -> list[Point]:
-    """Cost every point of the product of the swept options (``SWEPT`` keys) with the fixed ones."""
+def _check_values(key: str, texts: list[str]) -> None:
+    """Every value of a swept option parses on its own: a typo is an error, never a skipped point."""
+    for text in dict.fromkeys(texts):
+        if key == "in":
+            values.shape(text, key)
+        elif key in ("out", "groups"):
+            values.positive_int(text, key)
+        else:
+            values.dims(text, key)
+
+
+def sweep(
+    options: Mapping[str, object],
+    fixed: Mapping[str, object],
+    on_point: Callable[[], None] | None = None,
+) -> Points:
+    """Cost every point of the product of the swept options (``SWEPT`` keys) with the fixed ones.
+
+    Points that cannot exist are skipped and counted (``Points.skipped``); ``on_point`` is
+    called after each point (a progress bar).
+    """
     if not isinstance(options, Mapping) or not isinstance(fixed, Mapping):
         raise bad_value("options", options, "expected two mappings: the swept options and the fixed ones")
     parsed = {key: _items(options[key], key) for key in SWEPT if options.get(key) is not None}
@@ -126,18 +171,37 @@ def sweep(options: Mapping[str, object], fixed: Mapping[str, object]) -> list[Po
                 f"at most {MAX_POINTS:,} are allowed (sweep fewer values, or split the sweep)",
             )
     axes = {key: _expand(items) for key, items in parsed.items()}
+    for key, texts in axes.items():
+        _check_values(key, texts)
     points = []
+    skipped: dict[str, Skipped] = {}
+    first_error: ConvCostError | None = None
     for combo in itertools.product(*axes.values()):
         chosen = dict(zip(axes, combo, strict=True))
-        layer = conv(
-            chosen.get("in", fixed.get("in")),
-            chosen.get("out", fixed.get("out")),
-            chosen.get("kernel", fixed.get("kernel")),
-            stride=chosen.get("stride", fixed.get("stride", 1)),
-            padding=fixed.get("padding", 0),
-            dilation=fixed.get("dilation", 1),
-            groups=chosen.get("groups", fixed.get("groups", 1)),
-            bias=fixed.get("bias", False),  # type: ignore[arg-type]  # conv() checks it is a bool
-        )
-        points.append(Point(chosen, compare(layer)))
-    return points
+        try:
+            layer = conv(
+                chosen.get("in", fixed.get("in")),
+                chosen.get("out", fixed.get("out")),
+                chosen.get("kernel", fixed.get("kernel")),
+                stride=chosen.get("stride", fixed.get("stride", 1)),
+                padding=fixed.get("padding", 0),
+                dilation=chosen.get("dilation", fixed.get("dilation", 1)),
+                groups=chosen.get("groups", fixed.get("groups", 1)),
+                bias=fixed.get("bias", False),  # type: ignore[arg-type]  # conv() checks it is a bool
+                transposed=fixed.get("transposed", False),  # type: ignore[arg-type]
+                output_padding=fixed.get("output_padding", 0),
+            )
+        except ConvCostError as exc:
+            first_error = first_error or exc
+            field = exc.field.split(".")[0].split("[")[0]
+            if field not in CANNOT_EXIST:
+                raise
+            seen = skipped.get(field)
+            skipped[field] = Skipped(seen.points + 1, seen.example) if seen else Skipped(1, exc)
+        else:
+            points.append(Point(chosen, compare(layer)))
+        if on_point is not None:
+            on_point()
+    if not points and first_error is not None:
+        raise first_error  # every point is impossible: that is the user's error, not an empty sweep
+    return Points(points, skipped, total)

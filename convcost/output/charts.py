@@ -9,7 +9,7 @@ FLOP/s, under the device's roofs), and a sweep's saving against MobileNet's limi
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.errors import escape_text
@@ -62,36 +62,68 @@ def _short(name: str, width: int = 28) -> str:
     return name.replace("$", r"\$")
 
 
+def _engineering(axis: Any, which: str = "x") -> None:
+    """Tick labels as ``10M``, ``2G``: no offset text (``1e7``) to multiply in one's head."""
+    from matplotlib.ticker import EngFormatter
+
+    target = axis.xaxis if which == "x" else axis.yaxis
+    target.set_major_formatter(EngFormatter(sep=""))
+
+
+#: At most this many layers get a bar: the ones with the most work, in network order.
+MAX_BARS = 60
+
+
 def layer_bars(summary: NetworkSummary) -> Figure:
-    """MACs and params per layer (rows with neither left out)."""
-    rows = [row for row in summary.rows if row.work.macs or row.work.params]
+    """MACs and params per layer (rows with neither left out; of a big network, the largest)."""
+    rows = [row for row in summary.rows if row.work.count or row.work.params]
+    shown = len(rows)
+    if shown > MAX_BARS:
+        largest = sorted(range(shown), key=lambda i: (-rows[i].work.count, -rows[i].work.params, i))
+        keep = sorted(largest[:MAX_BARS])
+        rows = [rows[i] for i in keep]
     height = min(40.0, 1.5 + 0.16 * len(rows))
     fig = _figure(10.0, height)
     macs_axis, params_axis = fig.subplots(1, 2, sharey=True)
     positions = list(range(len(rows)))
-    macs_axis.barh(positions, [row.work.macs for row in rows], color="#4c72b0")
+    macs_axis.barh(positions, [row.work.count for row in rows], color="#4c72b0")
     params_axis.barh(positions, [row.work.params for row in rows], color="#dd8452")
     macs_axis.set_yticks(positions, [_short(row.name) for row in rows], fontsize=6 if len(rows) > 40 else 8)
-    macs_axis.invert_yaxis()
-    macs_axis.set_title(f"{summary.settings.convention.label} per layer (batch {summary.settings.batch})")
+    macs_axis.set_ylim(len(rows) - 0.5, -0.5)  # the first layer on top, no empty margin
+    label = summary.settings.convention.label
+    title = f"{label} per layer (batch {summary.settings.batch})"
+    if shown > len(rows):
+        title = f"{label} of the {len(rows)} largest of {shown:,} layers (batch {summary.settings.batch})"
+    macs_axis.set_title(title)
     params_axis.set_title("params per layer")
     for axis in (macs_axis, params_axis):
-        axis.ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
+        _engineering(axis)
         axis.grid(axis="x", alpha=0.3)
+        axis.set_axisbelow(True)
     return fig
 
 
 def kinds_bar(summary: NetworkSummary) -> Figure:
     """MACs by kind of layer (MobileNet's Table 2 as a chart)."""
-    kinds = [kind for kind in summary.breakdown if kind.work.macs]
+    kinds = [kind for kind in summary.breakdown if kind.work.count]
     fig = _figure(8.0, 1.2 + 0.45 * max(1, len(kinds)))
     axis = fig.subplots()
-    axis.barh([kind.label for kind in kinds], [kind.work.macs for kind in kinds], color="#55a868")
+    axis.barh([kind.label for kind in kinds], [kind.work.count for kind in kinds], color="#55a868")
+    total = summary.totals.count or 1
     for index, kind in enumerate(kinds):
-        axis.text(kind.work.macs, index, f" {100 * kind.macs_share:.1f} %", va="center")
+        axis.annotate(
+            f"{100 * kind.work.count / total:.1f} %",
+            (kind.work.count, index),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+        )
     axis.invert_yaxis()
-    axis.set_title("MACs by kind")
-    axis.ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
+    axis.margins(x=0.12)  # room for the last label
+    axis.set_title(f"{summary.settings.convention.label} by kind")
+    _engineering(axis)
+    axis.grid(axis="x", alpha=0.3)
+    axis.set_axisbelow(True)
     return fig
 
 
@@ -99,7 +131,10 @@ def _roofline_points(summary: LayerSummary | NetworkSummary) -> list[tuple[str, 
     """(label, arithmetic intensity, attainable FLOP/s) for each layer or variant with work."""
     points = []
     if isinstance(summary, LayerSummary):
-        items: Sequence[tuple[str, Any]] = [(v.name.replace("_", "-"), v.memory) for v in summary.variants]
+        items: list[tuple[str, Any]] = []
+        for v in summary.variants:
+            items.append((v.name.replace("_", "-"), v.memory))
+            items += [(f"{step.name} step", step.memory) for step in v.steps]
     else:
         items = [(row.name, row.memory) for row in summary.rows]
     for label, memory in items:
@@ -122,9 +157,10 @@ def roofline(summary: LayerSummary | NetworkSummary) -> Figure:
     fig = _figure(8.0, 5.0)
     axis = fig.subplots()
     xs = [low, ridge, high]
-    axis.plot(xs, [min(peak, x * bandwidth) for x in xs], color="black", linewidth=1.5, label="roof")
-    axis.axvline(ridge, color="gray", linestyle=":", linewidth=1)
-    axis.text(ridge, peak * 1.15, f"ridge {ridge:.0f} FLOP/B", ha="center", fontsize=8)
+    axis.plot(
+        xs, [min(peak, x * bandwidth) for x in xs], color="#888888", linewidth=2, label="roof", zorder=1
+    )
+    axis.axvline(ridge, color="gray", linestyle=":", linewidth=1, label=f"ridge point {ridge:.0f} FLOP/B")
     memory_bound = [p for p in points if p[1] < ridge]
     compute_bound = [p for p in points if p[1] >= ridge]
     for group, colour, label in (
@@ -133,16 +169,25 @@ def roofline(summary: LayerSummary | NetworkSummary) -> Figure:
     ):
         if group:
             axis.scatter(
-                [p[1] for p in group], [p[2] for p in group], s=14, color=colour, label=label, zorder=3
+                [p[1] for p in group],
+                [p[2] for p in group],
+                s=28,
+                color=colour,
+                edgecolors="white",
+                linewidths=0.6,
+                label=f"{label} ({len(group)})",
+                zorder=3,
             )
     if isinstance(summary, LayerSummary) or len(points) <= 12:
         for label, x, y in points:
-            axis.annotate(_short(label, 20), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+            axis.annotate(_short(label, 28), (x, y), textcoords="offset points", xytext=(5, -11), fontsize=7)
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xlabel("arithmetic intensity (FLOP/B of minimum traffic)")
-    axis.set_ylabel("attainable FLOP/s")
-    axis.set_title(f"Roofline: {s.device.title}, {s.dtype.value}")
+    axis.set_ylabel("attainable FLOP/s (its FLOPs / its time bound)")
+    _engineering(axis, "y")
+    axis.set_ylim(top=peak * 3)
+    axis.set_title(f"Roofline: {escape_text(s.device.title)}, {s.dtype.value}".replace("$", r"\$"))
     axis.legend(loc="lower right", fontsize=8)
     axis.grid(alpha=0.3, which="both")
     return fig
@@ -152,20 +197,39 @@ def saving_curve(summary: SweepSummary) -> Figure:
     """The depthwise-separable saving per point, against the limit 1 − 1/D_K²."""
     fig = _figure(8.0, 4.0)
     axis = fig.subplots()
+    from .views import swept_text
+
     pcts = [p.layer.variants[-1].reduction_pct for p in summary.points]
     theory = [100 * (1 - p.layer.theory.ratio) for p in summary.points]
-    labels = [" ".join(str(p.swept[key]) for key in summary.varying) for p in summary.points]
+    labels = [" ".join(swept_text(p.swept[key]) for key in summary.varying) for p in summary.points]
     xs = list(range(len(pcts)))
-    axis.plot(xs, pcts, marker="o", markersize=3, label="exact saving")
-    axis.plot(xs, theory, linestyle="--", label="1 − (1/N + 1/D_K²)")
+    # The exact saving, thick, under the theory's dashed line: where they agree both show.
+    axis.plot(
+        xs, pcts, marker="o", markersize=4, linewidth=3, color="#4c72b0", label="exact saving", zorder=2
+    )
+    axis.plot(
+        xs, theory, linestyle="--", linewidth=1.2, color="#dd8452", label="1 − (1/N + 1/D_K²)", zorder=3
+    )
+    tops = [*pcts, *theory]
     if summary.theory_limit_pct is not None:
         axis.axhline(summary.theory_limit_pct, color="gray", linestyle=":", label="limit 1 − 1/D_K²")
+        tops.append(summary.theory_limit_pct)
+    low, high = min(pcts + theory), max(tops)
+    pad = max(0.5, (high - low) * 0.08)
+    axis.set_ylim(low - pad, high + pad)
     step = max(1, len(xs) // 16)
-    axis.set_xticks(xs[::step], labels[::step], rotation=45, ha="right", fontsize=7)
+    long_labels = max((len(label) for label in labels), default=0) * len(xs[::step]) > 60
+    axis.set_xticks(
+        xs[::step],
+        labels[::step],
+        rotation=45 if long_labels else 0,
+        ha="right" if long_labels else "center",
+        fontsize=7,
+    )
     axis.set_xlabel(", ".join(summary.varying) or "point")
     axis.set_ylabel("fewer MACs than regular (%)")
     axis.set_title("Depthwise-separable saving")
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="lower right")
     axis.grid(alpha=0.3)
     return fig
 

@@ -1,7 +1,8 @@
 """CSV and Markdown views, written from the summary like every other format.
 
-CSV keeps raw values (integers exact, shapes as ``26x26x16``); Markdown is a pipe
-table ready to paste, with thousands separators.
+CSV keeps raw values (integers exact, shapes as ``26x26x16``, as ``--in`` takes them);
+Markdown is a pipe table ready to paste, with thousands separators and shapes written
+``26×26×16``, as every view for people writes them.
 """
 
 from __future__ import annotations
@@ -14,17 +15,33 @@ from typing import Any
 from ..core.devices import Device
 from ..core.dtypes import DType
 from ..core.errors import escape_text
+from ..core.options import DEFAULT
 from .summary import LayerSummary, Memory, NetworkSummary, SweepSummary
 
 Table = tuple[list[str], list[list[Any]]]
 
 
-def _shape(value: Sequence[int] | None) -> str | None:
-    return None if value is None else "x".join(str(v) for v in value)
+class Shape(str):
+    """A shape cell: ``26x26x16`` in CSV, ``26×26×16`` in Markdown."""
+
+    def __new__(cls, dims: Sequence[int]) -> Shape:
+        return super().__new__(cls, "x".join(str(v) for v in dims))
+
+    def for_people(self) -> str:
+        return self.replace("x", "×")
 
 
-def _swept(value: int | tuple[int, ...]) -> int | str:
-    return value if isinstance(value, int) else "x".join(str(v) for v in value)
+def _shape(value: Sequence[int] | None) -> Shape | None:
+    return None if value is None else Shape(value)
+
+
+def _swept(value: int | tuple[int, ...]) -> int | Shape:
+    return value if isinstance(value, int) else Shape(value)
+
+
+def _counted(summary: LayerSummary | NetworkSummary | SweepSummary) -> bool:
+    """Whether ``--count`` or ``--count-bias`` chose another headline count than MACs (its columns join)."""
+    return summary.settings.convention != DEFAULT.convention
 
 
 def _timing(memory: Memory) -> list[Any]:
@@ -50,6 +67,7 @@ def layer_table(summary: LayerSummary) -> Table:
         "bytes",
         "arithmetic_intensity",
         *(_TIMING if timed else []),
+        *(["count", "count_ratio", "count_reduction_pct"] if _counted(summary) else []),
     ]
     rows = [
         [
@@ -64,6 +82,7 @@ def layer_table(summary: LayerSummary) -> Table:
             v.memory.bytes,
             v.memory.arithmetic_intensity,
             *_timing(v.memory),
+            *([v.work.count, v.count_ratio, v.count_reduction_pct] if _counted(summary) else []),
         ]
         for v in summary.variants
     ]
@@ -90,6 +109,7 @@ def network_table(summary: NetworkSummary) -> Table:
         "rf_size",
         "rf_stride",
         *(_TIMING if timed else []),
+        *(["count"] if _counted(summary) else []),
     ]
     rows = []
     for row in summary.rows:
@@ -112,6 +132,7 @@ def network_table(summary: NetworkSummary) -> Table:
                 _shape(rf.size) if rf else None,
                 _shape(rf.stride) if rf else None,
                 *_timing(row.memory),
+                *([row.work.count] if _counted(summary) else []),
             ]
         )
     return header, rows
@@ -129,6 +150,7 @@ def sweep_table(summary: SweepSummary) -> Table:
         "ratio",
         "theory_ratio",
         "reduction_pct",
+        *(["count", "dws_count", "count_ratio"] if _counted(summary) else []),
     ]
     rows = []
     for point in summary.points:
@@ -146,6 +168,7 @@ def sweep_table(summary: SweepSummary) -> Table:
                 dws.ratio,
                 layer.theory.ratio,
                 dws.reduction_pct,
+                *([regular.work.count, dws.work.count, dws.count_ratio] if _counted(summary) else []),
             ]
         )
     return header, rows
@@ -168,6 +191,8 @@ def _csv_cell(cell: Any) -> Any:
     """Numbers as they are; text escaped, and quoted with ' where a spreadsheet would run it."""
     if cell is None:
         return ""
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
     if not isinstance(cell, str):
         return cell
     text = escape_text(cell)
@@ -186,6 +211,8 @@ def to_csv(table: Table) -> str:
 def _markdown_cell(cell: Any) -> str:
     if cell is None:
         return ""
+    if isinstance(cell, Shape):
+        return cell.for_people()
     if isinstance(cell, bool):
         return str(cell).lower()
     if isinstance(cell, int):
@@ -221,4 +248,4 @@ def render(table: Table, fmt: str) -> str:
     return to_csv(table) if fmt == "csv" else to_markdown(table)
 
 
-__all__: Sequence[str] = ["devices_table", "layer_table", "network_table", "render", "sweep_table"]
+__all__: Sequence[str] = ["Shape", "devices_table", "layer_table", "network_table", "render", "sweep_table"]

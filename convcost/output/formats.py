@@ -4,5 +4,5 @@ from __future__ import annotations
 
 from typing import Literal
 
-Format = Literal["table", "json", "csv", "markdown"]
-FORMATS: tuple[Format, ...] = ("table", "json", "csv", "markdown")
+Format = Literal["table", "json", "csv", "markdown", "html"]
+FORMATS: tuple[Format, ...] = ("table", "json", "csv", "markdown", "html")

@@ -1,8 +1,9 @@
 """The JSON Schema (draft 2020-12) of ``--json`` output, format version 2.
 
-One schema for every command's document (``layer``, ``compare``, ``sweep``, ``devices``),
-each a branch of ``oneOf``. Objects are closed (``additionalProperties: false``) so that
-the tests catch a key that the README does not document.
+One schema for every command's document (``layer``, ``compare``, ``sweep``, ``devices``,
+``models``), each a branch of ``oneOf`` (``schema --json`` prints a JSON Schema itself).
+Objects are closed (``additionalProperties: false``) so that the tests catch a key that the
+README does not document.
 """
 
 from __future__ import annotations
@@ -197,11 +198,32 @@ def output_schema() -> dict[str, Any]:
         }
     )
     devices["title"] = "devices --json"
+    models = _object(
+        {
+            "format_version": {"const": FORMAT_VERSION},
+            "convcost_version": _STRING,
+            "models": {
+                "type": "object",
+                "additionalProperties": _object(
+                    {
+                        "network": _STRING,
+                        "paper": _STRING,
+                        "title": _STRING,
+                        "input_shape": _nullable(_SHAPE),
+                        "macs": _COUNT,
+                        "params": _COUNT,
+                        "layers": _COUNT,
+                    }
+                ),
+            },
+        }
+    )
+    models["title"] = "models --json"
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "convcost --json output",
         "description": f"Format version {FORMAT_VERSION}: one object per command run.",
-        "oneOf": [layer, network, sweep, devices],
+        "oneOf": [layer, network, sweep, devices, models],
         "$defs": {
             "device": _object(
                 {

@@ -1,0 +1,268 @@
+"""Pictures: the self-contained HTML page, and `convcost plot` to SVG and PNG."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from convcost.cli import cli
+from tests.conftest import optional_module
+
+SEED = ["--in", "28x28x8", "--out", "16", "-k", "3"]
+A100 = ["--device", "a100", "--dtype", "fp16"]
+
+
+@pytest.fixture(scope="module")
+def matplotlib():
+    return optional_module("matplotlib", "plot")
+
+
+def run(*args: str):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+class Page(HTMLParser):
+    """What the tests read from a page: tables (rows of cell texts), SVG ids, links and sources."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self.svgs = 0
+        self.charts: list[str] = []
+        self.links: list[str] = []
+        self.scripts = 0
+        self._cell: list[str] | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        for key, value in attrs:
+            if key in ("src", "href", "xlink:href") and value:
+                self.links.append(value)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "svg":
+            self.svgs += 1
+        elif tag == "script" or tag == "link":
+            self.scripts += 1
+        if tag == "div" and (found.get("id") or "").startswith("chart-"):
+            self.charts.append(str(found["id"])[len("chart-") :])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _offline(page: Page, text: str) -> None:
+    """Nothing is loaded from anywhere: no script, no stylesheet link, no http(s) source or link."""
+    assert page.scripts == 0
+    assert not [link for link in page.links if not link.startswith("#")], page.links[:5]
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text)
+    assert "@import" not in text and not re.search(r"""url\(\s*['"]?(?!#)""", text)  # url(#clip) only
+
+
+def _column(table: list[list[str]], label: str) -> list[str]:
+    header = table[0]
+    index = header.index(label)
+    return [row[index] for row in table[1:]]
+
+
+def test_the_compare_page_has_the_tables_the_charts_and_the_json_numbers(matplotlib) -> None:
+    args = ["compare", "mobilenet_v1", *A100]
+    text = run(*args, "--format", "html").stdout
+    data = json.loads(run(*args, "--json").stdout)
+    page = Page(text)
+    _offline(page, text)
+    assert text.startswith("<!DOCTYPE html>") and page.svgs == 3
+    assert page.charts == ["layers", "kinds", "roofline"]
+    layers = page.tables[0]
+    names = _column(layers, "layer")
+    assert names[:-1] == [row["name"] for row in data["layers"]] and names[-1] == "total"
+    macs = _column(layers, "MACs")
+    assert macs[:-1] == [f"{row['macs']:,}" for row in data["layers"]]
+    assert macs[-1] == f"{data['totals']['macs']:,}"
+    assert _column(layers, "params")[-1] == f"{data['totals']['params']:,}"
+    assert "224×224×3 → 112×112×32" in _column(layers, "in → out")  # shapes one way, every column shown
+    forms = page.tables[1]
+    assert _column(forms, "MACs") == [f"{data['variants'][f]['macs']:,}" for f in data["variants"]]
+
+
+def test_the_layer_page_has_its_variants_steps_and_roofline(matplotlib) -> None:
+    args = ["layer", "--in", "56x56x64", "--out", "64", "-k", "3", "--padding", "1", *A100]
+    text = run(*args, "--format", "html").stdout
+    data = json.loads(run(*args, "--json").stdout)
+    page = Page(text)
+    _offline(page, text)
+    assert page.charts == ["roofline"] and page.svgs == 1
+    variants = page.tables[0]
+    dws = data["variants"]["depthwise_separable"]
+    assert _column(variants, "MACs") == [
+        f"{data['variants']['regular']['macs']:,}",
+        f"{dws['macs']:,}",
+        f"{dws['parts']['depthwise']['macs']:,}",
+        f"{dws['parts']['pointwise']['macs']:,}",
+    ]
+    assert _column(variants, "variant") == ["regular", "depthwise-separable", "depthwise", "pointwise"]
+    assert _column(page.tables[1], "bound") == ["compute", "memory", "memory", "memory"]
+
+
+def test_the_sweep_page_has_the_saving_curve(matplotlib) -> None:
+    args = ["sweep", "--in", "28x28x8", "--out", "16..1024*2", "-k", "3"]
+    text = run(*args, "--format", "html").stdout
+    data = json.loads(run(*args, "--json").stdout)
+    page = Page(text)
+    _offline(page, text)
+    assert page.charts == ["saving"]
+    assert _column(page.tables[0], "MACs") == [f"{p['macs']:,}" for p in data["points"]]
+    assert _column(page.tables[0], "out") == [str(v) for v in data["swept"]["out"]]
+
+
+def test_without_a_device_there_is_no_roofline_and_a_layer_page_has_no_chart(matplotlib) -> None:
+    page = Page(run("compare", "mobilenet_v1", "--format", "html").stdout)
+    assert page.charts == ["layers", "kinds"]
+    page = Page(run("layer", *SEED, "--format", "html").stdout)
+    assert page.charts == [] and page.tables
+
+
+def test_without_matplotlib_the_page_has_its_tables_and_says_how_to_get_charts(monkeypatch) -> None:
+    from convcost.output import charts
+
+    monkeypatch.setattr(charts, "available", lambda: False)
+    text = run("compare", "mobilenet_v1", "--format", "html").stdout
+    page = Page(text)
+    assert page.svgs == 0 and page.tables
+    assert "pip install &#x27;convcost[plot]&#x27;" in text or "pip install 'convcost[plot]'" in text
+
+
+@pytest.mark.parametrize("command", ["layer", "devices", "models", "schema", "sweep"])
+def test_every_command_writes_a_page(command) -> None:
+    args = {
+        "layer": ["layer", *SEED],
+        "sweep": ["sweep", *SEED],
+        "devices": ["devices"],
+        "models": ["models"],
+        "schema": ["schema"],
+    }[command]
+    text = run(*args, "--format", "html").stdout
+    page = Page(text)
+    _offline(page, text)
+    assert page.tables and all(len(row) == len(page.tables[0][0]) for row in page.tables[0])
+
+
+def test_the_page_is_written_atomically_to_a_file(tmp_path, matplotlib) -> None:
+    out = tmp_path / "page.html"
+    result = run("compare", "mobilenet_v1", "--format", "html", "-o", str(out))
+    assert result.stdout == "" and Page(out.read_text(encoding="utf-8")).svgs == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]  # no temp file left behind
+
+
+# ------------------------------------------------------------------ convcost plot
+
+
+@pytest.mark.parametrize(
+    ("args", "chart"),
+    [
+        (["compare", "mobilenet_v1"], "layers"),
+        (["compare", "mobilenet_v1", "--chart", "kinds"], "kinds"),
+        (["compare", "resnet18", "--chart", "roofline", *A100], "roofline"),
+        (["layer", "--in", "56x56x64", "--out", "64", "-k", "3", "--padding", "1", *A100], "roofline"),
+        (["sweep", "--in", "28x28x8", "--out", "16..1024*2", "-k", "3"], "saving"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else " ".join(v)[:30],
+)
+def test_plot_writes_svg_and_png(tmp_path, matplotlib, args, chart) -> None:
+    svg, png = tmp_path / f"{chart}.svg", tmp_path / f"{chart}.png"
+    assert run("plot", *args, "-o", str(svg)).stdout == ""
+    assert run("plot", *args, "-o", str(png)).stdout == ""
+    root = ET.fromstring(svg.read_bytes())
+    assert root.tag.endswith("svg")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = tmp_path / "again.svg"
+    run("plot", *args, "-o", str(again))
+    assert again.read_bytes() == svg.read_bytes()  # no date, no random ids: the same bytes
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (
+            ["layer", *SEED, "-o", "x.svg"],
+            "--chart: a layer has one chart, the roofline, and it needs --device",
+        ),
+        (
+            ["compare", "mobilenet_v1", "--chart", "roofline", "-o", "x.svg"],
+            "--chart: roofline needs --device",
+        ),
+        (["compare", "mobilenet_v1", "--chart", "saving", "-o", "x.svg"], "--chart: saving is not drawn"),
+        (["compare", "mobilenet_v1", "-o", "x.pdf"], "-o/--output: 'x.pdf' is not a .svg or .png file name"),
+        (["compare", "mobilenet_v1"], "-o/--output: missing"),
+        (["compare", "mobilenet_v1", "-o", "/no/such/folder/x.svg"], "-o/--output: cannot write"),
+    ],
+)
+def test_plot_errors_are_one_line(tmp_path, monkeypatch, args, needle) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["plot", *args])
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    assert len(result.stderr.splitlines()) == 1 and needle in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch) -> None:
+    from convcost.output import charts
+
+    monkeypatch.setattr(charts, "available", lambda: False)
+    result = CliRunner().invoke(cli, ["plot", "compare", "mobilenet_v1", "-o", str(tmp_path / "x.svg")])
+    assert result.exit_code == 2 and "pip install 'convcost[plot]'" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="no headless browser here")
+def test_the_page_renders_in_a_headless_browser(tmp_path, matplotlib) -> None:
+    page = tmp_path / "page.html"
+    run("compare", "mobilenet_v1", *A100, "--format", "html", "-o", str(page))
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+         "--window-size=1280,2400", page.as_uri()],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    image = optional_module("matplotlib.image", "plot").imread(str(shot))
+    assert image.shape[:2] == (2400, 1280)
+    assert image[:, :, :3].std() > 0.05  # tables and charts drawn, not a blank page
+    Path(shot).unlink()
+
+
+def test_a_big_network_charts_its_largest_layers_only(matplotlib) -> None:
+    from convcost.core.options import DEFAULT
+    from convcost.model.evaluate import evaluate
+    from convcost.output import charts
+    from convcost.output.summary import network_summary
+
+    layers = [{"name": f"c{i}", "out": 8 + i % 50, "kernel": 3, "padding": "same"} for i in range(2_000)]
+    summary = network_summary(evaluate({"input": "16x16x8", "layers": layers}), "big", DEFAULT)
+    figure = charts.layer_bars(summary)
+    bars, params = figure.axes[0], figure.axes[1]
+    assert len(bars.patches) == len(params.patches) == charts.MAX_BARS
+    assert "the 60 largest of 2,000 layers" in bars.get_title()
+    heights = sorted((p.get_width() for p in bars.patches), reverse=True)
+    assert heights[-1] >= sorted((row.work.count for row in summary.rows), reverse=True)[59]
