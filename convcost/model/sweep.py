@@ -148,6 +148,20 @@ def _check_values(key: str, texts: list[str]) -> None:
             values.dims(text, key)
 
 
+def _plain(key: str, value: object) -> object:
+    """A value as plain ints where it reads as them (``"16"`` → 16, ``"3x5"`` → (3, 5)); anything
+    else unchanged, for conv() to read or refuse with its usual words."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if key == "in":
+            return values.shape(value, key)
+        numbers = values.dims(value, key, minimum=0)
+    except ConvCostError:
+        return value
+    return numbers[0] if len(numbers) == 1 else numbers
+
+
 def sweep(
     options: Mapping[str, object],
     fixed: Mapping[str, object],
@@ -173,23 +187,27 @@ def sweep(
     axes = {key: _expand(items) for key, items in parsed.items()}
     for key, texts in axes.items():
         _check_values(key, texts)
+    # Each value parsed once, not once per point: plain ints take conv()'s fast path.
+    plain = {key: {text: _plain(key, text) for text in dict.fromkeys(texts)} for key, texts in axes.items()}
+    steady = {key: _plain(key, value) for key, value in fixed.items()}
     points = []
     skipped: dict[str, Skipped] = {}
     first_error: ConvCostError | None = None
     for combo in itertools.product(*axes.values()):
         chosen = dict(zip(axes, combo, strict=True))
+        given = {**steady, **{key: plain[key][text] for key, text in chosen.items()}}
         try:
             layer = conv(
-                chosen.get("in", fixed.get("in")),
-                chosen.get("out", fixed.get("out")),
-                chosen.get("kernel", fixed.get("kernel")),
-                stride=chosen.get("stride", fixed.get("stride", 1)),
-                padding=fixed.get("padding", 0),
-                dilation=chosen.get("dilation", fixed.get("dilation", 1)),
-                groups=chosen.get("groups", fixed.get("groups", 1)),
+                given.get("in"),
+                given.get("out"),
+                given.get("kernel"),
+                stride=given.get("stride", 1),
+                padding=steady.get("padding", 0),
+                dilation=given.get("dilation", 1),
+                groups=given.get("groups", 1),
                 bias=fixed.get("bias", False),  # type: ignore[arg-type]  # conv() checks it is a bool
                 transposed=fixed.get("transposed", False),  # type: ignore[arg-type]
-                output_padding=fixed.get("output_padding", 0),
+                output_padding=steady.get("output_padding", 0),
             )
         except ConvCostError as exc:
             first_error = first_error or exc
