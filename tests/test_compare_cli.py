@@ -499,3 +499,9 @@ def test_a_shipped_spec_by_name_from_an_empty_directory(tmp_path, monkeypatch) -
     (tmp_path / "resnet50").write_text("input: 8x8x4\nlayers: [{out: 4, kernel: 1}]\n")
     mine = json.loads(CliRunner().invoke(cli, ["compare", "resnet50", "--json"]).stdout)
     assert mine["totals"]["macs"] == 8 * 8 * 4 * 4  # a file of that name wins over the shipped spec
+
+
+def test_a_spec_name_the_file_system_refuses_is_one_line() -> None:
+    result = CliRunner().invoke(cli, ["compare", "1" * 5000])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("Error: SPEC: cannot read '111") and "File name too long" in result.stderr

@@ -44,13 +44,15 @@ def names() -> list[str]:
 
 def find(spec: str) -> Path | None:
     """The shipped spec called ``spec`` (with or without ``.yaml``), unless a file of that name exists."""
-    if spec == "-" or Path(spec).exists():
-        return None
     stem = spec[: -len(".yaml")] if spec.endswith(".yaml") else spec
-    if "/" in stem or "\\" in stem or not stem:
+    if spec == "-" or not stem or "/" in stem or "\\" in stem or "\0" in stem or stem not in names():
         return None
-    path = SPEC_DIR / f"{stem}.yaml"
-    return path if path.is_file() else None
+    try:
+        if Path(spec).exists():
+            return None
+    except OSError:  # a name the file system refuses (too long, …) is no file; the reader says why
+        return None
+    return SPEC_DIR / f"{stem}.yaml"
 
 
 def _title(path: Path) -> str:
