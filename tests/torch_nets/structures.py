@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .zoo import ShuffleInvertedResidual
+
 Shape = tuple[int, ...]
 
 
@@ -126,46 +128,8 @@ def se_block() -> tuple[nn.Module, Shape]:
 
 
 # --------------------------------------------------------------------------- shuffle_unit
-def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
-    b, c, h, w = x.size()
-    x = x.view(b, groups, c // groups, h, w)
-    x = torch.transpose(x, 1, 2).contiguous()
-    return x.reshape(b, -1, h, w)
-
-
-class ShuffleUnit(nn.Module):
-    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
-        super().__init__()
-        self.stride = stride
-        bf = c_out // 2
-        if stride > 1:
-            self.branch1 = nn.Sequential(
-                nn.Conv2d(c_in, c_in, 3, stride, 1, groups=c_in, bias=False),
-                nn.BatchNorm2d(c_in),
-                nn.Conv2d(c_in, bf, 1, bias=False),
-                nn.BatchNorm2d(bf),
-                nn.ReLU(),
-            )
-        else:
-            self.branch1 = nn.Sequential()
-        self.branch2 = nn.Sequential(
-            nn.Conv2d(c_in if stride > 1 else bf, bf, 1, bias=False),
-            nn.BatchNorm2d(bf),
-            nn.ReLU(),
-            nn.Conv2d(bf, bf, 3, stride, 1, groups=bf, bias=False),
-            nn.BatchNorm2d(bf),
-            nn.Conv2d(bf, bf, 1, bias=False),
-            nn.BatchNorm2d(bf),
-            nn.ReLU(),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.stride == 1:
-            x1, x2 = x.chunk(2, dim=1)
-            out = torch.cat((x1, self.branch2(x2)), dim=1)
-        else:
-            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
-        return channel_shuffle(out, 2)
+# The unit is the zoo's ShuffleNetV2 unit, one class for both.
+ShuffleUnit = ShuffleInvertedResidual
 
 
 class ShuffleNet(nn.Module):
