@@ -78,10 +78,19 @@ class Choice(click.Choice):  # type: ignore[type-arg]
         self.fail(f"{show_value(value)} is not allowed; expected one of {', '.join(map(str, self.choices))}")
 
 
+class FilePath(click.Path):
+    """click's Path, but a NUL byte (which only the API can pass) is refused, not a traceback."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\0" in value:
+            self.fail(f"{show_value(value)} is not a file name (it holds a NUL byte)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _spec_path() -> click.Path:
     """SPEC and MODEL: a path (the shell completes files), ``-`` for stdin; existence is checked later
     (a shipped spec's name is not a file)."""
-    return click.Path(allow_dash=True, dir_okay=True)
+    return FilePath(allow_dash=True, dir_okay=True)
 
 
 def _add(func: F, options: Sequence[Callable[[F], F]]) -> F:
@@ -148,7 +157,7 @@ def _file_option(required: bool = False, help_text: str = "") -> Callable[[F], F
         "-o",
         "--output",
         "output",
-        type=click.Path(allow_dash=True),
+        type=FilePath(allow_dash=True),
         required=required,
         metavar="FILE",
         help=help_text or "Write to FILE instead of stdout, atomically (a failed run leaves no half file).",
@@ -199,13 +208,22 @@ def output_format(
     return next(f for f in FORMATS if f == ("json" if as_json else fmt or default))
 
 
-def check_output(output: str | None) -> None:
-    from .output.sink import CannotWrite, check_writable
+@contextmanager
+def writing() -> Iterator[None]:
+    """The -o file's problems as one line naming the option."""
+    from .output.sink import CannotWrite
 
     try:
-        check_writable(output)
+        yield
     except CannotWrite as exc:
         raise OneLineError(f"-o/--output: cannot write {show_value(exc.path)}: {exc.reason}") from None
+
+
+def check_output(output: str | None) -> None:
+    from .output.sink import check_writable
+
+    with writing():
+        check_writable(output)
 
 
 def make_settings(options: dict[str, Any]) -> Settings:
@@ -402,13 +420,10 @@ def show(
     import shlex
 
     from .output.emit import emit
-    from .output.sink import CannotWrite
 
     command = "convcost " + " ".join(shlex.quote(arg) for arg in _ARGS)
-    try:
+    with writing():
         emit(summary, fmt, title, notes=notes, output=output, wide=wide, command=command)
-    except CannotWrite as exc:
-        raise OneLineError(f"-o/--output: cannot write {show_value(exc.path)}: {exc.reason}") from None
 
 
 # ---------------------------------------------------------------- the group
@@ -717,12 +732,10 @@ def import_command(model: str, in_shape: str | None, batch: str | None, output: 
     body = yaml.safe_dump(
         loaded.document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110
     )
-    from .output.sink import CannotWrite, write
+    from .output.sink import write
 
-    try:
+    with writing():
         write("\n".join(header) + "\n" + body, output)
-    except CannotWrite as exc:
-        raise OneLineError(f"-o/--output: cannot write {show_value(exc.path)}: {exc.reason}") from None
 
 
 # ---------------------------------------------------------------- sweep
@@ -852,7 +865,7 @@ def sweep_command(fmt: str | None, as_json: bool, output: str | None, wide: bool
     help="json (the schema itself; the default), or table, csv, markdown, html: one row per key.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json.")
-@click.option("-o", "out_file", type=click.Path(allow_dash=True), metavar="FILE",
+@click.option("-o", "out_file", type=FilePath(allow_dash=True), metavar="FILE",
               help="Write to FILE instead of stdout, atomically.")  # fmt: skip
 @click.option("--wide", is_flag=True, help="Tables at their natural width.")
 def schema(
@@ -1004,14 +1017,12 @@ def draw(summary: Any, chart: str | None, output: str) -> None:
         )
     if not charts.available():
         raise OneLineError(f"plot: {charts.INSTALL_HINT}")
-    from .output.sink import CannotWrite, write
+    from .output.sink import write
 
     with progress("Drawing", kind, output):
         image = charts.render(found[chart](), "png" if kind == "png" else "svg")
-    try:
+    with writing():
         write(image, output)
-    except CannotWrite as exc:
-        raise OneLineError(f"-o/--output: cannot write {show_value(exc.path)}: {exc.reason}") from None
 
 
 @plot.command("layer", short_help="The roofline of one layer's forms (needs --device).")
@@ -1080,21 +1091,6 @@ def read_input(path: str, what: str = "SPEC") -> tuple[bytes, bool]:
         raise OneLineError(f"{what}: cannot read {show_value(path)}: {exc.strerror or exc}") from None
     except ConvCostError as exc:
         raise SpecProblems([spec_problem(source, exc)]) from None
-
-
-def read_source(spec: str, limit: int) -> bytes:
-    """The bytes of a path or stdin, at most ``limit`` of them, or a one-line error."""
-    try:
-        if spec != "-":
-            with open(spec, "rb") as handle:
-                return _read_at_most(handle, limit)
-        if sys.stdin is None:
-            raise OneLineError("SPEC: '-' reads stdin, but stdin is closed")
-        return _read_at_most(sys.stdin.buffer, limit)
-    except OSError as exc:
-        raise OneLineError(f"SPEC: cannot read {show_value(spec)}: {exc.strerror or exc}") from None
-    except ConvCostError as exc:
-        raise SpecProblems([spec_problem("<stdin>" if spec == "-" else spec, exc)]) from None
 
 
 #: The first byte of a serialized ONNX ModelProto: field 1 (ir_version), a varint.

@@ -505,3 +505,19 @@ def test_a_spec_name_the_file_system_refuses_is_one_line() -> None:
     result = CliRunner().invoke(cli, ["compare", "1" * 5000])
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith("Error: SPEC: cannot read '111") and "File name too long" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["compare", "\x00"], "SPEC"),
+        (["import", "x\x00.onnx"], "MODEL.onnx"),
+        (["layer", "--in", "28x28x8", "--out", "16", "-k", "3", "-o", "a\x00b"], "-o/--output"),
+    ],
+)
+def test_a_nul_byte_in_a_file_name_is_one_line(args, option) -> None:
+    """Only the API can pass one (no shell can); it is refused like any bad value."""
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"Error: {option}: ") and "holds a NUL byte" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
