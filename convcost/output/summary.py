@@ -229,7 +229,8 @@ def memory(t: Traffic, s: Settings) -> Memory:
         timing = Timing(
             bound.time_s, bound.compute_s, bound.memory_s, "compute" if bound.bound == "compute" else "memory"
         )
-    total = t.bytes
+    between = 0 if t.fused else 2 * t.intermediate_bytes
+    total = t.input_bytes + t.weight_bytes + t.output_bytes + between  # Traffic.bytes, inlined: hot path
     return Memory(
         t.flops,
         total,
@@ -238,7 +239,7 @@ def memory(t: Traffic, s: Settings) -> Memory:
         t.weight_bytes,
         t.output_bytes,
         t.intermediate_bytes,
-        0 if t.fused else 2 * t.intermediate_bytes,
+        between,
         timing,
     )
 
@@ -260,36 +261,70 @@ def step_traffic(step: Step, s: Settings) -> Traffic:
     return traffic(step.counts.flops, prod(layer.in_shape), step.counts.params, prod(layer.output_shape), s)
 
 
-def variant(v: Variant, s: Settings) -> VariantSummary:
-    traffics = [step_traffic(step, s) for step in v.parts]
-    own, regular = s.convention.count(v.counts), s.convention.count(v.regular)
-    count_ratio = _share(own, regular)
-    steps: tuple[StepSummary, ...] = ()
-    if len(v.parts) > 1:
-        steps = tuple(
-            StepSummary(step.name, step.layer, work(step.counts, s), memory(t, s))
-            for step, t in zip(v.parts, traffics, strict=True)
+_VARIANT_NAMES: dict[str, VariantName] = {
+    REGULAR: "regular",
+    "grouped": "grouped",
+    DEPTHWISE_SEPARABLE: "depthwise_separable",
+}
+
+
+class Pieces:
+    """What the summaries of one run share: a conv step's work and memory are made once per
+    distinct conv (a sweep's points share their depthwise step; a network repeats its blocks)."""
+
+    def __init__(self, s: Settings) -> None:
+        self.s = s
+        self.steps: dict[tuple[str, Conv], tuple[StepSummary, Traffic]] = {}
+
+    def step(self, part: Step) -> tuple[StepSummary, Traffic]:
+        key = (part.name, part.layer)
+        found = self.steps.get(key)
+        if found is None:
+            s = self.s
+            t = step_traffic(part, s)
+            found = self.steps[key] = (
+                StepSummary(part.name, part.layer, work(part.counts, s), memory(t, s)),
+                t,
+            )
+        return found
+
+    def variant(self, v: Variant) -> VariantSummary:
+        s = self.s
+        count = s.convention.count
+        counts, regular = v.counts, v.regular
+        made = [self.step(part) for part in v.parts]
+        if len(made) == 1:
+            only = made[0][0]
+            own, memory_ = only.work, only.memory
+            layer: Conv | None = only.layer
+            steps: tuple[StepSummary, ...] = ()
+        else:
+            own, memory_, layer = work(counts, s), memory(chain([t for _, t in made]), s), None
+            steps = tuple(step for step, _ in made)
+        ratio = _share(counts.macs, regular.macs)
+        count_ratio = _share(count(counts), count(regular))
+        return VariantSummary(
+            _VARIANT_NAMES[v.name],
+            layer,
+            own,
+            ratio,
+            fraction_text(counts.macs, regular.macs),
+            _share(counts.params, regular.params),
+            (1.0 - ratio) * 100.0,
+            count_ratio,
+            (1.0 - count_ratio) * 100.0,
+            memory_,
+            steps,
         )
-    name: VariantName = (
-        "regular" if v.name == REGULAR else "grouped" if v.name == "grouped" else "depthwise_separable"
-    )
-    return VariantSummary(
-        name,
-        v.parts[0].layer if len(v.parts) == 1 else None,
-        work(v.counts, s),
-        _share(v.counts.macs, v.regular.macs),
-        fraction_text(v.counts.macs, v.regular.macs),
-        _share(v.counts.params, v.regular.params),
-        (1.0 - _share(v.counts.macs, v.regular.macs)) * 100.0,
-        count_ratio,
-        (1.0 - count_ratio) * 100.0,
-        memory(chain(traffics), s),
-        steps,
-    )
+
+
+def variant(v: Variant, s: Settings) -> VariantSummary:
+    return Pieces(s).variant(v)
 
 
 def theory(c: Comparison) -> Theory:
-    return Theory(c.theory_n, c.theory_dk2, c.theory_expression, c.theory_ratio, str(c.theory_ratio_exact))
+    n, dk2 = c.theory_n, c.theory_dk2  # 1/n + 1/dk2 = (n + dk2) / (n·dk2), reduced as a Fraction is
+    return Theory(n, dk2, c.theory_expression, c.theory_ratio, fraction_text(n + dk2, n * dk2))
 
 
 def _saving(variants: Sequence[VariantSummary], s: Settings) -> Saving:
@@ -318,18 +353,20 @@ def _ridge(s: Settings) -> float | None:
 # ---------------------------------------------------------------- summaries
 
 
-def layer_summary(c: Comparison, s: Settings) -> LayerSummary:
-    """Everything ``convcost layer`` shows, in every format."""
-    variants = tuple(variant(v, s) for v in c.variants.values())
+def layer_summary(c: Comparison, s: Settings, pieces: Pieces | None = None) -> LayerSummary:
+    """Everything ``convcost layer`` shows, in every format (``pieces``: shared across a sweep)."""
+    pieces = pieces or Pieces(s)
+    variants = tuple(pieces.variant(v) for v in c.variants.values())
     layer = c.layer
+    own = next((v for v in variants if v.layer is layer), None)  # the layer is one of its own forms
     return LayerSummary(
         s,
         _ridge(s),
         layer,
-        work(c.counts, s),
+        own.work if own else work(c.counts, s),
         effective_macs(layer) * s.batch,
         layer.dense_macs * s.batch if layer.transposed else None,
-        memory(conv_traffic([layer], s), s),
+        own.memory if own else memory(conv_traffic([layer], s), s),
         variants,
         theory(c),
         _saving(variants, s),
@@ -370,17 +407,24 @@ class _RowMaker:
     def __init__(self, s: Settings, total_macs: int) -> None:
         self.s = s
         self.total_macs = total_macs
+        self.pieces = Pieces(s)
         self.variants: dict[Conv, tuple[VariantSummary, ...]] = {}
 
     def row(self, row: Row) -> RowSummary:
         s = self.s
         c = row.comparison
         variants: tuple[VariantSummary, ...] = ()
+        same: VariantSummary | None = None  # the form the row is, if it is one of its conv's forms
         if c is not None:
             found = self.variants.get(c.layer)
             if found is None:
-                found = self.variants[c.layer] = tuple(variant(v, s) for v in c.variants.values())
+                found = self.variants[c.layer] = tuple(self.pieces.variant(v) for v in c.variants.values())
             variants = found
+            convs = row.costed.convs if row.costed is not None else ()
+            for form, v in zip(c.variants.values(), variants, strict=True):
+                if form.counts == row.counts and tuple(part.layer for part in form.parts) == convs:
+                    same = v
+                    break
         return RowSummary(
             row.name,
             row.type,
@@ -388,10 +432,10 @@ class _RowMaker:
             row.path,
             row.input_shape,
             row.output_shape,
-            work(row.counts, s),
+            same.work if same else work(row.counts, s),
             _share(row.counts.macs, self.total_macs),
             row.effective_macs * s.batch,
-            memory(row_traffic(row, s), s),
+            same.memory if same else memory(row_traffic(row, s), s),
             row.receptive_field if row.receptive_field and row.receptive_field.size else None,
             c.layer if c is not None else None,
             variants,
@@ -469,11 +513,14 @@ def sweep_summary(points: Sequence[Point], s: Settings, skipped: int = 0) -> Swe
     varying = tuple(key for key in keys if len({p.swept[key] for p in points}) > 1)
     kernels = {p.comparison.theory_dk2 for p in points}
     limit = (1 - 1 / next(iter(kernels))) * 100 if len(kernels) == 1 else None
+    pieces = Pieces(s)
     return SweepSummary(
         s,
         varying,
         tuple(
-            PointSummary({key: _swept_value(p.swept[key]) for key in varying}, layer_summary(p.comparison, s))
+            PointSummary(
+                {key: _swept_value(p.swept[key]) for key in varying}, layer_summary(p.comparison, s, pieces)
+            )
             for p in points
         ),
         limit,
