@@ -265,4 +265,4 @@ def test_a_big_network_charts_its_largest_layers_only(matplotlib) -> None:
     assert len(bars.patches) == len(params.patches) == charts.MAX_BARS
     assert "the 60 largest of 2,000 layers" in bars.get_title()
     heights = sorted((p.get_width() for p in bars.patches), reverse=True)
-    assert heights[-1] >= sorted((row.work.count for row in summary.rows), reverse=True)[59]
+    assert heights[-1] >= sorted((row.work.headline for row in summary.rows), reverse=True)[59]

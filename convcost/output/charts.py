@@ -76,17 +76,17 @@ MAX_BARS = 60
 
 def layer_bars(summary: NetworkSummary) -> Figure:
     """MACs and params per layer (rows with neither left out; of a big network, the largest)."""
-    rows = [row for row in summary.rows if row.work.count or row.work.params]
+    rows = [row for row in summary.rows if row.work.headline or row.work.params]
     shown = len(rows)
     if shown > MAX_BARS:
-        largest = sorted(range(shown), key=lambda i: (-rows[i].work.count, -rows[i].work.params, i))
+        largest = sorted(range(shown), key=lambda i: (-rows[i].work.headline, -rows[i].work.params, i))
         keep = sorted(largest[:MAX_BARS])
         rows = [rows[i] for i in keep]
     height = min(40.0, 1.5 + 0.16 * len(rows))
     fig = _figure(10.0, height)
     macs_axis, params_axis = fig.subplots(1, 2, sharey=True)
     positions = list(range(len(rows)))
-    macs_axis.barh(positions, [row.work.count for row in rows], color="#4c72b0")
+    macs_axis.barh(positions, [row.work.headline for row in rows], color="#4c72b0")
     params_axis.barh(positions, [row.work.params for row in rows], color="#dd8452")
     macs_axis.set_yticks(positions, [_short(row.name) for row in rows], fontsize=6 if len(rows) > 40 else 8)
     macs_axis.set_ylim(len(rows) - 0.5, -0.5)  # the first layer on top, no empty margin
@@ -105,15 +105,15 @@ def layer_bars(summary: NetworkSummary) -> Figure:
 
 def kinds_bar(summary: NetworkSummary) -> Figure:
     """MACs by kind of layer (MobileNet's Table 2 as a chart)."""
-    kinds = [kind for kind in summary.breakdown if kind.work.count]
+    kinds = [kind for kind in summary.breakdown if kind.work.headline]
     fig = _figure(8.0, 1.2 + 0.45 * max(1, len(kinds)))
     axis = fig.subplots()
-    axis.barh([kind.label for kind in kinds], [kind.work.count for kind in kinds], color="#55a868")
-    total = summary.totals.count or 1
+    axis.barh([kind.label for kind in kinds], [kind.work.headline for kind in kinds], color="#55a868")
+    total = summary.totals.headline or 1
     for index, kind in enumerate(kinds):
         axis.annotate(
-            f"{100 * kind.work.count / total:.1f} %",
-            (kind.work.count, index),
+            f"{100 * kind.work.headline / total:.1f} %",
+            (kind.work.headline, index),
             xytext=(4, 0),
             textcoords="offset points",
             va="center",

@@ -82,7 +82,7 @@ def layer_table(summary: LayerSummary) -> Table:
             v.memory.bytes,
             v.memory.arithmetic_intensity,
             *_timing(v.memory),
-            *([v.work.count, v.count_ratio, v.count_reduction_pct] if _counted(summary) else []),
+            *([v.work.headline, v.count_ratio, v.count_reduction_pct] if _counted(summary) else []),
         ]
         for v in summary.variants
     ]
@@ -132,7 +132,7 @@ def network_table(summary: NetworkSummary) -> Table:
                 _shape(rf.size) if rf else None,
                 _shape(rf.stride) if rf else None,
                 *_timing(row.memory),
-                *([row.work.count] if _counted(summary) else []),
+                *([row.work.headline] if _counted(summary) else []),
             ]
         )
     return header, rows
@@ -168,7 +168,7 @@ def sweep_table(summary: SweepSummary) -> Table:
                 dws.ratio,
                 layer.theory.ratio,
                 dws.reduction_pct,
-                *([regular.work.count, dws.work.count, dws.count_ratio] if _counted(summary) else []),
+                *([regular.work.headline, dws.work.headline, dws.count_ratio] if _counted(summary) else []),
             ]
         )
     return header, rows

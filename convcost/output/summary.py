@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from math import gcd, prod
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ..core import values
 from ..core.conv import Conv, Counts, effective_macs
@@ -23,16 +23,19 @@ from ..model.kinds import BREAKDOWN, KINDS, BreakdownKind
 from ..model.receptive_field import ReceptiveField
 from ..model.sweep import Point
 
+# The types made once per row, variant or sweep point are NamedTuples: as immutable as frozen
+# dataclasses, and several times cheaper to build (a frozen dataclass sets each field through
+# object.__setattr__). The few made once per run stay dataclasses.
+
 Bound = Literal["compute", "memory"]
 VariantName = Literal["regular", "grouped", "depthwise_separable"]
 NetworkForm = Literal["as_written", "regular", "depthwise_separable"]
 
 
-@dataclass(frozen=True, slots=True)
-class Work:
+class Work(NamedTuple):
     """Counts for the whole batch (params per model), and the headline count under the convention."""
 
-    count: int
+    headline: int  # the count the convention names (MACs, FLOPs or ops)
     macs: int
     flops: int
     adds: int
@@ -40,8 +43,7 @@ class Work:
     other_ops: int
 
 
-@dataclass(frozen=True, slots=True)
-class Timing:
+class Timing(NamedTuple):
     """A roofline lower bound: max(FLOPs / peak, bytes / bandwidth)."""
 
     time_s: float
@@ -50,8 +52,7 @@ class Timing:
     bound: Bound
 
 
-@dataclass(frozen=True, slots=True)
-class Memory:
+class Memory(NamedTuple):
     """Minimum memory traffic and what it implies on the device, if one is given."""
 
     flops: int
@@ -65,8 +66,7 @@ class Memory:
     timing: Timing | None
 
 
-@dataclass(frozen=True, slots=True)
-class StepSummary:
+class StepSummary(NamedTuple):
     """One conv inside a variant: the depthwise or the pointwise step."""
 
     name: str
@@ -75,8 +75,7 @@ class StepSummary:
     memory: Memory
 
 
-@dataclass(frozen=True, slots=True)
-class VariantSummary:
+class VariantSummary(NamedTuple):
     name: VariantName
     layer: Conv | None  # the conv, when the variant is one (regular, grouped)
     work: Work
@@ -90,8 +89,7 @@ class VariantSummary:
     steps: tuple[StepSummary, ...]  # empty for a single conv
 
 
-@dataclass(frozen=True, slots=True)
-class Theory:
+class Theory(NamedTuple):
     """MobileNet's 1/N + 1/D_K²."""
 
     n: int
@@ -101,8 +99,7 @@ class Theory:
     ratio_exact: str
 
 
-@dataclass(frozen=True, slots=True)
-class Saving:
+class Saving(NamedTuple):
     """The depthwise-separable form against the regular one, as a table's closing line says it."""
 
     macs_factor: float  # regular MACs / separable MACs (below 1: the separable form costs more)
@@ -114,8 +111,7 @@ class Saving:
     separable_intensity: float
 
 
-@dataclass(frozen=True, slots=True)
-class LayerSummary:
+class LayerSummary(NamedTuple):
     """``convcost layer``: one conv, its forms, their traffic."""
 
     settings: Settings
@@ -131,8 +127,7 @@ class LayerSummary:
     notes: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class RowSummary:
+class RowSummary(NamedTuple):
     name: str
     type: str
     label: str  # the type with its kernel, stride and groups: "conv 3×3 /2 g4"
@@ -192,8 +187,7 @@ class NetworkSummary:
     unsupported: Mapping[str, int]  # op → nodes of an imported model that could not be costed
 
 
-@dataclass(frozen=True, slots=True)
-class PointSummary:
+class PointSummary(NamedTuple):
     swept: Mapping[str, int | tuple[int, ...]]
     layer: LayerSummary
 

@@ -175,7 +175,7 @@ def layer_tables(summary: LayerSummary, notes: Sequence[str] = ()) -> list[Block
             Column("kernel", [g[0] for g in geometry], drop=3),
             Column("groups", [g[1] for g in geometry], "right", drop=4),
             Column("output", [g[2] for g in geometry], drop=2),
-            Column(label, [int_text(v.work.count) for v in variants], "right"),
+            Column(label, [int_text(v.work.headline) for v in variants], "right"),
             Column("params", [int_text(v.work.params) for v in variants], "right"),
             Column(
                 f"{label} ratio",
@@ -252,7 +252,7 @@ def memory_view(summary: LayerSummary) -> list[Block]:
     regular = summary.variants[0]
     dws = summary.variants[-1]
     saving = summary.saving
-    line = f"depthwise-separable: {compared(regular.work.count, dws.work.count, s.convention.label)}"
+    line = f"depthwise-separable: {compared(regular.work.headline, dws.work.headline, s.convention.label)}"
     if regular.memory.timing is not None and dws.memory.timing is not None and summary.ridge_point:
         line += f", {compared(regular.memory.timing.time_s, dws.memory.timing.time_s, 'time', 'less')}"
         line += (
@@ -317,15 +317,17 @@ def network_tables(summary: NetworkSummary, title: str, notes: Sequence[str] = (
             what="input shapes",
             narrow=Column("output", outputs, drop=4, what="output shapes"),
         ),
-        Column(label, [int_text(row.work.count) for row in rows], "right", footer=int_text(totals.count)),
+        Column(
+            label, [int_text(row.work.headline) for row in rows], "right", footer=int_text(totals.headline)
+        ),
         Column(
             "params", [int_text(row.work.params) for row in rows], "right", footer=int_text(totals.params)
         ),
         Column(
             f"% {label}",
-            [_share(row.work.count, totals.count) for row in rows],
+            [_share(row.work.headline, totals.headline) for row in rows],
             "right",
-            footer=_share(totals.count, totals.count),
+            footer=_share(totals.headline, totals.headline),
             drop=3,
         ),
         Column(
@@ -379,11 +381,14 @@ def _forms_table(summary: NetworkSummary) -> Table:
     return Table(
         [
             Column("network", [_FORM_LABELS[f.name] for f in forms], shrink="middle"),
-            Column(label, [int_text(f.work.count) for f in forms], "right"),
+            Column(label, [int_text(f.work.headline) for f in forms], "right"),
             Column("params", [int_text(f.work.params) for f in forms], "right"),
             Column(
                 f"{label} ratio",
-                [ratio_text(f.work.count / regular.work.count) if regular.work.count else "—" for f in forms],
+                [
+                    ratio_text(f.work.headline / regular.work.headline) if regular.work.headline else "—"
+                    for f in forms
+                ],
                 "right",
             ),
             Column(
@@ -400,12 +405,14 @@ def _forms_table(summary: NetworkSummary) -> Table:
 def _kinds_table(summary: NetworkSummary) -> Table:
     label = summary.settings.convention.label
     totals = summary.totals
-    kinds = [kind for kind in summary.breakdown if kind.work.count or kind.work.params]
+    kinds = [kind for kind in summary.breakdown if kind.work.headline or kind.work.params]
     return Table(
         [
             Column("kind", [kind.label for kind in kinds], shrink="middle"),
-            Column(label, [int_text(kind.work.count) for kind in kinds], "right"),
-            Column(f"% {label}", [_share(kind.work.count, totals.count) for kind in kinds], "right", drop=2),
+            Column(label, [int_text(kind.work.headline) for kind in kinds], "right"),
+            Column(
+                f"% {label}", [_share(kind.work.headline, totals.headline) for kind in kinds], "right", drop=2
+            ),
             Column("params", [int_text(kind.work.params) for kind in kinds], "right"),
             Column("% params", [_share(kind.work.params, totals.params) for kind in kinds], "right", drop=1),
         ],
@@ -429,8 +436,8 @@ def sweep_tables(summary: SweepSummary, notes: Sequence[str] = ()) -> list[Block
     dws = [layer.variants[-1] for layer in layers]
     columns += [
         Column("output", [shape_text(layer.layer.output_shape) for layer in layers], drop=2),
-        Column(label, [int_text(v.work.count) for v in regular], "right"),
-        Column(f"DWS {label}", [int_text(v.work.count) for v in dws], "right"),
+        Column(label, [int_text(v.work.headline) for v in regular], "right"),
+        Column(f"DWS {label}", [int_text(v.work.headline) for v in dws], "right"),
         Column(f"{label} ratio", [ratio_text(v.count_ratio) for v in dws], "right"),
         Column("1/N + 1/D_K²", [ratio_text(layer.theory.ratio) for layer in layers], "right", drop=3),
         Column(f"{label} saved", [pct_text(v.count_reduction_pct) for v in dws], "right", drop=1),
