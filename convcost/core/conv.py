@@ -6,7 +6,7 @@ order the user wrote them (``28x28x8`` is H×W×C). Every count is a Python int.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from math import gcd, prod
 from typing import NamedTuple
 
@@ -53,6 +53,21 @@ class Counts(NamedTuple):
 
 
 ZERO = Counts(0, 0, 0, 0, 0)
+
+
+def weighted_sum(items: Iterable[tuple[Counts, int]]) -> Counts:
+    """The sum of each counts times its weight (a network's totals: one pass, no Counts per row)."""
+    macs = params = adds = bias_adds = other_ops = 0
+    for counts, times in items:
+        m, p, a, b, o = counts
+        if times != 1:
+            m, p, a, b, o = m * times, p * times, a * times, b * times, o * times
+        macs += m
+        params += p
+        adds += a
+        bias_adds += b
+        other_ops += o
+    return Counts(macs, params, adds, bias_adds, other_ops)
 
 
 class Conv(NamedTuple):
@@ -514,10 +529,25 @@ def effective_macs(layer: Conv) -> int:
     """
     if not isinstance(layer, Conv):
         raise bad_value("layer", layer, "expected a layer made by convcost.conv(...)")
-    per_dim = _products_kept if layer.transposed else _taps_on_input
-    positions = 1
-    for axis in layer.axes():
-        positions *= per_dim(*axis)
+    positions = _positions(layer)
     if layer.transposed:
         return positions * layer.in_channels * (layer.out_channels // layer.groups)
     return positions * layer.out_channels * (layer.in_channels // layer.groups)
+
+
+#: Spatial geometry → (position, tap) pairs that count. Networks and sweeps vary the channels far
+#: more than the geometry, so this is bounded by the geometries seen, not the layers.
+_POSITIONS: dict[tuple[object, ...], int] = {}
+
+
+def _positions(layer: Conv) -> int:
+    key = (layer[0][:-1], layer[8][:-1], layer[2], layer[3], layer[4], layer[5], layer[10])
+    found = _POSITIONS.get(key)
+    if found is None:
+        per_dim = _products_kept if layer.transposed else _taps_on_input
+        found = 1
+        for axis in layer.axes():
+            found *= per_dim(*axis)
+        if len(_POSITIONS) < 4096:  # a cache, never a leak: a million-layer search stays bounded
+            _POSITIONS[key] = found
+    return found

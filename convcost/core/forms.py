@@ -86,15 +86,14 @@ def regular_form(layer: Conv) -> Conv:
     """The same layer with groups = 1."""
     if layer.groups == 1:
         return layer
-    return layer._replace(groups=1)
+    return Conv(*layer[:6], 1, *layer[7:])  # _replace(groups=1), without its keyword machinery
 
 
 def depthwise_separable_parts(layer: Conv) -> tuple[Conv, Conv]:
     """Depthwise k×k (groups = C_in, same geometry) then pointwise 1×1 to C_out."""
     c_in = layer.in_channels
-    depthwise = layer._replace(
-        out_channels=c_in, groups=c_in, bias=False, output_shape=layer.output_shape[:-1] + (c_in,)
-    )
+    # _replace(out_channels=c_in, groups=c_in, bias=False, output_shape=…), spelled out: hot path
+    depthwise = Conv(layer[0], c_in, *layer[2:6], c_in, False, layer.output_shape[:-1] + (c_in,), *layer[9:])
     # The pointwise step is a plain 1×1 conv on the depthwise output, also after a
     # transposed depthwise step (whose output size comes from its own geometry).
     return depthwise, pointwise(depthwise.output_shape, layer.out_channels, layer.bias)
@@ -132,8 +131,7 @@ def compare(layer: Conv) -> Comparison:
         regular_counts,
     )
     n, dk2 = layer.out_channels, prod(layer.kernel)
-    comparison = Comparison(layer, own, variants, n, dk2, ())
-    return comparison._replace(notes=_notes(comparison))
+    return Comparison(layer, own, variants, n, dk2, _notes(variants, n, dk2))
 
 
 def _matches_theory(count: int, regular: int, n: int, dk2: int) -> bool:
@@ -141,20 +139,19 @@ def _matches_theory(count: int, regular: int, n: int, dk2: int) -> bool:
     return count * n * dk2 == regular * (n + dk2)
 
 
-def _notes(c: Comparison) -> tuple[str, ...]:
+def _notes(variants: dict[str, Variant], n: int, dk2: int) -> tuple[str, ...]:
     notes = []
-    dws, regular = c.variants[DEPTHWISE_SEPARABLE].counts, c.variants[REGULAR].counts
-    n, dk2 = c.theory_n, c.theory_dk2
+    dws, regular = variants[DEPTHWISE_SEPARABLE].counts, variants[REGULAR].counts
     if not _matches_theory(dws.macs, regular.macs, n, dk2):
         notes.append(
             f"The exact MAC ratio {Fraction(dws.macs, regular.macs)} differs from the theory "
-            f"{c.theory_ratio_exact}: the depthwise and pointwise steps do not see the same "
+            f"{Fraction(1, n) + Fraction(1, dk2)}: the depthwise and pointwise steps do not see the same "
             "positions as the regular conv."
         )
     if not _matches_theory(dws.params, regular.params, n, dk2):
         notes.append(
             f"The params ratio {dws.params / regular.params:.4f} differs from the theory "
-            f"{c.theory_ratio:.4f}: the bias adds C_out parameters to each form, "
+            f"{(n + dk2) / (n * dk2):.4f}: the bias adds C_out parameters to each form, "
             "which 1/N + 1/D_K² leaves out."
         )
     if dk2 == 1:
