@@ -19,7 +19,7 @@ from .core.conv import conv
 from .core.dtypes import DType
 from .core.errors import ConvCostError, escape_text, shorten, show_value
 from .core.forms import compare
-from .core.options import AS_FORMS, CountKind, Settings, settings
+from .core.options import AS_FORMS, CountKind, Settings, max_layers, settings
 from .output import streams
 from .output.formats import FORMATS, Format
 
@@ -39,6 +39,7 @@ OPTION_NAMES = {
     "bias": "--bias",
     "output_padding": "--output-padding",
     "width_mult": "--width-mult",
+    "max_layers": "--max-layers",
     "dtype": "--dtype",
     "batch": "--batch",
     "count": "--count",
@@ -587,6 +588,12 @@ def compare_options(func: F) -> F:
             click.option(
                 "--in", "in_shape", metavar="SHAPE", help="Replace the spec's input shape (e.g. 160x160x3)."
             ),
+            click.option(
+                "--max-layers",
+                metavar="N",
+                help="Layer budget, for generated networks: graph layers and layers costed one by "
+                f"one.  [default: {limits.DEFAULT_MAX_LAYERS:,}]",
+            ),
             cost_options,
         ],
     )
@@ -650,7 +657,9 @@ def compare_command(fmt: str | None, as_json: bool, output: str | None, wide: bo
       cat model.onnx | convcost compare - --format csv
     """
     shown = output_format(fmt, as_json, output)
-    with cycle_collection_off():
+    with core_errors():
+        budget = max_layers(args.pop("max_layers"))
+    with cycle_collection_off(), limits.allowing(budget):
         costed = network_summary_of(args, shown, output)
         show(costed.summary, shown, costed.title, notes=costed.notes, output=output, wide=wide)
 

@@ -8,6 +8,9 @@ path that crossed it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 #: Digits of any int a user gives (flags, specs, the Python API), sign not counted.
 MAX_DIGITS = 30
 MAX_INT: int = 10**MAX_DIGITS - 1
@@ -36,6 +39,13 @@ MAX_GRAPH_NODES = 20_000
 #: Layers costed one by one: the graph's, and a repeat's copies until they settle into one
 #: shape (a repeat whose copies keep changing costs every copy).
 MAX_COSTED_LAYERS = 20_000
+#: The layer budget above, as ``--max-layers`` (and :func:`allowing`) raise it: what
+#: MAX_GRAPH_NODES and MAX_COSTED_LAYERS are by default. Up to this, any bad spec ends
+#: within 2 s; past it a generated network can be costed, at about 0.1 ms a layer.
+DEFAULT_MAX_LAYERS = MAX_GRAPH_NODES
+#: The most ``--max-layers`` may allow (a 16 MiB spec holds about 300,000 layers).
+MAX_MAX_LAYERS = 2_000_000
+
 #: Points of one sweep (the product of its lists, computed before anything is expanded).
 MAX_POINTS = 10_000
 #: Problems collected from one spec before checking stops; the first few are printed.
@@ -55,3 +65,19 @@ def digits(value: int) -> int:
     if value <= MAX_RESULT:
         return len(str(value))
     return int(value.bit_length() * 0.30102999566398120) + 1
+
+
+@contextmanager
+def allowing(layers: int) -> Iterator[None]:
+    """Set the layer budgets (graph layers, layers costed one by one, spec values, rows listed) for
+    one run: ``compare --max-layers``. The budgets bound the time a bad spec can take; a user
+    costing a generated network of more layers raises them knowingly."""
+    global MAX_GRAPH_NODES, MAX_COSTED_LAYERS, MAX_SPEC_VALUES, MAX_LAYERS
+    saved = MAX_GRAPH_NODES, MAX_COSTED_LAYERS, MAX_SPEC_VALUES, MAX_LAYERS
+    MAX_GRAPH_NODES = MAX_COSTED_LAYERS = layers
+    MAX_SPEC_VALUES = saved[2] * layers // DEFAULT_MAX_LAYERS  # 12.5 a layer: a mapping of a few keys
+    MAX_LAYERS = max(saved[3], layers)
+    try:
+        yield
+    finally:
+        MAX_GRAPH_NODES, MAX_COSTED_LAYERS, MAX_SPEC_VALUES, MAX_LAYERS = saved

@@ -14,7 +14,7 @@ from .conv import Counts
 from .devices import Device, find_device
 from .dtypes import DType
 from .errors import ConvCostError, bad_value
-from .limits import MAX_RATE, MIN_RATE
+from .limits import DEFAULT_MAX_LAYERS, MAX_MAX_LAYERS, MAX_RATE, MIN_RATE
 
 #: The forms ``--as`` can rewrite every spatial conv into.
 AsForm = Literal["regular", "separable"]
@@ -105,6 +105,16 @@ def _rate(value: object, field: str, unit: str) -> float:
             field, value, f"expected {unit} from {MIN_RATE:g} to {MAX_RATE:g}; no machine is outside that"
         )
     return number
+
+
+def max_layers(value: object) -> int:
+    """The layer budget a run allows (``--max-layers``; see :func:`convcost.core.limits.allowing`)."""
+    if value is None:
+        return DEFAULT_MAX_LAYERS
+    layers = values.positive_int(value, "max_layers")
+    if layers > MAX_MAX_LAYERS:
+        raise bad_value("max_layers", value, f"at most {MAX_MAX_LAYERS:,}")
+    return layers
 
 
 def _flag(value: object, field: str) -> bool:

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ..core import values
-from ..core.conv import ZERO, Conv, Counts, capped_prod, effective_macs
+from ..core import limits, values
+from ..core.conv import Conv, Counts, capped_prod, effective_macs, weighted_sum
 from ..core.errors import ConvCostError
 from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, compare
-from ..core.limits import MAX_COSTED_LAYERS, MAX_RESULT, MAX_RESULT_DIGITS
+from ..core.limits import MAX_RESULT, MAX_RESULT_DIGITS
 from . import receptive_field as rf_rules
 from .graph import NETWORK_INPUT, SOURCE, Compiled, Graph, Node, compile_graph
 from .kinds import BREAKDOWN, KINDS, BreakdownKind, Costed, MergeMismatch, Part
@@ -137,10 +137,7 @@ class Network:
 
     @property
     def totals(self) -> Counts:
-        total = ZERO
-        for row, times in self.weighted_rows():
-            total = total.plus(row.counts.times(times))
-        return total
+        return weighted_sum((row.counts, times) for row, times in self.weighted_rows())
 
     def variant_totals(self) -> dict[str, Counts]:
         """Totals as written, with every spatial conv regular, and with every one depthwise-separable.
@@ -148,29 +145,36 @@ class Network:
         Rewrites keep each layer's output shape, so each total is the sum of the
         rows' own variants; 1×1 convs, pools, linear layers and merges are unchanged.
         """
-        written, regular, separable = ZERO, ZERO, ZERO
+        written: list[tuple[Counts, int]] = []
+        regular: list[tuple[Counts, int]] = []
+        separable: list[tuple[Counts, int]] = []
         for row, times in self.weighted_rows():
-            own = row.counts.times(times)
-            written = written.plus(own)
+            own = (row.counts, times)
+            written.append(own)
             c = row.comparison
             if c is None or all(k == 1 for k in c.layer.kernel):
-                regular, separable = regular.plus(own), separable.plus(own)
+                regular.append(own)
+                separable.append(own)
                 continue
-            regular = regular.plus(c.variants[REGULAR].counts.times(times))
-            separable = separable.plus(
+            regular.append((c.variants[REGULAR].counts, times))
+            separable.append(
                 own
                 if row.type in ("separable", "depthwise")
-                else c.variants[DEPTHWISE_SEPARABLE].counts.times(times)
+                else (c.variants[DEPTHWISE_SEPARABLE].counts, times)
             )
-        return {"as_written": written, REGULAR: regular, DEPTHWISE_SEPARABLE: separable}
+        return {
+            "as_written": weighted_sum(written),
+            REGULAR: weighted_sum(regular),
+            DEPTHWISE_SEPARABLE: weighted_sum(separable),
+        }
 
     def breakdown(self) -> dict[BreakdownKind, Counts]:
         """MACs and params by kind of layer, as MobileNet's Table 2."""
-        kinds: dict[BreakdownKind, Counts] = {kind: ZERO for kind in BREAKDOWN}
+        kinds: dict[BreakdownKind, list[tuple[Counts, int]]] = {kind: [] for kind in BREAKDOWN}
         for row, times in self.weighted_rows():
             for part in row.parts:
-                kinds[part.kind] = kinds[part.kind].plus(part.counts.times(times))
-        return kinds
+                kinds[part.kind].append((part.counts, times))
+        return {kind: weighted_sum(items) for kind, items in kinds.items()}
 
 
 class _Evaluator:
@@ -179,7 +183,7 @@ class _Evaluator:
         self.env: dict[int, State | None] = {}
         self.errors: list[ConvCostError] = Problems()
         self.told_no_input = False
-        self.costed = 0  # layers costed one by one, held to MAX_COSTED_LAYERS
+        self.costed = 0  # layers costed one by one, held to limits.MAX_COSTED_LAYERS
         # Networks repeat layers (blocks, stages): cost each distinct conv once.
         self.comparisons: dict[Conv, Comparison] = {}
         self.effective_counts: dict[Conv, int] = {}
@@ -243,15 +247,15 @@ class _Evaluator:
         if states is None:
             return
         self.costed += 1
-        if self.costed > MAX_COSTED_LAYERS:
+        if self.costed > limits.MAX_COSTED_LAYERS:
             raise SpecErrors(
                 [
                     *self.errors,
                     ConvCostError(
                         node.path,
-                        f"the network needs more than {MAX_COSTED_LAYERS:,} layers costed one by one "
+                        f"the network needs more than {limits.MAX_COSTED_LAYERS:,} layers costed one by one "
                         "here (a repeat whose copies never settle into one shape?); at most "
-                        f"{MAX_COSTED_LAYERS:,} are allowed",
+                        f"{limits.MAX_COSTED_LAYERS:,} are allowed (--max-layers raises the budget)",
                         line=node.line,
                     ),
                 ]

@@ -17,8 +17,6 @@ from ..core.errors import ConvCostError, shorten, show_value
 from .kinds import COMMON_FIELDS, KINDS, TYPE_NAMES, Field
 
 #: Upper bounds that keep hostile specs from running long: expanded layers and block depth.
-MAX_LAYERS = limits.MAX_LAYERS
-MAX_GRAPH_NODES = limits.MAX_GRAPH_NODES
 MAX_DEPTH = 32
 #: Longest layer name: rows repeat names (a repeat's copies), so a long one would multiply.
 MAX_NAME_CHARS = 200
@@ -219,7 +217,7 @@ class _Checker:
         total = 0
         for node in nodes:
             total += self.count_node(node)
-            if total > MAX_LAYERS:
+            if total > limits.MAX_LAYERS:
                 break
         self.list_sizes[id(nodes)] = total
         return total
@@ -236,18 +234,18 @@ class _Checker:
                 raise exc.within(node.path, line=line_of(node.fields, "times") or node.line) from None
             inner = self.count(node.children[0])
             size = n * inner if inner else 0
-            if size > MAX_LAYERS:
+            if size > limits.MAX_LAYERS:
                 raise ConvCostError(
                     f"{node.path}.times",
                     f"{n} copies of {inner} layers would make {size:,} layers; "
-                    f"at most {MAX_LAYERS:,} are allowed",
+                    f"at most {limits.MAX_LAYERS:,} are allowed",
                     line=line_of(node.fields, "times") or node.line,
                 )
         elif node.children:
             size = 1
             for child in node.children:
                 size += self.count(child)
-                if size > MAX_LAYERS:
+                if size > limits.MAX_LAYERS:
                     break
         else:
             size = 1
@@ -262,7 +260,7 @@ class _Checker:
         total = 0
         for node in nodes:
             total += self.graph_node(node)
-            if total > MAX_GRAPH_NODES:
+            if total > limits.MAX_GRAPH_NODES:
                 break
         self.graph_sizes[id(nodes)] = total
         return total
@@ -274,7 +272,7 @@ class _Checker:
             found = 1
             for child in node.children:
                 found += self.graph_count(child)
-                if found > MAX_GRAPH_NODES:
+                if found > limits.MAX_GRAPH_NODES:
                     break
             self.graph_sizes[key] = found
         return found
@@ -334,24 +332,25 @@ def check(document: object) -> tuple[Entry, ...]:
             total = checker.count(nodes)
         except ConvCostError as exc:
             raise SpecErrors([exc]) from None
-        if total > MAX_LAYERS:
+        if total > limits.MAX_LAYERS:
             raise SpecErrors(
                 [
                     ConvCostError(
                         "layers",
-                        f"expands to more than {MAX_LAYERS:,} layers",
+                        f"expands to more than {limits.MAX_LAYERS:,} layers",
                         line=line_of(document, "layers"),
                     )
                 ]
             )
-        if checker.graph_count(nodes) > MAX_GRAPH_NODES:
+        if checker.graph_count(nodes) > limits.MAX_GRAPH_NODES:
             raise SpecErrors(
                 [
                     ConvCostError(
                         "layers",
-                        f"has more than {MAX_GRAPH_NODES:,} layers once its blocks and aliases are "
-                        f"expanded (a repeat's body counts once); at most {MAX_GRAPH_NODES:,} are "
-                        "allowed: repeat blocks with 'repeat' instead of writing them out",
+                        f"has more than {limits.MAX_GRAPH_NODES:,} layers once its blocks and aliases are "
+                        f"expanded (a repeat's body counts once); at most {limits.MAX_GRAPH_NODES:,} are "
+                        "allowed: repeat blocks with 'repeat' instead of writing them out, or raise "
+                        "the budget with --max-layers",
                         line=line_of(document, "layers"),
                     )
                 ]
