@@ -87,13 +87,14 @@ def chain(steps: Sequence[Traffic]) -> Traffic:
     """Steps run one after another: every output but the last is an intermediate tensor."""
     if len(steps) == 1:
         return steps[0]
+    flops = weights = between = 0
+    for step in steps:  # a loop, not three sum() generators: this runs for every separable form
+        flops += step.flops
+        weights += step.weight_bytes
+        between += step.output_bytes
+    first, last = steps[0], steps[-1]
     return Traffic(
-        sum(step.flops for step in steps),
-        steps[0].input_bytes,
-        sum(step.weight_bytes for step in steps),
-        steps[-1].output_bytes,
-        sum(step.output_bytes for step in steps[:-1]),
-        steps[0].fused,
+        flops, first.input_bytes, weights, last.output_bytes, between - last.output_bytes, first.fused
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple
 
 from ..core import limits, values
@@ -355,7 +356,7 @@ def _within_limits(costed: Costed) -> None:
 
 
 def _field_within_limits(rf: ReceptiveField) -> bool:
-    return all(-MAX_RESULT <= v <= MAX_RESULT for part in rf for v in part)
+    return max(map(abs, chain.from_iterable(rf)), default=0) <= MAX_RESULT  # C loops: once a layer
 
 
 def _steady(before: State, after: State) -> bool:

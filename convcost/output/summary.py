@@ -498,6 +498,8 @@ def network_summary(
 
 def _swept_value(text: str) -> int | tuple[int, ...]:
     """A swept value as written ("3", "3x5", "28x28x8") as an int or a tuple of ints."""
+    if text.isascii() and text.isdigit() and text.strip("0"):  # "16": most points, read at C speed
+        return int(text)
     parts = values.dims(text, "swept")  # the layer parser's syntax: 3x5, 3×5, 3X5, 3*5
     return parts[0] if len(parts) == 1 else parts
 
