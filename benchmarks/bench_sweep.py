@@ -70,6 +70,47 @@ def main() -> None:
             f"({min(ratios):.2f}–{max(ratios):.2f}; target ≤ 1.5)"
         )
 
+    in_process()
+
+
+def in_process(rounds: int = 3) -> None:
+    """The out sweep's stages per point in one process, beside the least CPython can spend on the
+    same output: conv() + compare() (the arithmetic), the point's objects built as one literal
+    display (benchmarks/floor.py), json.dumps."""
+    import gc
+    import json
+
+    from floor import display, leaves
+
+    from convcost import compare, conv
+    from convcost.core.options import DEFAULT
+    from convcost.model.sweep import sweep
+    from convcost.output.json_report import sweep_document
+    from convcost.output.summary import sweep_summary
+
+    gc.disable()  # as the sweep command does
+    swept, fixed = {"out": "1..5000"}, {"in": "56x56x64", "kernel": "3", "padding": "same"}
+    for _ in range(rounds):
+        t = time.perf_counter()
+        points = sweep(swept, fixed)
+        summary = sweep_summary(points, DEFAULT)
+        document = sweep_document(summary)
+        json.dumps(document, separators=(",", ":"))
+        ours = (time.perf_counter() - t) / len(points) * 1e6
+        build = display(document["points"][0])
+        values = [leaves(point) for point in document["points"]]
+        t = time.perf_counter()
+        for out in range(1, 5001):
+            compare(conv((56, 56, 64), out, 3, padding=1))
+        built = [build(point) for point in values]
+        json.dumps(built, separators=(",", ":"))
+        least = (time.perf_counter() - t) / len(points) * 1e6
+        print(
+            f"in one process: {ours:5.1f} µs a point; the least CPython can do (arithmetic, "
+            f"one display, dumps): {least:5.1f} µs; {ours / least:.2f}×"
+        )
+        gc.collect()
+
 
 if __name__ == "__main__":
     main()
