@@ -8,7 +8,8 @@ channel shuffles, attention and several heads are graphs as they are.
 
 Shapes come from the model's value info and ONNX shape inference, run on a copy whose
 weight tensors keep their dims but not their bytes (and with ``load_external_data=False``
-a model whose weight file is absent still costs: only shapes are needed). Every value is
+a model whose weight file is absent still costs: only shapes are needed). A model given as
+bytes (:func:`load`) is parsed without its weights' bytes in the first place. Every value is
 tracked as an NCHW-style tensor (stored channels-last, as convcost's shapes are) or a plain
 tensor (stored as it is), and by where its batch axis is, so that transposes NCHW → NHWC,
 reshapes between tokens and grids and ShuffleNet's 5-D channel shuffle move shapes exactly.
@@ -81,11 +82,151 @@ def load(
         import onnx
     except ImportError:
         raise ConvCostError("spec", f"is an ONNX model; {INSTALL_HINT}") from None
+    return convert(_parse(data, onnx), source, input_shape=input_shape, batch=batch)
+
+
+def _parse(data: bytes, onnx: Any) -> Any:
+    """The model in ``data``, its weights without their bytes where protobuf can parse it so.
+
+    Weights are most of a model's bytes and convcost reads only their dims (see :func:`_weight`):
+    parsing them would be most of the time and memory an import takes. So the model is parsed from
+    ``data`` less its initializers' ``raw_data`` (see :class:`_Skim`), and the tensors whose values
+    are read get theirs back. A model the skim does not follow, or whose pieces do not parse, is
+    parsed as it is, so that a broken file fails with protobuf's own words.
+    """
+    skim = _Skim(data)
+    if skim.pieces is not None:
+        with contextlib.suppress(Exception):  # pieces that fail to parse: so does the model, below
+            model = onnx.load_model_from_string(b"".join(skim.pieces))
+            for tensor, span in zip(model.graph.initializer, skim.spans, strict=True):
+                if span is not None and not _weight(tensor):
+                    tensor.raw_data = data[span[0] : span[1]]
+            return model
     try:
-        model = onnx.load_model_from_string(data)
+        return onnx.load_model_from_string(data)
     except Exception as exc:  # protobuf raises several types for a broken file
         raise ConvCostError("spec", f"is not a readable ONNX model: {_one_line(exc)}") from None
-    return convert(model, source, input_shape=input_shape, batch=batch)
+
+
+#: Protobuf wire types (a field's tag is its number shifted left by 3, or'ed with its wire type).
+_VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
+#: The field numbers of ModelProto.graph, GraphProto.initializer and TensorProto.raw_data in onnx.proto.
+_MODEL_GRAPH, _GRAPH_INITIALIZER, _TENSOR_RAW_DATA = 7, 5, 9
+#: The most fields the skim walks before it leaves a model to protobuf: a Python loop over each
+#: field is slower than protobuf's parse, and a hostile file can hold millions of empty ones.
+_MOST_FIELDS = 1 << 17
+_Field = tuple[int, int, int, int, int, int]  # number, wire type, start, end of tag, start of value, end
+_Piece = bytes | memoryview
+
+
+class _Unskimmable(Exception):
+    """Bytes that :class:`_Skim` does not follow as protobuf does (a group, a length past the end…)."""
+
+
+class _Skim:
+    """A model's bytes in pieces, less its graph's initializers' ``raw_data`` fields.
+
+    ``pieces``: a ModelProto that differs from ``data`` only there, the lengths of the graph and of
+    each cut tensor rewritten and every other byte as it is (None: no initializer has ``raw_data``,
+    or the walk met bytes it does not follow). protobuf parses the pieces exactly when it parses
+    ``data``: the walk checks what protobuf checks of what it cuts and of what encloses it (a varint
+    of at most 10 bytes; a tag of at most 5, within 32 bits and not field 0; a length below 2³¹ − 1
+    and within its message), leaves the rest to protobuf, and gives up at groups or unknown wire
+    types; and protobuf never looks inside ``raw_data``'s bytes.
+    ``spans``: for each initializer in order (across repeated ``graph`` fields, which protobuf
+    merges), where in ``data`` the value of its last ``raw_data`` is (the one protobuf keeps), or None.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.view = data, memoryview(data)
+        self.spans: list[tuple[int, int] | None] = []
+        self.walked = 0
+        try:
+            self.pieces = self.replaced(0, len(data), _MODEL_GRAPH, self.graph)
+        except _Unskimmable:
+            self.pieces = None
+
+    def varint(self, pos: int, end: int) -> tuple[int, int]:
+        """The varint at ``pos`` as protobuf reads it (modulo 2⁶⁴), and where it ends."""
+        data, value, shift = self.data, 0, 0
+        while pos < end and shift < 70:
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return value & 0xFFFF_FFFF_FFFF_FFFF, pos
+            shift += 7
+        raise _Unskimmable
+
+    def fields(self, pos: int, end: int) -> list[_Field]:
+        """The fields of the message in ``data[pos:end]``."""
+        found: list[_Field] = []
+        while pos < end:
+            self.walked += 1
+            if self.walked > _MOST_FIELDS:
+                raise _Unskimmable
+            start = pos
+            tag, head = self.varint(pos, end)
+            number, wire = tag >> 3, tag & 7
+            if number == 0 or tag > 0xFFFF_FFFF or head - start > 5:
+                raise _Unskimmable
+            value = head
+            if wire == _VARINT:
+                pos = self.varint(head, end)[1]
+            elif wire == _FIXED64:
+                pos = head + 8
+            elif wire == _FIXED32:
+                pos = head + 4
+            elif wire == _LENGTH:
+                size, value = self.varint(head, end)
+                if size >= (1 << 31) - 1:
+                    raise _Unskimmable
+                pos = value + size
+            else:  # groups (long deprecated, never in onnx.proto) and wire types that do not exist
+                raise _Unskimmable
+            if pos > end:
+                raise _Unskimmable
+            found.append((number, wire, start, head, value, pos))
+        return found
+
+    def replaced(
+        self, pos: int, end: int, number: int, inner: Callable[[int, int], list[_Piece] | None]
+    ) -> list[_Piece] | None:
+        """The message in ``data[pos:end]`` with each message field ``number`` as ``inner`` makes
+        its value (None: ``inner`` changes none)."""
+        pieces: list[_Piece] = []
+        kept = pos
+        for field_number, wire, _, head, value, after in self.fields(pos, end):
+            if field_number != number or wire != _LENGTH:
+                continue
+            content = inner(value, after)
+            if content is not None:
+                pieces += [self.view[kept:head], _varint_bytes(sum(len(p) for p in content)), *content]
+                kept = after
+        return [*pieces, self.view[kept:end]] if pieces else None
+
+    def graph(self, pos: int, end: int) -> list[_Piece] | None:
+        return self.replaced(pos, end, _GRAPH_INITIALIZER, self.tensor)
+
+    def tensor(self, pos: int, end: int) -> list[_Piece] | None:
+        pieces: list[_Piece] = []
+        kept, span = pos, None
+        for number, wire, start, _, value, after in self.fields(pos, end):
+            if number == _TENSOR_RAW_DATA and wire == _LENGTH:
+                pieces.append(self.view[kept:start])
+                kept, span = after, (value, after)
+        self.spans.append(span)
+        return [*pieces, self.view[kept:end]] if pieces else None
+
+
+def _varint_bytes(value: int) -> bytes:
+    """A length (never negative) as a protobuf varint."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def convert(
@@ -389,6 +530,12 @@ def _wants_nchw(graph: Any) -> set[str]:
 _FLOAT_TYPES = {1, 10, 11, 16}  # float, float16, double, bfloat16
 
 
+def _weight(tensor: Any) -> bool:
+    """Whether a tensor is a weight, whose values convcost never reads (only its dims): a float
+    tensor of more than 64 elements. Shape arithmetic and small constants are read."""
+    return tensor.data_type in _FLOAT_TYPES and prod(tensor.dims) > 64
+
+
 def _shapes_only(model: Any, onnx: Any) -> Any:
     """A copy whose large float tensors keep their dims but not their bytes: inference is fast, and a
     model of several GB is not copied."""
@@ -400,7 +547,7 @@ def _shapes_only(model: Any, onnx: Any) -> Any:
     for name in ("node", "input", "output", "value_info", "sparse_initializer"):
         getattr(graph, name).extend(getattr(source, name))
     for tensor in source.initializer:
-        if tensor.data_type in _FLOAT_TYPES and prod(tensor.dims) > 64:
+        if _weight(tensor):
             kept = graph.initializer.add()
             kept.name, kept.data_type = tensor.name, tensor.data_type
             kept.dims.extend(tensor.dims)
@@ -738,7 +885,7 @@ def _fold_constants(model: Any, shapes: dict[str, tuple[int | None, ...]]) -> bo
 
     known: dict[str, Any] = {}
     for tensor in model.graph.initializer:
-        if tensor.data_location != 1 and (tensor.data_type not in _FLOAT_TYPES or prod(tensor.dims) <= 64):
+        if tensor.data_location != 1 and not _weight(tensor):
             with contextlib.suppress(Exception):  # a tensor without its bytes
                 known[tensor.name] = numpy_helper.to_array(tensor)
     folded = False
@@ -944,7 +1091,7 @@ class _Converter:
         for tensor in graph.initializer:
             dims = tuple(int(d) for d in tensor.dims)
             data = None
-            if tensor.data_location != 1 and (tensor.data_type not in _FLOAT_TYPES or prod(dims) <= 64):
+            if tensor.data_location != 1 and not _weight(tensor):
                 try:  # shape arithmetic and small constants; weights are never read
                     data = numpy_helper.to_array(tensor)
                 except Exception:

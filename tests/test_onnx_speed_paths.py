@@ -1,0 +1,171 @@
+"""Reading an ONNX model without its weights' bytes (issue 12): the same model, or the same error.
+
+:func:`convcost.io.onnx_graph.load` parses a model less its initializers' ``raw_data`` and gives
+back the values of the tensors it reads. The property: the model it parses equals protobuf's own
+parse of the whole file with the weights' ``raw_data`` cleared, and a file protobuf cannot parse
+fails with protobuf's words — for real exports, odd but valid encodings and damaged bytes alike.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from convcost.core.errors import ConvCostError
+
+onnx = pytest.importorskip("onnx") if not os.environ.get("CI") else __import__("onnx")
+np = pytest.importorskip("numpy")
+
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from convcost.io import onnx_graph  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures" / "onnx"
+varint = onnx_graph._varint_bytes
+
+
+def expected(data: bytes) -> Any:
+    """protobuf's parse of the whole file, less what convcost never reads; or the error load gives."""
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception as exc:
+        return f"is not a readable ONNX model: {onnx_graph._one_line(exc)}"
+    for tensor in model.graph.initializer:
+        if onnx_graph._weight(tensor):
+            tensor.ClearField("raw_data")
+    return model
+
+
+def parsed(data: bytes) -> Any:
+    try:
+        return onnx_graph._parse(data, onnx)
+    except ConvCostError as error:
+        return error.problem
+
+
+def with_weights(model: Any) -> Any:
+    """A fixture with weights: each external tensor (its file is not shipped) gets seeded bytes."""
+    rng = np.random.default_rng(0)
+    for tensor in model.graph.initializer:
+        if tensor.data_location == TensorProto.EXTERNAL:
+            dtype = helper.tensor_dtype_to_np_dtype(tensor.data_type)
+            values = rng.standard_normal(tuple(tensor.dims)).astype(dtype)
+            tensor.CopyFrom(numpy_helper.from_array(values, tensor.name))
+    return model
+
+
+def small_model() -> Any:
+    """Weights as raw_data (float32, float16) and as float_data, a small float bias, int64 shapes."""
+    rng = np.random.default_rng(1)
+    initializers = [
+        numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(np.float32), "w"),
+        numpy_helper.from_array(rng.standard_normal(8).astype(np.float32), "b"),  # 8 elements: read
+        numpy_helper.from_array(np.array([1, -1], dtype=np.int64), "shape"),
+        numpy_helper.from_array(rng.standard_normal((288, 10)).astype(np.float16), "fc"),
+        helper.make_tensor("scale", TensorProto.FLOAT, [10, 10], rng.standard_normal(100).tolist()),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv"),
+        helper.make_node("Reshape", ["c", "shape"], ["r"], name="flat"),
+        helper.make_node("Cast", ["r"], ["h"], name="half", to=TensorProto.FLOAT16),
+        helper.make_node("MatMul", ["h", "fc"], ["y16"], name="fc"),
+        helper.make_node("Cast", ["y16"], ["y32"], name="full", to=TensorProto.FLOAT),
+        helper.make_node("MatMul", ["y32", "scale"], ["y"], name="scale"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+        initializers,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("name", ["convnext_block.ts", "vit_block.dynamo", "aspp.dynamo"])
+def test_an_export_with_weights_converts_as_the_whole_model_does(name: str) -> None:
+    model = with_weights(onnx.load(str(FIXTURES / f"{name}.onnx"), load_external_data=False))
+    data = model.SerializeToString()
+    skimmed = onnx_graph._parse(data, onnx)
+    assert skimmed == expected(data)
+    weights = sum(len(t.raw_data) for t in model.graph.initializer if onnx_graph._weight(t))
+    assert weights > len(data) / 2 and skimmed.ByteSize() <= len(data) - weights  # never held
+    assert onnx_graph.load(data, "m.onnx") == onnx_graph.convert(model, "m.onnx")
+
+
+def test_the_values_convcost_reads_are_kept_and_weights_lose_only_their_raw_data() -> None:
+    data = small_model().SerializeToString()
+    model = onnx_graph._parse(data, onnx)
+    assert model == expected(data)
+    tensors = {t.name: t for t in model.graph.initializer}
+    assert not tensors["w"].raw_data and not tensors["fc"].raw_data
+    assert list(tensors["w"].dims) == [8, 3, 3, 3]
+    assert numpy_helper.to_array(tensors["b"]).shape == (8,)
+    assert numpy_helper.to_array(tensors["shape"]).tolist() == [1, -1]
+    assert len(tensors["scale"].float_data) == 100  # float_data is left to protobuf
+    assert onnx_graph.load(data, "m.onnx") == onnx_graph.convert(small_model(), "m.onnx")
+
+
+def test_repeated_graph_fields_merge_as_protobuf_merges_them() -> None:
+    data = small_model().SerializeToString()
+    twice = data + data  # protobuf merges the second model's fields into the first's
+    model = onnx_graph._parse(twice, onnx)
+    assert model == expected(twice) and len(model.graph.initializer) == 10
+
+
+def test_the_last_raw_data_of_a_tensor_is_the_one_kept() -> None:
+    tensor = numpy_helper.from_array(np.array([5, 6], dtype=np.int64), "shape").SerializeToString()
+    last = np.array([7, 8], dtype=np.int64).tobytes()
+    tensor += bytes([9 << 3 | 2]) + varint(len(last)) + last  # a second raw_data field
+    graph = bytes([5 << 3 | 2]) + varint(len(tensor)) + tensor
+    data = b"\x08\x08" + bytes([7 << 3 | 2]) + varint(len(graph)) + graph
+    model = onnx_graph._parse(data, onnx)
+    assert model == expected(data)
+    assert numpy_helper.to_array(model.graph.initializer[0]).tolist() == [7, 8]
+
+
+def test_bytes_the_skim_does_not_follow_are_parsed_as_they_are(monkeypatch) -> None:
+    data = small_model().SerializeToString()
+    group = bytes([15 << 3 | 3, 15 << 3 | 4])  # an empty group: valid protobuf, never onnx
+    grouped = data + group
+    assert onnx_graph._Skim(grouped).pieces is None
+    assert onnx_graph._parse(grouped, onnx) == onnx.load_model_from_string(grouped)
+    monkeypatch.setattr(onnx_graph, "_MOST_FIELDS", 10)
+    assert onnx_graph._Skim(data).pieces is None
+    assert onnx_graph._parse(data, onnx) == onnx.load_model_from_string(data)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-3],  # truncated
+        lambda data: data[:40] + b"\xff" * 11 + data[40:],  # a varint that never ends
+        lambda data: data + bytes([7 << 3 | 2]) + varint(1 << 31),  # a graph longer than the file
+        lambda data: data + b"\x00",  # field 0
+        lambda data: data + b"\x8f\x80\x80\x80\x80\x00",  # a tag of 6 bytes
+    ],
+)
+def test_a_damaged_file_fails_in_protobufs_words(damage: Any) -> None:
+    data = damage(small_model().SerializeToString())
+    problem = expected(data)
+    assert isinstance(problem, str)
+    assert parsed(data) == problem
+
+
+EXAMPLES = int(os.environ.get("CONVCOST_FUZZ_EXAMPLES", "1000")) // 4
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_damaged_bytes_parse_as_protobuf_parses_them(data: st.DataObject) -> None:
+    raw = small_model().SerializeToString()
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(raw)))
+        cut = data.draw(st.integers(0, 4))
+        raw = raw[:at] + data.draw(st.binary(max_size=6)) + raw[at + cut :]
+    assert parsed(raw) == expected(raw)
