@@ -1085,7 +1085,7 @@ def plot_sweep(chart: str | None, output: str, **args: Any) -> None:
 def read_input(path: str, what: str = "SPEC") -> tuple[bytes, bool]:
     """A spec's or model's bytes from a path or stdin, and whether they are ONNX.
 
-    Read in chunks up to the size limit of what they turn out to be (16 MiB of YAML or JSON,
+    Read up to the size limit of what they turn out to be (16 MiB of YAML or JSON,
     256 MiB of ONNX), so that a stream without end (``/dev/zero``, a pipe) stops there.
     """
     source = "<stdin>" if path == "-" else path
@@ -1107,24 +1107,23 @@ ONNX_FIRST_BYTE = b"\x08"
 
 
 def _read_sniffed(stream: BinaryIO, path: str) -> tuple[bytes, bool]:
-    first = stream.read(1 << 16)
-    onnx = path.lower().endswith(".onnx") or first[:1] == ONNX_FIRST_BYTE
+    named = path.lower().endswith(".onnx")
+    first = b"" if named else stream.read(1 << 16)  # a model known by its name is read in one piece
+    onnx = named or first[:1] == ONNX_FIRST_BYTE
     limit = limits.MAX_ONNX_BYTES if onnx else limits.MAX_SPEC_BYTES
-    return _read_at_most(stream, limit, [first] if first else []), onnx
+    return _read_at_most(stream, limit, first), onnx
 
 
-def _read_at_most(stream: BinaryIO, limit: int, chunks: list[bytes] | None = None) -> bytes:
-    from .io.spec_file import too_big
+def _read_at_most(stream: BinaryIO, limit: int, first: bytes = b"") -> bytes:
+    """The rest of ``stream`` after ``first``, in one read: a file is read straight into one buffer,
+    never copied; a stream without end stops one byte past the limit."""
+    rest = stream.read(limit + 1 - len(first))
+    data = first + rest if first else rest
+    if len(data) > limit:
+        from .io.spec_file import too_big
 
-    chunks = list(chunks or [])
-    size = sum(len(chunk) for chunk in chunks)
-    while size <= limit:
-        chunk = stream.read(min(1 << 20, limit + 1 - size))
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        size += len(chunk)
-    raise ConvCostError("spec", too_big(None, limit))
+        raise ConvCostError("spec", too_big(None, limit))
+    return data
 
 
 def spec_problem(source: str, exc: ConvCostError) -> str:
