@@ -11,7 +11,6 @@ table ≤ 1.5× its `--json`. Prints the range over runs beside each median.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_layer import convcost_command
+from bench_layer import bench_env, convcost_command
 
 #: Sweeps of 5,000 points: one axis (out), and a product of four axes.
 SWEEPS = {
@@ -46,7 +45,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     cc = convcost_command()
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "120"}
+    env = bench_env(COLUMNS="120")
     commands = {"layer --json": [*cc, "layer", "--in", "56x56x64", "--out", "16", "-k", "3", "--json"]}
     for name, (flags, _points) in SWEEPS.items():
         commands[f"{name} --json"] = [*cc, "sweep", *flags, "--json"]
