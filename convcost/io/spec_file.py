@@ -6,24 +6,24 @@ like: ``0x3`` is the string "0x3" (padding 0 and 3), not hexadecimal 3; ``1:2``
 is a before:after pair, not sexagesimal 62; ``010`` is ten; only true/false are
 booleans. Hostile input ends quickly with an error: deep nesting is refused
 before the parser sees it (libyaml's composer recurses in C), the nodes the
-parser composes are counted as it goes, aliases are never expanded (their
-expansion is counted on the composed graph, in linear time, before anything is
-built from it; a self-referencing alias is refused), only plain data tags are
-accepted, ints of more digits than any spec needs stay text (the checker names
-them), and the file size is capped.
+parser composes are counted as it goes, aliases are never expanded (an aliased
+node is built once and shared; its expansion is counted on the composed graph, in
+linear time, as it is built; a self-referencing alias is refused), only plain
+data tags are accepted, ints of more digits than any spec needs stay text (the
+checker names them), and the file size is capped.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
-from ..core import limits
+from ..core import collector, limits
 from ..core.errors import ConvCostError, show_value
 
 MAX_BYTES = limits.MAX_SPEC_BYTES
@@ -38,7 +38,7 @@ _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
 #: The tags a spec may hold: plain data. Anything else (binary, timestamps, sets, local
-#: tags, Python objects) is refused by name before anything is built.
+#: tags, Python objects) is refused by name, never built.
 _SCALAR_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _MERGE})
 _DROPPED = (_INT, _FLOAT, _BOOL, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value")
 _DECIMAL = re.compile(r"[-+]?[0-9]+")
@@ -52,56 +52,66 @@ _PLAIN_TAGS: dict[str, str] = {}
 
 
 class SpecMap(dict[Any, Any]):
-    """A mapping that remembers the line of each of its values (1-based)."""
+    """A mapping that remembers its line and the line of each of its values (1-based).
 
-    line: int | None = None
+    Slots, not an instance dict: a spec has one per layer, each made as it loads. (The dict
+    itself is empty from ``dict.__new__``: there is nothing for ``dict.__init__`` to do.)
+    """
+
+    __slots__ = ("line", "lines")
 
     def __init__(self) -> None:
-        super().__init__()
+        self.line: int | None = None
         self.lines: dict[Any, int] = {}
 
 
 class SpecList(list[Any]):
-    """A list that remembers the line of each of its items (1-based)."""
+    """A list that remembers its line and the line of each of its items (1-based)."""
 
-    line: int | None = None
+    __slots__ = ("line", "lines")
 
     def __init__(self) -> None:
-        super().__init__()
+        self.line: int | None = None
         self.lines: dict[int, int] = {}
 
 
 class SpecLoader(_Base):  # type: ignore[misc]
-    """SafeLoader with YAML 1.2-style scalars, line-tracking containers and budgets."""
+    """libyaml's parser and composer with YAML 1.2-style scalars and a budget, and a builder of its own."""
 
     composed = 0
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        """The tag of each untagged node, as the parser composes it: counted here.
-
-        Plain scalars' tags are remembered (a spec repeats its values: ``3``, ``same``), which
-        more than pays for the counting.
-        """
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Called by the composer before each node it composes, tagged or not: counted here."""
         self.composed += 1
         if self.composed > limits.MAX_SPEC_VALUES:
             raise _too_many_values()
-        if kind is yaml.ScalarNode:
-            if not implicit[0]:
-                return _STR
-            tag = _PLAIN_TAGS.get(value)
-            if tag is None:
-                tag = _Base.resolve(self, kind, value, implicit)
-                if len(value) <= 64 and len(_PLAIN_TAGS) < 10_000:
-                    _PLAIN_TAGS[value] = tag
-            return tag
-        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    def ascend_resolver(self) -> None:
+        """Called after each node: nothing to undo, as no path resolvers are used."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """The tag of each untagged node.
+
+        A plain scalar whose first character starts no implicit resolver (most of a spec's
+        text: keys, names, ``same``) is text at once; others' tags are remembered (a spec
+        repeats its values: ``3``, ``1``).
+        """
+        if kind is not yaml.ScalarNode:
+            return _SEQ if kind is yaml.SequenceNode else _MAP
+        if not implicit[0] or value[:1] not in _RESOLVED_FIRST:
+            return _STR
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = _Base.resolve(self, kind, value, implicit)
+            if len(value) <= 64 and len(_PLAIN_TAGS) < 10_000:
+                _PLAIN_TAGS[value] = tag
+        return tag
 
     def get_single_data(self) -> Any:
         node = self.get_single_node()
         if node is None:
             return None
-        check_nodes(node)
-        return self.construct_document(node)
+        return _Builder(self).build(node)
 
 
 SpecLoader.yaml_implicit_resolvers = {
@@ -115,12 +125,8 @@ SpecLoader.add_implicit_resolver(
     list("-+0123456789."),
 )
 SpecLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-
-
-def _construct_int(loader: SpecLoader, node: yaml.ScalarNode) -> int | str:
-    """A decimal int; past the digit limit, its text (the checker names the field and the limit)."""
-    text = loader.construct_scalar(node).strip()
-    return int(text, 10) if len(text.lstrip("+-")) <= limits.MAX_DIGITS else text
+#: First characters some implicit resolver claims ("" for the empty scalar, null).
+_RESOLVED_FIRST = frozenset(SpecLoader.yaml_implicit_resolvers)
 
 
 def _line(node: yaml.Node) -> int | None:
@@ -154,107 +160,222 @@ _TAGS_PROBLEM = "is not valid YAML for a spec: it has the tag"
 _TAGS_HELP = "a spec holds only mappings, lists, numbers, text, true/false and null"
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [child for pair in node.value for child in pair]
-    return []
-
-
-def check_nodes(root: yaml.Node) -> None:
-    """Check the composed node graph before anything is built from it, in time linear in its size.
-
-    Aliases make it a graph: the size of each node with every alias (and merge key) expanded
-    is counted once per node, never by expanding it, and must stay within
-    :data:`~convcost.core.limits.MAX_EXPANDED_VALUES`; so must its nesting within
-    :data:`MAX_FLOW_DEPTH`. An alias inside its own anchor is refused; so is any tag but
-    plain data's.
-    """
-    sizes: dict[int, tuple[int, int]] = {}  # id → (values once expanded, levels of nesting)
-    open_nodes: set[int] = set()
-    stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
-    while stack:
-        node, children = stack.pop()
-        key = id(node)
-        if children is not None:  # every child done: this node's turn
-            open_nodes.discard(key)
-            size, depth = 1, 0
-            for child in children:
-                child_size, child_depth = sizes[id(child)]
-                size += child_size
-                depth = max(depth, child_depth)
-            if size > limits.MAX_EXPANDED_VALUES:
-                raise ConvCostError(
-                    "spec",
-                    f"expands to more than {limits.MAX_EXPANDED_VALUES:,} values through its aliases "
-                    "(an alias bomb?); share blocks with fewer aliases, or use 'repeat'",
-                    line=_line(node),
-                )
-            if depth >= MAX_FLOW_DEPTH:
-                raise _nests_too_deep(_line(node))
-            sizes[key] = (size, depth + 1)
-            continue
-        if key in sizes:
-            continue
-        _check_tag(node)
-        children = _children(node)
-        open_nodes.add(key)
-        stack.append((node, children))
-        for child in children:
-            child_key = id(child)
-            if child_key in sizes:
-                continue
-            if child_key in open_nodes:
-                raise ConvCostError(
-                    "spec",
-                    "refers to itself: an alias inside its own anchor would never end",
-                    line=_line(child),
-                )
-            if type(child) is yaml.ScalarNode:  # most nodes: done at once
-                _check_tag(child)
-                sizes[child_key] = (1, 1)
-            else:
-                stack.append((child, None))
-
-
 def _nests_too_deep(line: int | None = None) -> ConvCostError:
     return ConvCostError("spec", f"nests deeper than {MAX_FLOW_DEPTH} levels; no spec needs that", line=line)
 
 
-def _construct_map(loader: SpecLoader, node: yaml.MappingNode) -> Iterator[SpecMap]:
-    data = SpecMap()
-    data.line = node.start_mark.line + 1
-    yield data
-    seen = set()
-    for key_node, _ in node.value:  # the mapping's own keys; merged ones (<<: *base) may be overridden
-        if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-            if key_node.value in seen:
-                raise ConvCostError(
-                    key_node.value, "is given twice in one mapping", line=key_node.start_mark.line + 1
-                )
-            seen.add(key_node.value)
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=False)
-        if not isinstance(key, (str, int, bool, float)):
-            raise ConvCostError("spec", "has a key that is not text", line=key_node.start_mark.line + 1)
-        data[key] = loader.construct_object(value_node, deep=False)
-        data.lines[key] = value_node.start_mark.line + 1
+class _Builder:
+    """Builds a spec's objects from libyaml's composed node graph in one walk, checking it as it goes.
 
+    PyYAML's own constructor sends every node through generic machinery (a generator per
+    container, a dispatch per node) and the checks would need a walk of their own; this one
+    walk checks each node and builds it, bottom up. Aliases make the graph a DAG: each
+    container is built once and its object shared (a memo by node id), so time and memory
+    stay linear in the composed graph however often it is aliased, and the size of each node
+    with every alias (and merge key) expanded is counted, never expanded, and must stay within
+    :data:`~convcost.core.limits.MAX_EXPANDED_VALUES`; its nesting, within
+    :data:`MAX_FLOW_DEPTH`. An alias inside its own anchor is refused; so is any tag but plain
+    data's. Those checks raise at once, in the order of a walk of the graph before anything is
+    built, as they always did. A problem met while building (a key given twice, a key that is
+    not text, a bad merge, a ``!!bool`` or ``!!float`` Python cannot read) is raised only once
+    the whole graph has passed them, and of several, the one PyYAML's constructor met first
+    (exactly so in a file without aliases and merge keys; with them, as a rule).
+    """
 
-def _construct_seq(loader: SpecLoader, node: yaml.SequenceNode) -> Iterator[SpecList]:
-    data = SpecList()
-    data.line = node.start_mark.line + 1
-    yield data
-    for index, item in enumerate(node.value):
-        data.append(loader.construct_object(item, deep=False))
-        data.lines[index] = item.start_mark.line + 1
+    def __init__(self, loader: SpecLoader) -> None:
+        self.loader = loader
+        #: id(container) → (its object, values once expanded, levels of nesting)
+        self.done: dict[int, tuple[Any, int, int]] = {}
+        self.problem: Exception | None = None  # the first building problem, in PyYAML's order
+        self.problem_at = (0, 0)  # (its container's level below the root, its character index)
+        self.level = 0  # the level of the container being built
 
+    def build(self, root: yaml.Node) -> Any:
+        """The document's object, or its first problem raised."""
+        if type(root) is yaml.ScalarNode:
+            _check_tag(root)
+            data = self.scalar(root)
+        else:
+            data = self.walk(root)
+        problem, self.problem = self.problem, None
+        if problem is not None:
+            try:
+                raise problem
+            finally:  # no reference from this frame (its traceback's) to it: no cycle outlives the load
+                del problem
+        return data
 
-SpecLoader.add_constructor(_INT, _construct_int)
-SpecLoader.add_constructor(_MAP, _construct_map)
-SpecLoader.add_constructor(_SEQ, _construct_seq)
+    def walk(self, root: yaml.Node) -> Any:
+        """Depth first, each container after its children (its last container child first).
+
+        The walk the checks always made, so that a file with several problems they find reports
+        the same one; it keeps each container's level below the root for :meth:`note`.
+        """
+        scalar_node, sequence_node, done = yaml.ScalarNode, yaml.SequenceNode, self.done
+        open_nodes: set[int] = set()  # the containers on the path to the one at hand
+        stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]  # (node, its level, children done?)
+        while stack:
+            node, level, children_done = stack.pop()
+            key = id(node)
+            if children_done:
+                open_nodes.discard(key)
+                self.level = level
+                done[key] = self.mapping(node) if isinstance(node, yaml.MappingNode) else self.sequence(node)
+                continue
+            if key in done:
+                continue
+            _check_tag(node)
+            open_nodes.add(key)
+            stack.append((node, level, True))
+            items = node.value if type(node) is sequence_node else itertools.chain.from_iterable(node.value)
+            for child in items:
+                if type(child) is scalar_node:  # most nodes: checked at once, built with their container
+                    if child.tag != _STR:
+                        _check_tag(child)
+                    continue
+                child_key = id(child)
+                if child_key in done:
+                    continue
+                if child_key in open_nodes:
+                    raise ConvCostError(
+                        "spec",
+                        "refers to itself: an alias inside its own anchor would never end",
+                        line=_line(child),
+                    )
+                stack.append((child, level + 1, False))
+        return done[id(root)][0]
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        """A scalar's value (its tag already checked); past the digit limit, an int's text."""
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag == _INT:
+            text = node.value.strip()
+            return int(text, 10) if len(text.lstrip("+-")) <= limits.MAX_DIGITS else text
+        if tag == _NULL:
+            return None
+        try:  # PyYAML's own readings, errors and all ("<<" anywhere but a key has none)
+            if tag == _BOOL:
+                return self.loader.construct_yaml_bool(node)
+            if tag == _FLOAT:
+                return self.loader.construct_yaml_float(node)
+            return self.loader.construct_undefined(node)
+        except (yaml.YAMLError, ValueError, KeyError) as exc:
+            self.note(exc, node.start_mark.index)
+            return None
+
+    def value(self, node: yaml.Node) -> Any:
+        """A child's object: a scalar's value, or the container built before its parent."""
+        return self.scalar(node) if type(node) is yaml.ScalarNode else self.done[id(node)][0]
+
+    def sequence(self, node: yaml.Node) -> tuple[SpecList, int, int]:
+        scalar_node, done = yaml.ScalarNode, self.done
+        items = node.value
+        size, depth = 1 + len(items), 1 if items else 0
+        data = SpecList()
+        data.line = node.start_mark.line + 1
+        lines = data.lines
+        for index, item in enumerate(items):
+            if type(item) is scalar_node:
+                data.append(item.value if item.tag == _STR else self.scalar(item))
+            else:
+                value, item_size, item_depth = done[id(item)]
+                data.append(value)
+                size += item_size - 1
+                depth = max(depth, item_depth)
+            lines[index] = item.start_mark.line + 1
+        return data, *self.checked_size(node, size, depth)
+
+    def mapping(self, node: yaml.Node) -> tuple[SpecMap, int, int]:
+        scalar_node, done = yaml.ScalarNode, self.done
+        pairs = node.value
+        size, depth = 1 + 2 * len(pairs), 1 if pairs else 0
+        data = SpecMap()
+        data.line = node.start_mark.line + 1
+        lines = data.lines
+        plain = True  # every key text (most mappings): built here, else by general_mapping
+        for key_node, value_node in pairs:
+            if type(key_node) is scalar_node:
+                plain = plain and key_node.tag == _STR
+            else:
+                plain = False
+                _, child_size, child_depth = done[id(key_node)]
+                size += child_size - 1
+                depth = max(depth, child_depth)
+            if type(value_node) is scalar_node:
+                value = value_node.value if value_node.tag == _STR else self.scalar(value_node)
+            else:
+                value, child_size, child_depth = done[id(value_node)]
+                size += child_size - 1
+                depth = max(depth, child_depth)
+            if plain:
+                data[key_node.value] = value
+                lines[key_node.value] = value_node.start_mark.line + 1
+        size, depth = self.checked_size(node, size, depth)
+        if not plain:
+            data = self.general_mapping(node)
+        elif len(data) != len(pairs):
+            self.note_duplicates(node)
+        return data, size, depth
+
+    def general_mapping(self, node: yaml.Node) -> SpecMap:
+        """A mapping whose keys are not all text (numbers, merge keys ``<<``...), built as PyYAML does."""
+        self.note_duplicates(node)
+        if any(key_node.tag == _MERGE for key_node, _ in node.value):
+            try:  # PyYAML's own merging: merged pairs first, then the mapping's own
+                self.loader.flatten_mapping(node)
+            except yaml.MarkedYAMLError as exc:
+                self.note(exc, node.start_mark.index)
+        data = SpecMap()
+        data.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = self.value(key_node)
+            if not isinstance(key, (str, int, bool, float)):
+                problem = ConvCostError("spec", "has a key that is not text", line=_line(key_node))
+                self.note(problem, key_node.start_mark.index)
+                continue
+            data[key] = self.value(value_node)
+            data.lines[key] = value_node.start_mark.line + 1
+        return data
+
+    def note_duplicates(self, node: yaml.Node) -> None:
+        """Note the first key a mapping gives twice, by its text (merged keys may be overridden)."""
+        seen = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+                if key_node.value in seen:
+                    problem = ConvCostError(
+                        key_node.value, "is given twice in one mapping", line=_line(key_node)
+                    )
+                    self.note(problem, node.start_mark.index)
+                    return
+                seen.add(key_node.value)
+
+    def note(self, problem: Exception, where: int) -> None:
+        """Keep a building problem for later, if PyYAML's constructor would have met it first.
+
+        That constructor builds level by level: each container's own problems (duplicates,
+        then merges, then its pairs' in order) before any of those below it. ``where`` is the
+        problem's character index in the file.
+        """
+        at = (self.level, where)
+        if self.problem is None or at < self.problem_at:
+            self.problem, self.problem_at = problem, at
+
+    @staticmethod
+    def checked_size(node: yaml.Node, size: int, depth: int) -> tuple[int, int]:
+        """A container's size and nesting, from its children's, within their limits."""
+        if size > limits.MAX_EXPANDED_VALUES:
+            raise ConvCostError(
+                "spec",
+                f"expands to more than {limits.MAX_EXPANDED_VALUES:,} values through its aliases "
+                "(an alias bomb?); share blocks with fewer aliases, or use 'repeat'",
+                line=_line(node),
+            )
+        if depth >= MAX_FLOW_DEPTH:
+            raise _nests_too_deep(_line(node))
+        return size, depth + 1
 
 
 #: A line whose leading indentation, dashes and colons reach this may nest deeply.
@@ -266,8 +387,8 @@ _CLOSING = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 def _too_many_values() -> ConvCostError:
     return ConvCostError(
         "spec",
-        f"has more than {limits.MAX_SPEC_VALUES:,} values; that is more than any spec needs "
-        "(repeat a block with 'repeat' instead of writing it out)",
+        f"has more than {limits.MAX_SPEC_VALUES:,} values (repeat a block with 'repeat' instead of "
+        "writing it out, or raise the layer budget with --max-layers)",
     )
 
 
@@ -316,10 +437,13 @@ def _too_deep(text: str) -> bool:
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> SpecMap:
     data = SpecMap()
-    for key, value in pairs:
-        if key in data:
-            raise ConvCostError(key, "is given twice in one object")
-        data[key] = value
+    data.update(pairs)
+    if len(data) != len(pairs):  # a key given twice: name the first
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ConvCostError(key, "is given twice in one object")
+            seen.add(key)
     return data
 
 
@@ -328,13 +452,21 @@ def _json_int(text: str) -> int | str:
     return int(text) if len(text.lstrip("-")) <= limits.MAX_DIGITS else text
 
 
+#: A run of digits longer than any int a spec may give (only then must JSON's ints be read one by one).
+_LONG_DIGITS = re.compile(f"[0-9]{{{limits.MAX_DIGITS + 1}}}")
+
+
+
+
+@collector.paused()
 def parse(text: str) -> object:
     """Load a spec document from text (JSON when it parses as JSON, else YAML)."""
     if text.lstrip().startswith("{"):
         if text.count(",") + text.count("[") + text.count("{") > limits.MAX_SPEC_VALUES:
             raise _too_many_values()  # counted before json builds a single value
+        parse_int = _json_int if _LONG_DIGITS.search(text) else None  # None: json's own, in C
         try:
-            return json.loads(text, object_pairs_hook=_json_pairs, parse_int=_json_int)
+            return json.loads(text, object_pairs_hook=_json_pairs, parse_int=parse_int)
         except ConvCostError:
             raise
         except (ValueError, RecursionError):
