@@ -75,3 +75,31 @@ def test_cost_many_takes_any_layer_conv_takes_and_names_the_bad_one() -> None:
         cost_many([7])
     with pytest.raises(ConvCostError, match=r"^layers\[0\]\.out: True is not allowed"):
         cost_many([((28, 28, 8), True, 3)])  # a bool is not an int
+
+
+@given(
+    shape=st.tuples(*[st.integers(1, 40)] * 3),
+    out=st.integers(1, 64),
+    kernel=st.integers(1, 7),
+    geometry=st.tuples(st.integers(1, 3), st.integers(0, 3), st.integers(1, 2), st.sampled_from([1, 2, 4])),
+    given_count=st.integers(0, 4),
+)
+def test_cost_many_reads_every_tuple_length_as_its_defaults_say(
+    shape: tuple[int, int, int],
+    out: int,
+    kernel: int,
+    geometry: tuple[int, int, int, int],
+    given_count: int,
+) -> None:
+    """(in, out, kernel) plus 0–4 of stride, padding, dilation, groups: the rest default."""
+    given = geometry[:given_count]
+    full = (shape, out, kernel, *given, *(1, 0, 1, 1)[given_count:])
+    short = (shape, out, kernel, *given)
+    try:
+        expected = cost_many([full])
+    except ConvCostError as exc:
+        with pytest.raises(ConvCostError) as caught:
+            cost_many([short])
+        assert str(caught.value) == str(exc)
+        return
+    assert cost_many([short]) == expected

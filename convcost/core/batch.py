@@ -43,8 +43,20 @@ def cost_many(layers: Iterable[Sequence[object]]) -> list[LayerCost]:
     append = results.append
     for index, layer in enumerate(layers):
         # The common case inline: a tuple (in_shape, out, kernel, …) of positive ints, an image.
-        if type(layer) is tuple and 3 <= len(layer) <= 7:
-            in_shape, out, kernel, stride, padding, dilation, groups = layer + _DEFAULTS[len(layer) - 3 :]
+        # (Unpacked by length, not padded with the defaults: no tuple made per layer.)
+        if type(layer) is tuple:
+            size = len(layer)
+            if size == 5:
+                in_shape, out, kernel, stride, padding = layer
+                dilation = groups = 1
+            elif size == 3:
+                in_shape, out, kernel = layer
+                stride = dilation = groups = 1
+                padding = 0
+            elif 3 < size <= 7:
+                in_shape, out, kernel, stride, padding, dilation, groups = layer + _DEFAULTS[size - 3 :]
+            else:
+                in_shape = None
             if (
                 type(in_shape) is tuple
                 and len(in_shape) == 3
@@ -70,7 +82,8 @@ def cost_many(layers: Iterable[Sequence[object]]) -> list[LayerCost]:
                     and 0 < height < _PLAIN
                     and 0 < width < _PLAIN
                     and 0 < channels < _PLAIN
-                    and span <= min(height, width)
+                    and span <= height
+                    and span <= width
                     and not channels % groups
                     and not out % groups
                 ):
