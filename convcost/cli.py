@@ -381,8 +381,6 @@ def flag_words(text: str, names: dict[str, str] = OPTION_NAMES) -> str:
     return text
 
 
-
-
 def progress(label: str, fmt: str, output: str | None, total: int | None = None) -> Progress:
     """A bar on stderr, shown only on a terminal, only after half a second, never for JSON or a pipe."""
     from .output import progress as bars
@@ -876,7 +874,7 @@ def schema(
       convcost schema --format table
     """
     shown = output_format(fmt, as_json, out_file, default="json")
-    from .output.schema_view import SchemaDocument
+    from .output.summary import SchemaDocument
 
     if of_output or which == "output":
         from .output.json_schema import output_schema
@@ -920,7 +918,7 @@ def models(fmt: str | None, as_json: bool, output: str | None, wide: bool) -> No
     """
     from .io.builtin_specs import catalogue
     from .model.evaluate import evaluate
-    from .output.catalogue import Catalogue, ModelInfo
+    from .output.summary import Catalogue, ModelInfo
 
     shown = output_format(fmt, as_json, output)
     found = catalogue()

@@ -456,8 +456,6 @@ def _json_int(text: str) -> int | str:
 _LONG_DIGITS = re.compile(f"[0-9]{{{limits.MAX_DIGITS + 1}}}")
 
 
-
-
 @collector.paused()
 def parse(text: str) -> object:
     """Load a spec document from text (JSON when it parses as JSON, else YAML)."""

@@ -7,32 +7,13 @@ every format.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
 from ..core.errors import escape_text
 from .json_report import FORMAT_VERSION
+from .summary import Catalogue
 from .text_table import Block, Column, Para, Table
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    """One shipped spec, costed under the default conventions."""
-
-    name: str  # what ``convcost compare NAME`` takes
-    network: str  # the network, as its header names it: "ResNet-50, 224×224"
-    paper: str  # where its figures come from: 'He et al. 2016, "Deep Residual Learning…"'
-    title: str  # the header's first paragraph, whole
-    input_shape: tuple[int, ...] | None
-    macs: int
-    params: int
-    layers: int
-
-
-@dataclass(frozen=True, slots=True)
-class Catalogue:
-    models: tuple[ModelInfo, ...]
 
 
 def _shape(shape: Sequence[int] | None) -> str:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.devices import Device
 from ..core.errors import ConvCostError
 from . import sink
-from .catalogue import Catalogue
 from .formats import Format
-from .schema_view import SchemaDocument
-from .summary import LayerSummary, NetworkSummary, SweepSummary
-from .text_table import Block
+from .summary import Catalogue, LayerSummary, NetworkSummary, SchemaDocument, SweepSummary
+
+if TYPE_CHECKING:
+    from .text_table import Block
 
 Summary = LayerSummary | NetworkSummary | SweepSummary | Mapping[str, Device] | Catalogue | SchemaDocument
 

@@ -9,7 +9,7 @@ against :func:`convcost.output.json_schema.output_schema` by the tests.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..core import conventions
@@ -18,8 +18,10 @@ from ..core.devices import Device
 from ..core.errors import bad_value
 from ..core.forms import Comparison
 from ..core.options import DEFAULT, Settings
-from ..model.evaluate import Network
-from ..model.receptive_field import ReceptiveField
+
+if TYPE_CHECKING:  # imported where a network is reported: ``layer --json`` starts without them
+    from ..model.evaluate import Network
+    from ..model.receptive_field import ReceptiveField
 from .summary import (
     LayerSummary,
     Memory,
@@ -285,6 +287,8 @@ def network_dict(
     network: Network, source: str | None = None, s: Settings = DEFAULT, notes: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """``compare --json`` for a costed network (the Python API's shortcut)."""
+    from ..model.evaluate import Network
+
     _api_check(network, Network, "network", "what convcost.evaluate(...) returns")
     _api_check(s, Settings, "settings", "convcost.make_settings(...)")
     if source is not None and not isinstance(source, str):

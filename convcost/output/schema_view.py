@@ -12,15 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .summary import SchemaDocument
 from .text_table import Block, Column, Para, Table
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaDocument:
-    """A JSON Schema and what it describes (``spec``: spec files; ``output``: the ``--json`` output)."""
-
-    document: Mapping[str, Any]
-    which: str
 
 
 @dataclass(frozen=True, slots=True)

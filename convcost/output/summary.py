@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from math import gcd, prod
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ..core import values
 from ..core.conv import Conv, Counts, effective_macs
@@ -18,10 +18,13 @@ from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, Variant
 from ..core.forms import Part as Step
 from ..core.options import Settings
 from ..core.traffic import Traffic, chain, conv_traffic, estimate, ridge_point, traffic
-from ..model.evaluate import Network, Row
-from ..model.kinds import BREAKDOWN, KINDS, BreakdownKind
-from ..model.receptive_field import ReceptiveField
-from ..model.sweep import Point
+
+if TYPE_CHECKING:  # the network's and sweep's model: imported where a network is summarised, so
+    # that ``layer`` starts without loading the graph machinery
+    from ..model.evaluate import Network, Row
+    from ..model.kinds import BreakdownKind
+    from ..model.receptive_field import ReceptiveField
+    from ..model.sweep import Point
 
 # The types made once per row, variant or sweep point are NamedTuples: as immutable as frozen
 # dataclasses, and several times cheaper to build (a frozen dataclass sets each field through
@@ -368,12 +371,13 @@ def layer_summary(c: Comparison, s: Settings, pieces: Pieces | None = None) -> L
     )
 
 
-def row_traffic(row: Row, settings: Settings) -> Traffic:
-    """Minimum memory traffic of one row run on its own (see :mod:`convcost.core.traffic`)."""
+def row_traffic(row: Row, settings: Settings, merges: bool) -> Traffic:
+    """Minimum memory traffic of one row run on its own (see :mod:`convcost.core.traffic`);
+    ``merges``: whether its kind merges inputs."""
     if row.costed is not None and row.costed.convs:
         return conv_traffic(row.costed.convs, settings)
     outputs = prod(row.output_shape)
-    if KINDS[row.type].merges:  # reads every input, writes the result
+    if merges:  # reads every input, writes the result
         inputs = sum(prod(shape) for shape in row.input_shapes)
         return traffic(0, inputs, 0, outputs, settings)
     return traffic(row.counts.flops, prod(row.input_shape), row.counts.params, outputs, settings)
@@ -399,6 +403,9 @@ class _RowMaker:
     """Rows of one network; pieces that repeat (a conv's variants) are made once per distinct conv."""
 
     def __init__(self, s: Settings, total_macs: int) -> None:
+        from ..model.kinds import KINDS
+
+        self.merges = {name: kind.merges for name, kind in KINDS.items()}
         self.s = s
         self.total_macs = total_macs
         self.pieces = Pieces(s)
@@ -429,7 +436,7 @@ class _RowMaker:
             same.work if same else work(row.counts, s),
             _share(row.counts.macs, self.total_macs),
             row.effective_macs * s.batch,
-            same.memory if same else memory(row_traffic(row, s), s),
+            same.memory if same else memory(row_traffic(row, s, self.merges[row.type]), s),
             row.receptive_field if row.receptive_field and row.receptive_field.size else None,
             c.layer if c is not None else None,
             variants,
@@ -445,6 +452,8 @@ def network_summary(
     unsupported: Mapping[str, int] | None = None,
 ) -> NetworkSummary:
     """Everything ``convcost compare`` shows, in every format."""
+    from ..model.kinds import BREAKDOWN
+
     totals = network.totals
     maker = _RowMaker(s, totals.macs)
     rows = tuple(maker.row(row) for row in network.iter_rows())
@@ -522,3 +531,34 @@ def sweep_summary(points: Sequence[Point], s: Settings, skipped: int = 0) -> Swe
         limit,
         skipped,
     )
+
+
+# ---------------------------------------------------------------- the other commands' summaries
+# (here, not beside their views, so that emit dispatches on them without importing those)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One shipped spec, costed under the default conventions."""
+
+    name: str  # what ``convcost compare NAME`` takes
+    network: str  # the network, as its header names it: "ResNet-50, 224×224"
+    paper: str  # where its figures come from: 'He et al. 2016, "Deep Residual Learning…"'
+    title: str  # the header's first paragraph, whole
+    input_shape: tuple[int, ...] | None
+    macs: int
+    params: int
+    layers: int
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    models: tuple[ModelInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaDocument:
+    """A JSON Schema and what it describes (``spec``: spec files; ``output``: the ``--json`` output)."""
+
+    document: Mapping[str, Any]
+    which: str
