@@ -9,6 +9,7 @@ reported at once, as a :class:`SpecErrors`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -142,8 +143,7 @@ class _Checker:
                 line_of(item, "type") or line,
             )
             return None
-        fields = KINDS[kind].fields
-        allowed = {**COMMON_FIELDS, **fields}
+        allowed, required, checked = _rules(kind)
         ok = True
         for key in item:
             if key not in allowed:
@@ -153,8 +153,8 @@ class _Checker:
                     f"unknown key for a {kind}{_did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}",
                     line_of(item, key) or line,
                 )
-        for key, spec in fields.items():
-            if spec.required and key not in item:
+        for key in required:
+            if key not in item:
                 ok = False
                 self.error(path, f"a {kind} needs {key!r}", line)
         name = item.get("name", f"{kind}{index + 1}")
@@ -166,15 +166,17 @@ class _Checker:
                 line,
             )
             ok = False
-        for key, spec in allowed.items():
-            if spec.kind == "names" and key in item and not _is_names(item[key]):
+        for key, spec in checked:
+            if key not in item:
+                continue
+            if spec.kind == "names" and not _is_names(item[key]):
                 ok = False
                 self.error(
                     f"{path}.{key}",
                     f"{show_value(item[key])} is not allowed; expected a list of layer names",
                     line_of(item, key) or line,
                 )
-            if spec.kind == "choice" and key in item and item[key] not in spec.choices:
+            if spec.kind == "choice" and item[key] not in spec.choices:
                 ok = False
                 self.error(
                     f"{path}.{key}",
@@ -276,6 +278,17 @@ class _Checker:
                     break
             self.graph_sizes[key] = found
         return found
+
+
+@functools.cache
+def _rules(kind: str) -> tuple[dict[str, Field], tuple[str, ...], tuple[tuple[str, Field], ...]]:
+    """A kind's keys (its own and the common ones), its required keys, and the keys whose values
+    are checked here (names, choices): worked out once per kind, not once per entry."""
+    fields = KINDS[kind].fields
+    allowed = {**COMMON_FIELDS, **fields}
+    required = tuple(key for key, spec in fields.items() if spec.required)
+    checked = tuple((key, spec) for key, spec in allowed.items() if spec.kind in ("names", "choice"))
+    return allowed, required, checked
 
 
 def key_text(key: object) -> str:
