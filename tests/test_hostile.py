@@ -230,6 +230,41 @@ def test_a_merge_key_bomb_is_refused(tmp_path) -> None:
     assert_refused(invoke(["compare", spec(tmp_path, text)]), "expands to more than")
 
 
+def test_merge_copies_of_a_big_mapping_are_refused_before_they_are_made(tmp_path) -> None:
+    # each {<<: *b} copies b's 80,000 pairs: 300 copies took 37 s and 1.5 GB before the copies
+    # were counted as they are made
+    text = "b: &b {" + ",".join(f"k{i}: 1" for i in range(80_000)) + "}\n"
+    text += "x: [" + ",".join(["{<<: *b}"] * 300) + "]\n"
+    run = run_measured("300 merge copies of an 80,000-key mapping", ["compare", spec(tmp_path, text)])
+    assert_refused_run(run, "expands to more than 2,000,000 values")
+
+
+def test_a_list_of_millions_of_aliases_is_refused_before_it_is_built(tmp_path) -> None:
+    text = "a: &a 1\nx: [" + ",".join(["*a"] * 2_500_000) + "]\n"
+    run = run_measured("a list of 2.5 million aliases", ["compare", spec(tmp_path, text)])
+    assert_refused_run(run, "expands to more than 2,000,000 values")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("in", "x".join(["1"] * 3_000_000) + "x8"),
+        ("kernel", "3x" * 2_000_000 + "3"),
+        ("padding", "1:1x" * 1_000_000 + "1"),
+    ],
+    ids=["in", "kernel", "padding"],
+)
+def test_a_shape_of_millions_of_dims_is_refused_before_it_is_split(tmp_path, field, value) -> None:
+    layer = {"in": "8x8x4", "out": 4, "kernel": 1, field: value}
+    text = (
+        "layers:\n  - {"
+        + ", ".join(f"{k}: '{v}'" if k == field else f"{k}: {v}" for k, v in layer.items())
+        + "}\n"
+    )
+    run = run_measured(f"{field}: millions of dims in one text", ["compare", spec(tmp_path, text)])
+    assert_refused_run(run, f"at most {limits.MAX_DIMS} are allowed")
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -189,6 +189,10 @@ class _Builder:
         self.problem: Exception | None = None  # the first building problem, in PyYAML's order
         self.problem_at = (0, 0)  # (its container's level below the root, its character index)
         self.level = 0  # the level of the container being built
+        #: Values built so far: each container's own items, and what merge keys copy. Sharing
+        #: keeps this to the composed graph's size, but a merge key copies its source's pairs,
+        #: so this too is held to MAX_EXPANDED_VALUES, before each copy is made.
+        self.built = 0
 
     def build(self, root: yaml.Node) -> Any:
         """The document's object, or its first problem raised."""
@@ -225,6 +229,8 @@ class _Builder:
             if key in done:
                 continue
             _check_tag(node)
+            if len(node.value) > limits.MAX_EXPANDED_VALUES:  # a list of aliases composes cheaply
+                raise _expands_too_far(node)
             open_nodes.add(key)
             stack.append((node, level, True))
             items = node.value if type(node) is sequence_node else itertools.chain.from_iterable(node.value)
@@ -272,6 +278,7 @@ class _Builder:
     def sequence(self, node: yaml.Node) -> tuple[SpecList, int, int]:
         scalar_node, done = yaml.ScalarNode, self.done
         items = node.value
+        self.spend(len(items), node)
         size, depth = 1 + len(items), 1 if items else 0
         data = SpecList()
         data.line = node.start_mark.line + 1
@@ -290,6 +297,7 @@ class _Builder:
     def mapping(self, node: yaml.Node) -> tuple[SpecMap, int, int]:
         scalar_node, done = yaml.ScalarNode, self.done
         pairs = node.value
+        self.spend(2 * len(pairs), node)
         size, depth = 1 + 2 * len(pairs), 1 if pairs else 0
         data = SpecMap()
         data.line = node.start_mark.line + 1
@@ -314,15 +322,17 @@ class _Builder:
                 lines[key_node.value] = value_node.start_mark.line + 1
         size, depth = self.checked_size(node, size, depth)
         if not plain:
-            data = self.general_mapping(node)
+            data = self.general_mapping(node, size)
         elif len(data) != len(pairs):
             self.note_duplicates(node)
         return data, size, depth
 
-    def general_mapping(self, node: yaml.Node) -> SpecMap:
-        """A mapping whose keys are not all text (numbers, merge keys ``<<``...), built as PyYAML does."""
+    def general_mapping(self, node: yaml.Node, size: int) -> SpecMap:
+        """A mapping whose keys are not all text (numbers, merge keys ``<<``...), built as PyYAML does
+        (``size``: its values with its merge keys' expanded, which merging copies)."""
         self.note_duplicates(node)
         if any(key_node.tag == _MERGE for key_node, _ in node.value):
+            self.spend(size, node)
             try:  # PyYAML's own merging: merged pairs first, then the mapping's own
                 self.loader.flatten_mapping(node)
             except yaml.MarkedYAMLError as exc:
@@ -363,16 +373,16 @@ class _Builder:
         if self.problem is None or at < self.problem_at:
             self.problem, self.problem_at = problem, at
 
+    def spend(self, values: int, node: yaml.Node) -> None:
+        self.built += values
+        if self.built > limits.MAX_EXPANDED_VALUES:
+            raise _expands_too_far(node)
+
     @staticmethod
     def checked_size(node: yaml.Node, size: int, depth: int) -> tuple[int, int]:
         """A container's size and nesting, from its children's, within their limits."""
         if size > limits.MAX_EXPANDED_VALUES:
-            raise ConvCostError(
-                "spec",
-                f"expands to more than {limits.MAX_EXPANDED_VALUES:,} values through its aliases "
-                "(an alias bomb?); share blocks with fewer aliases, or use 'repeat'",
-                line=_line(node),
-            )
+            raise _expands_too_far(node)
         if depth >= MAX_FLOW_DEPTH:
             raise _nests_too_deep(_line(node))
         return size, depth + 1
@@ -382,6 +392,15 @@ class _Builder:
 _DEEP_LEAD = re.compile(rf"^[ \t\-?:]{{{MAX_FLOW_DEPTH // 2}}}", re.MULTILINE)
 _OPENING = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSING = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _expands_too_far(node: yaml.Node) -> ConvCostError:
+    return ConvCostError(
+        "spec",
+        f"expands to more than {limits.MAX_EXPANDED_VALUES:,} values through its aliases "
+        "(an alias bomb?); share blocks with fewer aliases, or use 'repeat'",
+        line=_line(node),
+    )
 
 
 def _too_many_values() -> ConvCostError:
