@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from . import values
 from .errors import ConvCostError, bad_value, shorten, show_value
-from .limits import MAX_INT, MAX_RESULT, MAX_RESULT_DIGITS
+from .limits import MAX_DIMS, MAX_INT, MAX_RESULT, MAX_RESULT_DIGITS
 
 
 class Counts(NamedTuple):
@@ -224,7 +224,11 @@ def conv(
     )
     if fast is not None:
         return fast
-    shape = in_shape if type(in_shape) is tuple and _all_positive(in_shape) else values.shape(in_shape, "in")
+    shape = (
+        in_shape
+        if type(in_shape) is tuple and len(in_shape) <= MAX_DIMS and _all_positive(in_shape)
+        else values.shape(in_shape, "in")
+    )
     ndim = len(shape) - 1
     out_channels = out if type(out) is int and 0 < out <= MAX_INT else values.positive_int(out, "out")
     ks = values.per_dim(kernel, "kernel", ndim)

@@ -14,6 +14,10 @@ from contextlib import contextmanager
 #: Digits of any int a user gives (flags, specs, the Python API), sign not counted.
 MAX_DIGITS = 30
 MAX_INT: int = 10**MAX_DIGITS - 1
+#: Values in one shape or per-dim list (``28x28x8``, ``3x3``, ``0:1x0:1``): spatial dims plus
+#: channels. Far above any layer (conv is 1-D to 3-D, ONNX tensors a handful of dims), and
+#: checked before a long ``1x1x…`` text is split, so that it cannot cost time downstream.
+MAX_DIMS = 32
 #: Any count or size a result may reach (MACs, params, elements, receptive fields): 10^200.
 #: Far beyond any network, and small enough that sums, batch sizes and byte counts stay
 #: exact, printable and convertible to floats.
@@ -43,8 +47,9 @@ MAX_COSTED_LAYERS = 20_000
 #: MAX_GRAPH_NODES and MAX_COSTED_LAYERS are by default. Up to this, any bad spec ends
 #: within 2 s; past it a generated network can be costed, at about 0.1 ms a layer.
 DEFAULT_MAX_LAYERS = MAX_GRAPH_NODES
-#: The most ``--max-layers`` may allow (a 16 MiB spec holds about 300,000 layers).
-MAX_MAX_LAYERS = 2_000_000
+#: The most ``--max-layers`` may allow: about what a 16 MiB spec holds, and 40 s and 4 GB of
+#: costing and output at most.
+MAX_MAX_LAYERS = 300_000
 
 #: Points of one sweep (the product of its lists, computed before anything is expanded).
 MAX_POINTS = 10_000
@@ -69,15 +74,26 @@ def digits(value: int) -> int:
 
 @contextmanager
 def allowing(layers: int) -> Iterator[None]:
-    """Set the layer budgets (graph layers, layers costed one by one, spec values, rows listed) for
-    one run: ``compare --max-layers``. The budgets bound the time a bad spec can take; a user
-    costing a generated network of more layers raises them knowingly."""
-    global MAX_GRAPH_NODES, MAX_COSTED_LAYERS, MAX_SPEC_VALUES, MAX_LAYERS
-    saved = MAX_GRAPH_NODES, MAX_COSTED_LAYERS, MAX_SPEC_VALUES, MAX_LAYERS
+    """Set the layer budgets for one run: ``compare --max-layers``.
+
+    Graph layers and layers costed one by one become ``layers``; rows listed, at least that.
+    Spec values and values once aliases are expanded scale with them: below the default in
+    proportion, and past it each layer adds 25 values and 100 expanded ones (a generated layer
+    is a mapping of up to a dozen keys and values; the default's 12.5 a layer would refuse
+    such a spec of N layers at N). The budgets bound the time a bad spec can take; a user
+    costing a generated network of more layers raises them knowingly.
+    """
+    global MAX_GRAPH_NODES, MAX_COSTED_LAYERS, MAX_SPEC_VALUES, MAX_EXPANDED_VALUES, MAX_LAYERS
+    saved = MAX_GRAPH_NODES, MAX_COSTED_LAYERS, MAX_SPEC_VALUES, MAX_EXPANDED_VALUES, MAX_LAYERS
     MAX_GRAPH_NODES = MAX_COSTED_LAYERS = layers
-    MAX_SPEC_VALUES = saved[2] * layers // DEFAULT_MAX_LAYERS  # 12.5 a layer: a mapping of a few keys
-    MAX_LAYERS = max(saved[3], layers)
+    if layers <= DEFAULT_MAX_LAYERS:
+        MAX_SPEC_VALUES = saved[2] * layers // DEFAULT_MAX_LAYERS
+        MAX_EXPANDED_VALUES = saved[3] * layers // DEFAULT_MAX_LAYERS
+    else:
+        MAX_SPEC_VALUES = saved[2] + 25 * (layers - DEFAULT_MAX_LAYERS)
+        MAX_EXPANDED_VALUES = saved[3] + 100 * (layers - DEFAULT_MAX_LAYERS)
+    MAX_LAYERS = max(saved[4], layers)
     try:
         yield
     finally:
-        MAX_GRAPH_NODES, MAX_COSTED_LAYERS, MAX_SPEC_VALUES, MAX_LAYERS = saved
+        MAX_GRAPH_NODES, MAX_COSTED_LAYERS, MAX_SPEC_VALUES, MAX_EXPANDED_VALUES, MAX_LAYERS = saved

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Literal, SupportsIndex, TypeAlias
 
 from .errors import ConvCostError, bad_value, show_value
-from .limits import MAX_DIGITS, MAX_INT, digits
+from .limits import MAX_DIGITS, MAX_DIMS, MAX_INT, digits
 
 #: A padding pair per spatial dimension: (before, after).
 PadPairs: TypeAlias = tuple[tuple[int, int], ...]
@@ -29,10 +29,19 @@ PADDING_HELP = (
 )
 
 
-def _split_dims(text: str) -> list[str]:
+def _split_dims(value: str, field: str) -> list[str]:
+    text = value
     for sep in _SEPARATORS:
         text = text.replace(sep, "x")
+    if text.count("x") >= MAX_DIMS:  # counted before the split: a text of a million dims
+        raise _too_many_dims(field, value, text.count("x") + 1)
     return [part.strip() for part in text.strip().split("x")]
+
+
+def _too_many_dims(field: str, value: object, count: int) -> ConvCostError:
+    return ConvCostError(
+        field, f"{show_value(value)} gives {count:,} values; at most {MAX_DIMS} are allowed, one per dim"
+    )
 
 
 _DECIMAL = re.compile(r"[+-]?[0-9]+")
@@ -90,9 +99,11 @@ def positive_int(value: object, field: str) -> int:
 def dims(value: object, field: str, allowed: str = DIMS_HELP, minimum: int = 1) -> tuple[int, ...]:
     """A tuple of ints >= ``minimum`` from ``3``, ``"3x5"``, ``[3, 5]`` or ``(3, 5)``."""
     if isinstance(value, str):
-        parts: Sequence[object] = _split_dims(value)
+        parts: Sequence[object] = _split_dims(value, field)
     elif isinstance(value, (list, tuple)):
         parts = value
+        if len(parts) > MAX_DIMS:
+            raise _too_many_dims(field, value, len(parts))
     else:
         parts = (value,)
     numbers = []
@@ -143,9 +154,11 @@ def padding(value: object, field: str = "padding") -> PaddingRequest:
         word = value.strip().lower()
         if word in ("same", "valid"):
             return "same" if word == "same" else "valid"
-        items: Sequence[object] = _split_dims(value)
+        items: Sequence[object] = _split_dims(value, field)
     elif isinstance(value, (list, tuple)):
         items = value
+        if len(items) > MAX_DIMS:
+            raise _too_many_dims(field, value, len(items))
     else:
         items = (value,)
     pairs = []
