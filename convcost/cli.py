@@ -597,8 +597,9 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
     chosen = make_settings(args)
     with core_errors():
         options = what_if(args["as_form"], args["width_mult"], args["in_shape"])
+        budget = max_layers(args["max_layers"])
     source = "<stdin>" if spec == "-" else spec
-    with progress(f"Costing {escape_text(source)}", fmt, output):
+    with progress(f"Costing {escape_text(source)}", fmt, output), limits.allowing(budget):
         loaded = load_document(spec, options.input_shape, chosen.batch if given_batch is not None else None)
         asked = options
         if loaded.onnx:
@@ -638,9 +639,7 @@ def compare_command(fmt: str | None, as_json: bool, output: str | None, wide: bo
       cat model.onnx | convcost compare - --format csv
     """
     shown = output_format(fmt, as_json, output)
-    with core_errors():
-        budget = max_layers(args.pop("max_layers"))
-    with collector.paused(), limits.allowing(budget):
+    with collector.paused():
         costed = network_summary_of(args, shown, output)
         show(costed.summary, shown, costed.title, notes=costed.notes, output=output, wide=wide)
 
