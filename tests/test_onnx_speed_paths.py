@@ -36,7 +36,7 @@ def expected(data: bytes) -> Any:
     except Exception as exc:
         return f"is not a readable ONNX model: {onnx_graph._one_line(exc)}"
     for tensor in model.graph.initializer:
-        if onnx_graph._weight(tensor):
+        if onnx_graph._weight(tensor) or len(tensor.raw_data) > onnx_graph._MOST_READ_BYTES:
             tensor.ClearField("raw_data")
     return model
 
@@ -134,10 +134,59 @@ def test_bytes_the_skim_does_not_follow_are_parsed_as_they_are(monkeypatch) -> N
     group = bytes([15 << 3 | 3, 15 << 3 | 4])  # an empty group: valid protobuf, never onnx
     grouped = data + group
     assert onnx_graph._Skim(grouped).pieces is None
-    assert onnx_graph._parse(grouped, onnx) == onnx.load_model_from_string(grouped)
+    assert onnx_graph._parse(grouped, onnx) == expected(grouped)  # parsed whole, weights dropped after
     monkeypatch.setattr(onnx_graph, "_MOST_FIELDS", 10)
     assert onnx_graph._Skim(data).pieces is None
-    assert onnx_graph._parse(data, onnx) == onnx.load_model_from_string(data)
+    assert onnx_graph._parse(data, onnx) == expected(data)
+
+
+def test_a_model_mostly_not_weights_is_parsed_whole_and_its_weights_dropped() -> None:
+    # joining the pieces would copy nearly the whole file: a model of a huge doc string
+    model = small_model()
+    model.doc_string = "x" * 200_000
+    data = model.SerializeToString()
+    assert onnx_graph._Skim(data).pieces is not None
+    assert onnx_graph._parse(data, onnx) == expected(data)
+
+
+def test_an_overlong_length_is_corrupt_as_protobuf_says() -> None:
+    # the raw_data length of an int64 shape, 16, written in six bytes: upb refuses more than five
+    data = (
+        b'\x08\x0eB\x04\n\x00\x10\x11:b\n\x19\n\x01x\n\x05shape\x12\x01y\x1a\x01r"\x07Reshape\x12\x01gZ'
+        b"\x13\n\x01x\x12\x0e\n\x0c\x08\x01\x12\x08\n\x02\x08\x01\n\x02\x08\x04b\t\n\x01y\x12\x04\n\x02\x08\x01*"
+        b'"\x08\x02\x10\x07B\x05shapeJ\x90\x80\x80\x80\x80\x00\x01\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff'
+        b"\xff\xff\xff\xff"
+    )
+    assert onnx_graph._Skim(data).pieces is None
+    with pytest.raises(ConvCostError, match="Wire format was corrupt"):
+        onnx_graph.load(data, "model.onnx")
+
+
+def test_a_tensor_of_thousands_of_dims_is_refused_at_once() -> None:
+    bomb = TensorProto(name="bomb", data_type=TensorProto.FLOAT, dims=[1 << 62] * 60_000, raw_data=b"\0" * 4)
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [bomb],
+    )
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    with pytest.raises(ConvCostError, match="'bomb' of 60,000 dims; at most 32"):
+        onnx_graph.load(data, "model.onnx")  # was 41 s: a product over 60,000 dims, many times
+
+
+def test_nodes_and_initializers_past_the_budget_are_refused_before_converting() -> None:
+    from convcost.core import limits
+
+    model = small_model()
+    nodes = r"has 6 nodes; at most 2 .*--max-layers"
+    with limits.allowing(2), pytest.raises(ConvCostError, match=nodes):
+        onnx_graph.convert(model, "model.onnx")
+    empty = [TensorProto(name=f"t{i}", data_type=TensorProto.INT64) for i in range(8)]
+    model.graph.initializer.extend(empty)  # 13 for 6 nodes: two a node are allowed
+    with limits.allowing(6), pytest.raises(ConvCostError, match="has 13 initializers; at most 12"):
+        onnx_graph.convert(model, "model.onnx")
 
 
 @pytest.mark.parametrize(

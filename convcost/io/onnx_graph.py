@@ -39,8 +39,9 @@ from math import prod
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
-from ..core import values
+from ..core import limits, values
 from ..core.errors import ConvCostError
+from ..core.limits import MAX_DIMS
 from ..model.kinds import KINDS, MergeMismatch
 
 INSTALL_HINT = "reading ONNX needs the onnx package: pip install 'convcost[onnx]'"
@@ -95,17 +96,24 @@ def _parse(data: bytes, onnx: Any) -> Any:
     parsed as it is, so that a broken file fails with protobuf's own words.
     """
     skim = _Skim(data)
-    if skim.pieces is not None:
+    # Only where the cut is most of the file: joining the pieces copies what is kept, which for a
+    # model of few weights (a huge doc string, weights as float_data) is most of it, for nothing.
+    if skim.pieces is not None and 2 * sum(len(piece) for piece in skim.pieces) < len(data):
         with contextlib.suppress(Exception):  # pieces that fail to parse: so does the model, below
             model = onnx.load_model_from_string(b"".join(skim.pieces))
             for tensor, span in zip(model.graph.initializer, skim.spans, strict=True):
-                if span is not None and not _weight(tensor):
+                if span is not None and not _weight(tensor) and span[1] - span[0] <= _MOST_READ_BYTES:
                     tensor.raw_data = data[span[0] : span[1]]
             return model
     try:
-        return onnx.load_model_from_string(data)
+        model = onnx.load_model_from_string(data)
     except Exception as exc:  # protobuf raises several types for a broken file
         raise ConvCostError("spec", f"is not a readable ONNX model: {_one_line(exc)}") from None
+    _check_size(model.graph)
+    for tensor in model.graph.initializer:  # as the skim leaves them: what is never read, dropped
+        if tensor.raw_data and (_weight(tensor) or len(tensor.raw_data) > _MOST_READ_BYTES):
+            tensor.ClearField("raw_data")
+    return model
 
 
 #: Protobuf wire types (a field's tag is its number shifted left by 3, or'ed with its wire type).
@@ -179,7 +187,7 @@ class _Skim:
                 pos = head + 4
             elif wire == _LENGTH:
                 size, value = self.varint(head, end)
-                if size >= (1 << 31) - 1:
+                if size >= (1 << 31) - 1 or value - head > 5:  # protobuf refuses a longer length
                     raise _Unskimmable
                 pos = value + size
             else:  # groups (long deprecated, never in onnx.proto) and wire types that do not exist
@@ -257,6 +265,7 @@ def _convert(model: Any, source: str, input_shape: Sequence[int] | None, batch: 
 
     if not model.graph.node:
         raise ConvCostError("spec", "has an empty graph (no nodes): there is nothing to cost")
+    _check_size(model.graph)
     _check_opset(model, onnx)
     if len(model.functions):
         try:
@@ -299,6 +308,24 @@ def _convert(model: Any, source: str, input_shape: Sequence[int] | None, batch: 
 
 
 # ---------------------------------------------------------------------------- checks and shapes
+
+
+def _check_size(graph: Any) -> None:
+    """The graph's nodes and tensors within the layer budget, counted before any is converted (the
+    converter takes about 0.1 ms a node; a 9 MB file can hold a million empty initializers)."""
+    nodes, tensors = len(graph.node), len(graph.initializer) + len(graph.sparse_initializer)
+    if nodes > limits.MAX_GRAPH_NODES:
+        raise ConvCostError(
+            "spec",
+            f"has {nodes:,} nodes; at most {limits.MAX_GRAPH_NODES:,} are converted "
+            "(--max-layers raises the budget)",
+        )
+    if tensors > 2 * limits.MAX_GRAPH_NODES:  # real models hold one or two a node
+        raise ConvCostError(
+            "spec",
+            f"has {tensors:,} initializers; at most {2 * limits.MAX_GRAPH_NODES:,} "
+            "(--max-layers raises the budget)",
+        )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -479,10 +506,14 @@ def _check_declared_dims(graph: Any) -> None:
     takes them as they are, and a Slice of one aborts the process (see :func:`_guard_slices`)."""
     for info in [*graph.input, *graph.output, *graph.value_info]:
         tensor = info.type.tensor_type
+        if tensor.HasField("shape") and len(tensor.shape.dim) > MAX_DIMS:
+            raise ConvCostError("spec", _too_many_dims(info.name, len(tensor.shape.dim)))
         if tensor.HasField("shape") and any(d.dim_value < 0 for d in tensor.shape.dim):
             shown = _dims_text([d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim])
             raise ConvCostError("spec", f"declares {info.name!r} as {shown}: a dim below 0")
     for name, dims in _tensor_dims([*graph.initializer], [*graph.sparse_initializer]):
+        if len(dims) > MAX_DIMS:
+            raise ConvCostError("spec", _too_many_dims(name, len(dims)))
         if any(d < 0 for d in dims):
             raise ConvCostError("spec", f"has a tensor {name!r} of dims {list(dims)}: a dim below 0")
     for node in graph.node:
@@ -493,12 +524,18 @@ def _check_declared_dims(graph: Any) -> None:
             dense = [attribute.t] if kind == 4 else list(attribute.tensors)
             sparse = [attribute.sparse_tensor] if kind == 11 else list(attribute.sparse_tensors)
             for _, dims in _tensor_dims(dense, sparse):
+                if len(dims) > MAX_DIMS:
+                    raise ConvCostError(_label(node), _too_many_dims(attribute.name, len(dims)))
                 if any(d < 0 for d in dims):
                     raise ConvCostError(
                         _label(node), f"has a tensor {attribute.name!r} of dims {list(dims)}: a dim below 0"
                     )
         for body in _subgraphs(node):
             _check_declared_dims(body)
+
+
+def _too_many_dims(name: str, count: int) -> str:
+    return f"has a tensor {name!r} of {count:,} dims; at most {MAX_DIMS} are allowed"
 
 
 def _tensor_dims(dense: list[Any], sparse: list[Any]) -> list[tuple[str, Sequence[int]]]:
@@ -531,9 +568,15 @@ _FLOAT_TYPES = {1, 10, 11, 16}  # float, float16, double, bfloat16
 
 
 def _weight(tensor: Any) -> bool:
-    """Whether a tensor is a weight, whose values convcost never reads (only its dims): a float
-    tensor of more than 64 elements. Shape arithmetic and small constants are read."""
-    return tensor.data_type in _FLOAT_TYPES and prod(tensor.dims) > 64
+    """Whether convcost never reads a tensor's values, only its dims: a weight (a float tensor of
+    more than 64 elements), or any tensor past :data:`MAX_STATIC` elements (shape arithmetic is
+    small, and nothing larger is ever worked out). Shape arithmetic and small constants are read.
+    A tensor of more dims than any shape has counts as one (:func:`_check_declared_dims` refuses it)."""
+    dims = tensor.dims
+    if len(dims) > MAX_DIMS:
+        return True
+    elements = prod(dims)
+    return elements > MAX_STATIC or (tensor.data_type in _FLOAT_TYPES and elements > 64)
 
 
 def _shapes_only(model: Any, onnx: Any) -> Any:
@@ -2430,6 +2473,9 @@ class _Converter:
 #: The most elements a computed constant may have: shape arithmetic is small, and a model stating a
 #: huge one (ConstantOfShape of 30000×30000) is not worked out in memory.
 MAX_STATIC = 1 << 16
+#: The most bytes of a tensor whose values are read: MAX_STATIC elements of the widest type (a
+#: tensor stating fewer elements than its raw_data holds is not read whole for them).
+_MOST_READ_BYTES = 16 * MAX_STATIC
 
 
 def _result_size(np: Any, op: str, inputs: list[Any], attrs: dict[str, Any]) -> int:
