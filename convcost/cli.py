@@ -1087,23 +1087,56 @@ ONNX_FIRST_BYTE = b"\x08"
 
 
 def _read_sniffed(stream: BinaryIO, path: str) -> tuple[bytes, bool]:
-    named = path.lower().endswith(".onnx")
-    first = b"" if named else stream.read(1 << 16)  # a model known by its name is read in one piece
-    onnx = named or first[:1] == ONNX_FIRST_BYTE
+    """Whether the stream is ONNX, told by the name or by a peek at its first byte (nothing is read
+    twice or copied: a model of 256 MiB on stdin is held once), then the whole in one read."""
+    onnx = path.lower().endswith(".onnx")
+    first = b""
+    if not onnx:
+        peek = getattr(stream, "peek", None)  # a BufferedReader's: files and pipes alike
+        head = peek(1) if peek is not None else stream.read(1)  # else a stream held in memory
+        if head is None:
+            raise ConvCostError("spec", _NOT_READY)
+        onnx = head[:1] == ONNX_FIRST_BYTE
+        first = b"" if peek is not None else head
     limit = limits.MAX_ONNX_BYTES if onnx else limits.MAX_SPEC_BYTES
-    return _read_at_most(stream, limit, first), onnx
+    data = _read_at_most(stream, limit, onnx, len(first))
+    return (first + data if first else data), onnx
 
 
-def _read_at_most(stream: BinaryIO, limit: int, first: bytes = b"") -> bytes:
-    """The rest of ``stream`` after ``first``, in one read: a file is read straight into one buffer,
-    never copied; a stream without end stops one byte past the limit."""
-    rest = stream.read(limit + 1 - len(first))
-    data = first + rest if first else rest
-    if len(data) > limit:
+_NOT_READY = "cannot be read now: the stream is in non-blocking mode and has no data yet"
+
+
+def _read_at_most(stream: BinaryIO, limit: int, onnx: bool, already: int = 0) -> bytes:
+    """The stream in one read: a file is read straight into one buffer, never copied; one known to
+    be too large is not read at all; a stream without end stops one byte past the limit."""
+    import os
+    import stat
+
+    try:
+        status = os.fstat(stream.fileno())
+        size = status.st_size if stat.S_ISREG(status.st_mode) else None
+    except (OSError, ValueError, AttributeError):  # not backed by a file descriptor (a test's stream)
+        size = None
+    if size is not None and size > limit:
+        raise ConvCostError("spec", _too_big(size, limit, onnx))
+    data = stream.read(limit + 1 - already if size is None else size + 1)  # + 1: a file that grows
+    if data is None:
+        raise ConvCostError("spec", _NOT_READY)
+    if already + len(data) > limit:
+        raise ConvCostError("spec", _too_big(None, limit, onnx))
+    return data
+
+
+def _too_big(size: int | None, limit: int, onnx: bool) -> str:
+    if not onnx:
         from .io.spec_file import too_big
 
-        raise ConvCostError("spec", too_big(None, limit))
-    return data
+        return too_big(size, limit)
+    what = f"is {size:,} bytes" if size is not None else f"is larger than {limit:,} bytes"
+    return (
+        f"{what}; at most {limit:,} are read (convcost reads only the graph: save the model with "
+        "its weights in an external file, save_as_external_data=True, and cost the .onnx alone)"
+    )
 
 
 def spec_problem(source: str, exc: ConvCostError) -> str:

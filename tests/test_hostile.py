@@ -231,11 +231,11 @@ def test_a_merge_key_bomb_is_refused(tmp_path) -> None:
 
 
 def test_merge_copies_of_a_big_mapping_are_refused_before_they_are_made(tmp_path) -> None:
-    # each {<<: *b} copies b's 80,000 pairs: 300 copies took 37 s and 1.5 GB before the copies
+    # each {<<: *b} copies b's pairs: 300 copies of 80,000 took 37 s and 1.5 GB before the copies
     # were counted as they are made
-    text = "b: &b {" + ",".join(f"k{i}: 1" for i in range(80_000)) + "}\n"
-    text += "x: [" + ",".join(["{<<: *b}"] * 300) + "]\n"
-    run = run_measured("300 merge copies of an 80,000-key mapping", ["compare", spec(tmp_path, text)])
+    text = "b: &b {" + ",".join(f"k{i}: 1" for i in range(40_000)) + "}\n"
+    text += "x: [" + ",".join(["{<<: *b}"] * 600) + "]\n"
+    run = run_measured("600 merge copies of a 40,000-key mapping", ["compare", spec(tmp_path, text)])
     assert_refused_run(run, "expands to more than 2,000,000 values")
 
 
@@ -356,6 +356,26 @@ def test_dev_zero_and_an_endless_stdin_stop_at_the_size_limit() -> None:
     with open("/dev/zero", "rb") as zero:
         run = run_measured("compare - < /dev/zero", ["compare", "-"], stdin=zero.fileno())
     assert_refused_run(run, "<stdin>", needle)
+
+
+def test_a_non_blocking_stdin_without_data_is_one_line() -> None:
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    try:
+        run = run_measured("compare - on an empty non-blocking pipe", ["compare", "-"], stdin=read_end)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert_refused_run(run, "<stdin>", "non-blocking")
+
+
+def test_a_file_over_the_limit_is_refused_unread(tmp_path) -> None:
+    big = tmp_path / "big.onnx"
+    with big.open("wb") as out:  # sparse: takes no disk
+        out.truncate(limits.MAX_ONNX_BYTES + 1)
+    run = run_measured("a 256 MiB + 1 model, unread", ["compare", str(big)])
+    assert_refused_run(run, f"is {limits.MAX_ONNX_BYTES + 1:,} bytes", "save_as_external_data")
+    assert run.peak_mb < 100
 
 
 def test_a_15_mb_spec_is_refused_quickly(tmp_path) -> None:
