@@ -857,6 +857,7 @@ def test_the_readme_states_the_limits_the_code_enforces() -> None:
         f"{limits.MAX_SPEC_VALUES:,} values",
         f"{limits.MAX_EXPANDED_VALUES:,} values once expanded",
         f"{limits.MAX_ONNX_BYTES // 2**20} MiB",
+        f"| {limits.MAX_DIMS} values |",
         f"{limits.MAX_GRAPH_NODES:,} in the graph",
         f"{limits.MAX_COSTED_LAYERS:,} costed one by one",
         f"{limits.MAX_LAYERS:,} rows",
