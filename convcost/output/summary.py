@@ -315,10 +315,6 @@ class Pieces:
         )
 
 
-def variant(v: Variant, s: Settings) -> VariantSummary:
-    return Pieces(s).variant(v)
-
-
 def theory(c: Comparison) -> Theory:
     n, dk2 = c.theory_n, c.theory_dk2  # 1/n + 1/dk2 = (n + dk2) / (n·dk2), reduced as a Fraction is
     return Theory(n, dk2, c.theory_expression, c.theory_ratio, fraction_text(n + dk2, n * dk2))
