@@ -1,0 +1,43 @@
+"""Blocks: entries with layers inside, which the graph compiler expands (they have no handler)."""
+
+from __future__ import annotations
+
+from .common import IN
+from .registry import Field, Kind, register
+
+register(
+    Kind(
+        "repeat",
+        "Copies of its layers, one after another.",
+        {
+            "in": IN,
+            "times": Field("int", "How many copies of layers, one after another.", required=True),
+            "layers": Field("layers", "The layers to repeat.", required=True),
+        },
+        block=True,
+    )
+)
+register(
+    Kind(
+        "residual",
+        "A main path plus a shortcut (identity when absent), added.",
+        {
+            "in": IN,
+            "body": Field("layers", "The main path.", required=True),
+            "shortcut": Field("layers", "The shortcut path (identity when absent).", default=()),
+        },
+        block=True,
+    )
+)
+register(
+    Kind(
+        "branches",
+        "Parallel paths from one input, joined by concat or add.",
+        {
+            "in": IN,
+            "branches": Field("branches", "Parallel paths, each a list of layers.", required=True),
+            "join": Field("choice", "How the paths join.", default="concat", choices=("concat", "add")),
+        },
+        block=True,
+    )
+)
