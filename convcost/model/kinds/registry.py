@@ -28,10 +28,29 @@ BREAKDOWN: dict[BreakdownKind, str] = {
 }
 
 
+#: How a field's value is read and checked. Each but bool, str, choice and branches names its
+#: definition in the spec's JSON Schema (``convcost.io.schema.DEFINITIONS``).
+FieldKind = Literal[
+    "shape",  # spatial dims then channels, at least two values (56x56x64)
+    "int",  # a positive int
+    "int0",  # a non-negative int
+    "dims",  # an int or one per dim, each positive (3x5)
+    "dims0",  # the same, each non-negative
+    "padding",  # an int, one per dim, before:after pairs, same or valid
+    "axis",  # an axis of the channels-last shape, negative from the end
+    "bool",
+    "str",
+    "choice",  # one of the field's choices
+    "names",  # layer names (a merge's inputs)
+    "layers",  # a list of spec entries (a block's body)
+    "branches",  # a list of such lists
+]
+
+
 class Field(NamedTuple):
     """One key a spec entry may have."""
 
-    kind: str  # shape | int | dims | padding | bool | str | choice | layers | branches | names | axis
+    kind: FieldKind
     help: str
     required: bool = False
     default: object = None
