@@ -20,7 +20,7 @@ from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, compare
 from ..core.limits import MAX_RESULT, MAX_RESULT_DIGITS
 from . import receptive_field as rf_rules
 from .graph import NETWORK_INPUT, SOURCE, Compiled, Graph, Node, compile_graph
-from .kinds import BREAKDOWN, KINDS, BreakdownKind, Costed, MergeMismatch, Part
+from .kinds import BREAKDOWN, KINDS, BreakdownKind, BreakdownPart, Costed, MergeMismatch
 from .receptive_field import ReceptiveField
 from .spec_check import Problems, SpecErrors, check, line_of
 from .whatif import DEFAULT_OPTIONS, Options, checked, rewrite
@@ -35,7 +35,7 @@ class Row(NamedTuple):
     input_shape: tuple[int, ...]  # the first input's
     output_shape: tuple[int, ...]
     counts: Counts
-    parts: tuple[Part, ...]
+    parts: tuple[BreakdownPart, ...]
     comparison: Comparison | None
     costed: Costed | None
     effective_macs: int  # MACs that touch real input (taps on zero padding left out)

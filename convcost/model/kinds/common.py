@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from ...core import values
 from ...core.conv import Counts
 from ...core.errors import ConvCostError, bad_value
-from .registry import Costed, Field, Part, Shape
+from .registry import BreakdownPart, Costed, Field, Shape
 
 IN = Field("shape", "Input shape (e.g. 56x56x64): a fresh input for this layer, as a what-if.")
 PADDING = Field("padding", "An int, per dim (1x2), before:after pairs (0:1x0:1), same or valid.", default=0)
@@ -61,7 +61,7 @@ def dims0(f: Mapping[str, object], key: str, default: Sequence[int] = ()) -> tup
 def other_costed(shape: Shape, ops: int, params: int = 0) -> Costed:
     """A layer of no MACs: ``ops`` other ops and ``params`` params, in the breakdown's other row."""
     counts = Counts(0, params, 0, 0, ops)
-    return Costed(shape, counts, (Part("other", counts),) if ops or params else (), None, ())
+    return Costed(shape, counts, (BreakdownPart("other", counts),) if ops or params else (), None, ())
 
 
 class MergeMismatch(ConvCostError):

@@ -14,7 +14,7 @@ from ...core import values
 from ...core.conv import ZERO, Conv, conv, pointwise
 from ...core.errors import ConvCostError
 from .common import DILATION, IN, PADDING, boolean, needs_spatial
-from .registry import BreakdownKind, Costed, Field, Kind, Part, Shape, register, untracked
+from .registry import BreakdownKind, BreakdownPart, Costed, Field, Kind, Shape, register, untracked
 
 _KERNEL = Field("dims", "Kernel size: an int or one per spatial dim (3x5).", required=True)
 _STRIDE = Field("dims", "Stride: an int or one per spatial dim.", default=1)
@@ -47,7 +47,7 @@ def _conv_costed(layers: tuple[Conv, ...], reference: Conv) -> Costed:
     for layer in layers:
         layer_counts = layer.counts()
         counts = counts.plus(layer_counts)
-        parts.append(Part(classify(layer), layer_counts))
+        parts.append(BreakdownPart(classify(layer), layer_counts))
     return Costed(layers[-1].output_shape, counts, tuple(parts), reference, layers, layers)
 
 

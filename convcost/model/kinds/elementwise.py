@@ -10,14 +10,14 @@ from math import prod
 
 from ...core.conv import Counts
 from .common import IN, MERGE_INPUTS, broadcast, other_costed
-from .registry import Costed, Field, Handler, Kind, Part, Shape, merged, register, unchanged
+from .registry import BreakdownPart, Costed, Field, Handler, Kind, Shape, merged, register, unchanged
 
 
 def _elementwise(how: str) -> Handler:
     def handler(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
         shape = broadcast(shapes, how)
         counts = Counts(0, 0, 0, 0, prod(shape) * (len(shapes) - 1))
-        return Costed(shape, counts, (Part("other", counts),), None, ())
+        return Costed(shape, counts, (BreakdownPart("other", counts),), None, ())
 
     handler.__doc__ = f"Element-wise, broadcast: one op per output element per extra input ({how})."
     return handler

@@ -9,7 +9,7 @@ from ...core import values
 from ...core.conv import Counts
 from ..receptive_field import ReceptiveField
 from .common import IN, MergeMismatch, boolean, broadcast
-from .registry import Costed, Field, Kind, Part, Shape, register, untracked
+from .registry import BreakdownPart, Costed, Field, Kind, Shape, register, untracked
 
 
 def cost_linear(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
@@ -28,7 +28,7 @@ def cost_linear(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
     params = features * out + (out if bias else 0)
     counts = Counts(macs, params, macs - positions * out + bias_adds, bias_adds)
     output = (out,) if flatten else shape[:-1] + (out,)
-    return Costed(output, counts, (Part("linear", counts),), None, ())
+    return Costed(output, counts, (BreakdownPart("linear", counts),), None, ())
 
 
 def per_position(
@@ -76,7 +76,7 @@ def cost_matmul(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
     out = batch + (() if len(a) == 1 else (m,)) + (() if len(b) == 1 else (n,))
     macs = prod(batch) * m * k * n
     counts = Counts(macs, 0, macs - prod(batch) * m * n, 0)
-    return Costed(out or (1,), counts, (Part("linear", counts),), None, ())
+    return Costed(out or (1,), counts, (BreakdownPart("linear", counts),), None, ())
 
 
 register(

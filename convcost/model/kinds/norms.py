@@ -8,7 +8,7 @@ from math import prod
 from ...core.conv import Counts
 from ...core.errors import bad_value
 from .common import AXIS, IN, axis_of, boolean, count, other_costed
-from .registry import Costed, Field, Kind, Part, Shape, register, unchanged
+from .registry import BreakdownPart, Costed, Field, Kind, Shape, register, unchanged
 
 _AFFINE = Field("bool", "A learned scale per normalized element (or channel).", default=True)
 _SHIFT = Field("bool", "A learned shift too, when affine.", default=True)
@@ -18,7 +18,7 @@ def cost_batchnorm(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed
     """Batch normalization: 2·C parameters (scale and shift), no MACs (folds into the conv at inference)."""
     shape = shapes[0]
     counts = Counts(0, 2 * shape[-1], 0, 0)
-    return Costed(shape, counts, (Part("other", counts),), None, ())
+    return Costed(shape, counts, (BreakdownPart("other", counts),), None, ())
 
 
 register(Kind("batchnorm", "Batch normalization (2·C params; folds into the conv).", {"in": IN},

@@ -8,7 +8,7 @@ from math import prod
 from ...core.conv import Conv, Counts, conv
 from ...core.errors import ConvCostError
 from .common import DILATION, IN, PADDING, boolean, needs_spatial
-from .registry import Costed, Field, Kind, Part, Shape, register
+from .registry import BreakdownPart, Costed, Field, Kind, Shape, register
 
 
 def _ceil_output(window: Conv) -> Shape:
@@ -52,7 +52,7 @@ def cost_pool(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
     taps = prod(window.kernel)
     ops = prod(window.output_shape) * (taps if average else taps - 1)
     counts = Counts(0, 0, 0, 0, ops)
-    return Costed(window.output_shape, counts, (Part("other", counts),), None, (), (window,))
+    return Costed(window.output_shape, counts, (BreakdownPart("other", counts),), None, (), (window,))
 
 
 register(

@@ -57,7 +57,7 @@ class Field(NamedTuple):
     choices: tuple[str, ...] = ()
 
 
-class Part(NamedTuple):
+class BreakdownPart(NamedTuple):
     """A piece of a layer's cost, classified for the breakdown (MobileNet's Table 2)."""
 
     kind: BreakdownKind
@@ -69,7 +69,7 @@ class Costed(NamedTuple):
 
     output_shape: Shape
     counts: Counts
-    parts: tuple[Part, ...]
+    parts: tuple[BreakdownPart, ...]
     reference: Conv | None  # the conv whose variants describe this layer, if conv-like
     convs: tuple[Conv, ...]  # the convolutions actually performed, in order
     geometry: tuple[Conv, ...] = ()  # every sliding window, pools included (for receptive fields)

@@ -10,7 +10,7 @@ from ...core.conv import Counts
 from .. import receptive_field as rf_rules
 from ..receptive_field import ReceptiveField
 from .common import IN, needs_spatial, other_costed
-from .registry import Costed, Field, Kind, Part, Shape, register, untracked
+from .registry import BreakdownPart, Costed, Field, Kind, Shape, register, untracked
 
 
 def cost_upsample(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
@@ -21,7 +21,7 @@ def cost_upsample(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
     out = tuple(size * s for size, s in zip(shape[:-1], scale, strict=True)) + (shape[-1],)
     per_output = 1 if f.get("mode", "nearest") == "nearest" else 4
     counts = Counts(0, 0, 0, 0, prod(out) * per_output)
-    return Costed(out, counts, (Part("other", counts),), None, ())
+    return Costed(out, counts, (BreakdownPart("other", counts),), None, ())
 
 
 def upsampled(
