@@ -100,11 +100,6 @@ class Conv(NamedTuple):
         return self.in_shape[-1]
 
     @property
-    def weights_per_output(self) -> int:
-        """Taps summed into one output element: (C_in / groups) · prod(kernel)."""
-        return self.in_shape[-1] // self.groups * prod(self.kernel)
-
-    @property
     def macs(self) -> int:
         """Multiply-accumulates.
 

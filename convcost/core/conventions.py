@@ -6,7 +6,6 @@ MACS = "MACs = multiply-accumulates (one per weight tap per output element); a b
 FLOPS = "FLOPs = 2 × MACs, plus one add per output element when bias is on"
 ADDS = "adds = exact additions: (taps per output − 1) per output element, plus the bias add"
 PARAMS = "params = weights, plus C_out biases when bias is on"
-BIAS = "bias is off unless asked for (the counts are of the weights alone)"
 
 #: The ``conventions`` object of every JSON report.
 AS_JSON = {"macs": MACS, "flops": FLOPS, "adds": ADDS, "params": PARAMS}

@@ -69,10 +69,6 @@ class Comparison(NamedTuple):
     notes: tuple[str, ...]
 
     @property
-    def theory_ratio_exact(self) -> Fraction:
-        return Fraction(1, self.theory_n) + Fraction(1, self.theory_dk2)
-
-    @property
     def theory_ratio(self) -> float:
         # one correctly rounded division of exact ints (1/N + 1/D_K² would round twice)
         return (self.theory_n + self.theory_dk2) / (self.theory_n * self.theory_dk2)
