@@ -189,6 +189,15 @@ def _pad_pair(item: object, field: str) -> tuple[int, int] | None:
     return (lo, hi)
 
 
-def format_dims(values: Sequence[int]) -> str:
-    """``(28, 28, 8)`` → ``28x28x8``, the syntax the flags take."""
-    return "x".join(str(v) for v in values)
+def format_dims(values: Sequence[int | str], sep: str = "x", *, collapse: bool = False) -> str:
+    """``(28, 28, 8)`` → ``28x28x8``, the syntax the flags take; ``sep="×"`` for text people read.
+
+    The one dims-to-text join of the package. With ``collapse``, one value when every dim has it
+    (``(2, 2)`` → ``2``), as the flags take a stride or a dilation.
+
+    >>> format_dims((28, 28, 8)), format_dims((3, 5), "×"), format_dims((2, 2), collapse=True)
+    ('28x28x8', '3×5', '2')
+    """
+    if collapse and len(set(values)) == 1:
+        return str(values[0])
+    return sep.join(str(v) for v in values)

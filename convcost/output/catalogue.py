@@ -11,13 +11,14 @@ from typing import Any
 
 from .. import __version__
 from ..core.errors import escape_text
+from ..core.values import format_dims
 from .json_report import FORMAT_VERSION
 from .summary import Catalogue
 from .text_table import Block, Column, Para, Table
 
 
 def _shape(shape: Sequence[int] | None) -> str:
-    return "×".join(str(v) for v in shape) if shape else "—"
+    return format_dims(shape, "×") if shape else "—"
 
 
 def catalogue_view(catalogue: Catalogue) -> list[Block]:

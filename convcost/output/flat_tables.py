@@ -16,6 +16,7 @@ from ..core.devices import Device
 from ..core.dtypes import DType
 from ..core.errors import escape_text
 from ..core.options import DEFAULT
+from ..core.values import format_dims
 from .summary import LayerSummary, Memory, NetworkSummary, SweepSummary
 
 Table = tuple[list[str], list[list[Any]]]
@@ -25,7 +26,7 @@ class Shape(str):
     """A shape cell: ``26x26x16`` in CSV, ``26×26×16`` in Markdown."""
 
     def __new__(cls, dims: Sequence[int]) -> Shape:
-        return super().__new__(cls, "x".join(str(v) for v in dims))
+        return super().__new__(cls, format_dims(dims))
 
     def for_people(self) -> str:
         return self.replace("x", "×")

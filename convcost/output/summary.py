@@ -379,18 +379,15 @@ def row_traffic(row: Row, settings: Settings, merges: bool) -> Traffic:
     return traffic(row.counts.flops, prod(row.input_shape), row.counts.params, outputs, settings)
 
 
-def _dims_text(values: Sequence[int]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
-
-
 def row_label(row: Row) -> str:
     """``conv 3×3 /2 g4``: the kind, and the geometry that tells rows apart."""
     c = row.comparison
     if c is None:
         return row.type
     layer = row.costed.convs[0] if row.type == "conv" and row.costed else c.layer
-    kernel = "×".join(str(k) for k in c.layer.kernel)
-    stride = "" if all(v == 1 for v in layer.stride) else f" /{_dims_text(layer.stride)}"
+    kernel = values.format_dims(c.layer.kernel, "×")
+    strided = any(v != 1 for v in layer.stride)
+    stride = f" /{values.format_dims(layer.stride, collapse=True)}" if strided else ""
     groups = f" g{layer.groups}" if row.type == "conv" and layer.groups > 1 else ""
     return f"{row.type} {kernel}{stride}{groups}"
 

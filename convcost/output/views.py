@@ -15,7 +15,7 @@ from ..core.devices import Device
 from ..core.dtypes import DType
 from ..core.errors import escape_text
 from ..core.options import DEFAULT, Settings
-from ..core.values import PadPairs
+from ..core.values import PadPairs, format_dims
 from .summary import LayerSummary, Memory, NetworkSummary, StepSummary, SweepSummary, VariantSummary
 from .text_table import Blank, Block, Column, Drawn, Para, Table, cell_len, wrap
 
@@ -23,12 +23,12 @@ from .text_table import Blank, Block, Column, Drawn, Para, Table, cell_len, wrap
 
 
 def shape_text(shape: Sequence[int]) -> str:
-    return "×".join(str(v) for v in shape)
+    return format_dims(shape, "×")
 
 
 def dims_text(values: Sequence[int]) -> str:
     """One value when every dim has it (``2``), else one per dim (``2×1``)."""
-    return str(values[0]) if len(set(values)) == 1 else "×".join(str(v) for v in values)
+    return format_dims(values, "×", collapse=True)
 
 
 def padding_text(pads: PadPairs) -> str:
@@ -36,7 +36,7 @@ def padding_text(pads: PadPairs) -> str:
         sides = [str(lo) for lo, _ in pads]
     else:
         sides = [f"{lo}:{hi}" for lo, hi in pads]
-    return sides[0] if len(set(sides)) == 1 else "×".join(sides)
+    return format_dims(sides, "×", collapse=True)
 
 
 def int_text(value: int) -> str:
