@@ -7,10 +7,14 @@ named (``--kernel`` or ``layers[3].kernel``).
 Values in messages are shown short and escaped (:func:`show_value`), and every message
 is escaped again when it is made, so that no name or value from a spec can add a line to
 an error or send a terminal an escape sequence.
+
+A bug inside convcost, caught by a guard, becomes one line too (:func:`internal_problem`),
+unless ``CONVCOST_DEBUG=1`` is set: then it keeps its traceback, for a report.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -152,3 +156,34 @@ class ConvCostError(ValueError):
 def bad_value(field: str, value: object, allowed: str) -> ConvCostError:
     """The common case: ``field: <value> is not allowed; <allowed>``."""
     return ConvCostError(field, f"{show_value(value)} is not allowed; {allowed}")
+
+
+#: What a bug in convcost raises, as opposed to a refusal: a guard around a converter catches
+#: these and says so in one line (:func:`internal_problem`), never a traceback.
+INTERNAL = (ArithmeticError, AssertionError, AttributeError, LookupError, TypeError, ValueError)
+
+#: Set to 1 (any value but empty or 0), internal errors re-raise with their traceback.
+DEBUG_VARIABLE = "CONVCOST_DEBUG"
+
+
+def debugging() -> bool:
+    """Whether ``CONVCOST_DEBUG`` asks for internal errors' tracebacks."""
+    return os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+
+
+def internal_problem(exc: BaseException, doing: str = "convert it", subject: str = "the model") -> str:
+    """The one line a guard puts in a :class:`ConvCostError` for ``exc``, a bug in convcost.
+
+    With ``CONVCOST_DEBUG=1`` it re-raises ``exc`` instead, its traceback intact, so that the
+    report can say where the bug is. Call it in the ``except`` block that caught ``exc``::
+
+        except INTERNAL as exc:
+            raise ConvCostError("spec", internal_problem(exc)) from None
+    """
+    if debugging():
+        raise exc
+    detail = " ".join(str(exc).split())[:300]
+    return (
+        f"convcost cannot {doing} (an internal error, {type(exc).__name__}: {detail}); "
+        f"please report it with {subject}"
+    )
