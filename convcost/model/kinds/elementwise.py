@@ -23,24 +23,16 @@ def _elementwise(how: str) -> Handler:
     return handler
 
 
-for _how, _verb in (("add", "added"), ("mul", "multiplied")):
+for _how, _result, _verb in (
+    ("add", "sum", "added"),
+    ("mul", "product", "multiplied"),
+    ("sub", "difference", "subtracted"),
+    ("div", "quotient", "divided"),
+):
     register(
         Kind(
             _how,
-            f"Element-wise {'sum' if _how == 'add' else 'product'} of its inputs, "
-            "broadcast over dims of size 1.",
-            {"inputs": MERGE_INPUTS},
-            _elementwise(_verb),
-            inputs=(2, None),
-            receptive_field=merged,
-        )
-    )
-for _how, _verb in (("sub", "subtracted"), ("div", "divided")):
-    register(
-        Kind(
-            _how,
-            f"Element-wise {'difference' if _how == 'sub' else 'quotient'} of its inputs, "
-            "broadcast over dims of size 1.",
+            f"Element-wise {_result} of its inputs, broadcast over dims of size 1.",
             {"inputs": MERGE_INPUTS},
             _elementwise(_verb),
             inputs=(2, None),

@@ -10,8 +10,11 @@ from ...core.errors import bad_value
 from .common import AXIS, IN, axis_of, boolean, count, other_costed
 from .registry import BreakdownPart, Costed, Field, Kind, Shape, register, unchanged
 
-_AFFINE = Field("bool", "A learned scale per normalized element (or channel).", default=True)
-_SHIFT = Field("bool", "A learned shift too, when affine.", default=True)
+#: Whether a layer, group or instance norm learns a scale, and a shift.
+_AFFINE = {
+    "affine": Field("bool", "A learned scale per normalized element (or channel).", default=True),
+    "bias": Field("bool", "A learned shift too, when affine.", default=True),
+}
 
 
 def cost_batchnorm(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
@@ -25,24 +28,25 @@ register(Kind("batchnorm", "Batch normalization (2·C params; folds into the con
               cost_batchnorm, receptive_field=unchanged))  # fmt: skip
 
 
-def _affine(f: Mapping[str, object]) -> tuple[bool, bool]:
-    affine = boolean(f, "affine", True)
-    return affine, affine and boolean(f, "bias", True)
+def _normalized(f: Mapping[str, object], shape: Shape, learned: int) -> Costed:
+    """5 ops per element with a learned scale, 4 without (fvcore's rule); a scale and a shift,
+    when learned, for each of ``learned`` elements or channels."""
+    scale = boolean(f, "affine", True)
+    shift = scale and boolean(f, "bias", True)
+    return other_costed(shape, prod(shape) * (5 if scale else 4), learned * (scale + shift))
 
 
 def cost_layernorm(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
     """Layer norm over the dims from ``axis`` on: a scale and a shift per normalized element."""
     shape = shapes[0]
-    normalized = prod(shape[axis_of(f, shape) :])
-    scale, shift = _affine(f)
-    return other_costed(shape, prod(shape) * (5 if scale else 4), normalized * (scale + shift))
+    return _normalized(f, shape, prod(shape[axis_of(f, shape) :]))
 
 
 register(
     Kind(
         "layernorm",
         "Layer normalization over the dims from axis on (the last unless given).",
-        {"in": IN, "axis": AXIS, "affine": _AFFINE, "bias": _SHIFT},
+        {"in": IN, "axis": AXIS, **_AFFINE},
         cost_layernorm,
         receptive_field=unchanged,
     )
@@ -55,20 +59,14 @@ def cost_channel_norm(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Cos
     channels = shape[-1]
     if "groups" in f and channels % count(f, "groups"):
         raise bad_value("groups", f["groups"], f"must divide the {channels} channels")
-    scale, shift = _affine(f)
-    return other_costed(shape, prod(shape) * (5 if scale else 4), channels * (scale + shift))
+    return _normalized(f, shape, channels)
 
 
 register(
     Kind(
         "groupnorm",
         "Group normalization: statistics per group of channels, a scale and shift per channel.",
-        {
-            "in": IN,
-            "groups": Field("int", "Channel groups.", required=True),
-            "affine": _AFFINE,
-            "bias": _SHIFT,
-        },
+        {"in": IN, "groups": Field("int", "Channel groups.", required=True), **_AFFINE},
         cost_channel_norm,
         receptive_field=unchanged,
     )
@@ -77,7 +75,7 @@ register(
     Kind(
         "instancenorm",
         "Instance normalization: statistics per channel, a scale and shift per channel.",
-        {"in": IN, "affine": _AFFINE, "bias": _SHIFT},
+        {"in": IN, **_AFFINE},
         cost_channel_norm,
         receptive_field=unchanged,
     )
