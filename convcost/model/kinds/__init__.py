@@ -82,9 +82,10 @@ from .shapes import (
 )
 from .sources import cost_opaque, cost_parameter, sees_nothing
 
+# The order the schema, the help and every list of types in an error have always given.
 put_in_order(
     (
-        # layers, merges and blocks, as the README's spec format introduces them
+        # layers, merges and blocks (the README's table of spec entries, with transposed)
         "conv", "transposed", "depthwise", "separable", "pool", "linear", "batchnorm",
         "add", "mul", "concat", "split", "slice", "shuffle", "upsample",
         "repeat", "residual", "branches",
