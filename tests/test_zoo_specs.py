@@ -71,6 +71,25 @@ def test_vit_attention_matmuls_are_macs() -> None:
 def test_convnext_layer_scale_is_counted_once_per_block_and_keeps_the_receptive_field() -> None:
     net = cost("convnext_tiny")
     gammas = [row for row in net.rows if row.name.endswith(".gamma")]
-    assert len(gammas) == 18 and sum(row.counts.params for row in gammas) == 3 * 96 + 3 * 192 + 9 * 384 + 3 * 768
+    assert (
+        len(gammas) == 18 and sum(row.counts.params for row in gammas) == 3 * 96 + 3 * 192 + 9 * 384 + 3 * 768
+    )
     last_block = next(row for row in net.rows if row.name == "stage4.3.block.add")
     assert last_block.receptive_field is not None and last_block.receptive_field.stride == (32, 32)
+
+
+#: Specs whose rows carry torchvision's module names (conv and linear rows, in order).
+NAMED_LIKE_TORCHVISION = ["resnet18", "resnet50"]
+
+
+@pytest.mark.parametrize("name", NAMED_LIKE_TORCHVISION)
+def test_conv_and_linear_rows_carry_torchvisions_module_names(torch, name) -> None:
+    from tests.torch_nets import zoo
+
+    model, _ = getattr(zoo, name)()
+    layers = (torch.nn.Conv2d, torch.nn.Linear)
+    want = [path for path, module in model.named_modules() if isinstance(module, layers)]
+    net = cost(name)
+    got = [row.module for row in net.rows if row.type in ("conv", "depthwise", "linear")]
+    assert got == want
+    assert net.totals.params == sum(p.numel() for p in model.parameters())

@@ -19,7 +19,7 @@ from ..core.errors import ConvCostError
 from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, compare
 from ..core.limits import MAX_RESULT, MAX_RESULT_DIGITS
 from . import receptive_field as rf_rules
-from .graph import NETWORK_INPUT, SOURCE, Compiled, Graph, Node, compile_graph
+from .graph import NETWORK_INPUT, SOURCE, Compiled, Graph, Node, compile_graph, join_module
 from .kinds import BREAKDOWN, KINDS, BreakdownKind, BreakdownPart, Costed, MergeMismatch
 from .receptive_field import ReceptiveField
 from .spec_check import Problems, SpecErrors, check, line_of
@@ -41,13 +41,15 @@ class Row(NamedTuple):
     effective_macs: int  # MACs that touch real input (taps on zero padding left out)
     receptive_field: ReceptiveField | None  # None without spatial dims, or after a transposed conv
     input_shapes: tuple[tuple[int, ...], ...] = ()  # every input's, for merges
+    module: str = ""  # the dotted PyTorch module path (shared by the calls of one module)
 
 
 class Run(NamedTuple):
     """Copies ``first``..``last`` of a repeat, each like the copy just before ``first``.
 
     ``segments`` are that copy's rows, named under ``prefix``; copy k's rows are named under
-    ``base`` + k, and their receptive fields move by ``delta`` per copy.
+    ``base`` + k, and their receptive fields move by ``delta`` per copy. Their modules are
+    under ``module`` (that copy's module path); copy k's under ``module_base`` + (k + ``offset``).
     """
 
     segments: tuple[Segment, ...]
@@ -56,6 +58,9 @@ class Run(NamedTuple):
     prefix: str
     base: str
     delta: ReceptiveField | None
+    module: str = ""
+    module_base: str = ""
+    offset: int = -1
 
     @property
     def copies(self) -> int:
@@ -90,15 +95,21 @@ def _expand(segments: Sequence[Segment], adjust: Callable[[Row], Row]) -> Iterat
 
 
 def _expand_run(run: Run, adjust: Callable[[Row], Row]) -> Iterator[Row]:
-    cut = len(run.prefix)
+    cut, was = len(run.prefix), run.module
     for copy in range(run.first, run.last + 1):
         prefix, steps = f"{run.base}{copy}.", copy - run.first + 1
+        module = join_module(run.module_base, str(copy + run.offset))
 
-        def moved(row: Row, prefix: str = prefix, steps: int = steps) -> Row:
+        def moved(row: Row, prefix: str = prefix, steps: int = steps, module: str = module) -> Row:
             rf = row.receptive_field
             if rf is not None and run.delta is not None:
                 rf = rf.shifted(steps, run.delta)
-            return adjust(row._replace(name=prefix + row.name[cut:], receptive_field=rf))
+            # A copy's rows are all inside its module (a module path never climbs out).
+            return adjust(
+                row._replace(
+                    name=prefix + row.name[cut:], receptive_field=rf, module=module + row.module[len(was) :]
+                )
+            )
 
         yield from _expand(run.segments, moved)
 
@@ -205,14 +216,14 @@ class _Evaluator:
         line = line_of(node.fields, exc.field.split(".")[0]) or node.line
         self.errors.append(exc.within(node.path, line=line))
 
-    def graph(self, graph: Graph, prefix: str, out: list[Segment]) -> None:
+    def graph(self, graph: Graph, prefix: str, out: list[Segment], module: str = "") -> None:
         for node in graph.nodes:
             if node.kind == SOURCE:
                 self.source(node)
             elif node.body is not None:
-                self.repeat(node, prefix, out)
+                self.repeat(node, prefix, out, module)
             else:
-                self.layer(node, prefix, out)
+                self.layer(node, prefix, out, module)
 
     def source(self, node: Node) -> None:
         try:
@@ -242,7 +253,7 @@ class _Evaluator:
             states.append(state)
         return states
 
-    def layer(self, node: Node, prefix: str, out: list[Segment]) -> None:
+    def layer(self, node: Node, prefix: str, out: list[Segment], module: str) -> None:
         states = self.inputs(node)
         self.env[node.key] = None
         if states is None:
@@ -304,11 +315,12 @@ class _Evaluator:
                 effective,
                 rf,
                 shapes,
+                join_module(module, node.module),
             )
         )
         self.env[node.key] = State(costed.output_shape, rf)
 
-    def repeat(self, node: Node, prefix: str, out: list[Segment]) -> None:
+    def repeat(self, node: Node, prefix: str, out: list[Segment], module: str) -> None:
         body = node.body
         assert body is not None
         states = self.inputs(node)
@@ -317,11 +329,18 @@ class _Evaluator:
             return
         state = states[0]
         base = f"{prefix}{node.name}."
+        # Modules number their copies as nn.Sequential does, from 0 unless the spec says where
+        # (first_index); a single copy gets no number unless one is asked for (a repeat of one
+        # is a group, as torchvision's layer1 holding its blocks).
+        module_base = join_module(module, node.module)
+        index = (0 if node.first_index is None else node.first_index) - 1
+        numbered = node.times > 1 or node.first_index is not None
         for copy in range(1, node.times + 1):
             copy_prefix = f"{base}{copy}." if node.times > 1 else base
+            copy_module = join_module(module_base, str(copy + index)) if numbered else module_base
             self.env[body.input] = state
             rows: list[Segment] = []
-            self.graph(body, copy_prefix, rows)
+            self.graph(body, copy_prefix, rows, copy_module)
             out.extend(rows)
             result = self.env.get(body.output)
             if result is None:
@@ -329,7 +348,17 @@ class _Evaluator:
             if copy < node.times and body.closed and _steady(state, result):
                 # Every later copy sees this copy's input shape: it costs the same.
                 delta = result.rf.minus(state.rf) if result.rf is not None and state.rf is not None else None
-                run = Run(tuple(rows), copy + 1, node.times, copy_prefix, base, delta)
+                run = Run(
+                    tuple(rows),
+                    copy + 1,
+                    node.times,
+                    copy_prefix,
+                    base,
+                    delta,
+                    copy_module,
+                    module_base,
+                    index,
+                )
                 if rows:  # copies of nothing (an empty body) list nothing, however many there are
                     out.append(run)
                 rf = result.rf.shifted(run.copies, delta) if result.rf is not None and delta else result.rf

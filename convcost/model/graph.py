@@ -9,16 +9,26 @@ body as a sub-graph, so that costing can cost each distinct copy once.
 Names: a layer is found by its name among its siblings and the lists around it, or by
 its dotted path (``stage2.conv1``, as its row is named) from anywhere after it. Inside a
 block's list, ``input`` is the block's input; at the top level, the network's.
+
+Modules: every node also carries the dotted module path PyTorch would give it (``module``),
+relative to the repeat copy it is in, as its name is. An entry's ``module`` key is its path
+relative to the module of the block around it (dotted, or ``""`` for no level of its own);
+without the key it is the path its row name has inside that block (``conv1``;
+``shortcut.conv1`` in a residual's shortcut; ``0.conv1`` in the first branch). A block's
+merge row (the add of a residual, the concat of branches) belongs to the block's module,
+as the op in a PyTorch module's ``forward`` does. Two entries may share a module (a ReLU
+module called twice); names stay unique.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from ..core import values
-from ..core.errors import ConvCostError, show_value
+from ..core.errors import ConvCostError, bad_value, show_value
 from .kinds import KINDS
 from .spec_check import Entry, Problems, SpecErrors, _did_you_mean, line_of
 
@@ -43,6 +53,8 @@ class Node:
     body: Graph | None = None  # repeat only
     times: int = 1
     title: str = ""  # how errors name it, when not by its kind and name (a block's merge)
+    module: str = ""  # the PyTorch module path, relative to the repeat copy it is in
+    first_index: int | None = None  # repeat only: the module index of its first copy, when given
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +189,24 @@ class _Compiler:
 
     # ------------------------------------------------------------ entries
 
-    def entries(self, entries: Sequence[Entry], start: int, prefix: str, scope: _Scope) -> int:
-        """Compile a list whose first entry reads ``start``; the key of its last output."""
+    def entries(
+        self,
+        entries: Sequence[Entry],
+        start: int,
+        prefix: str,
+        scope: _Scope,
+        module: str = "",
+        default: str = "",
+    ) -> int:
+        """Compile a list whose first entry reads ``start``; the key of its last output.
+
+        ``module`` is the module path of the block the list is in; ``default`` what an entry
+        without a ``module`` key puts before its name within it (``shortcut``, a branch's index).
+        """
         previous = start
         for entry in entries:
-            previous = self.entry(entry, previous, prefix, scope)
+            own = self.module_of(entry, default)
+            previous = self.entry(entry, previous, prefix, scope, join_module(module, own))
             scope.names[entry.name] = previous
             self.register(scope, prefix + entry.name, previous)
         return previous
@@ -200,7 +225,22 @@ class _Compiler:
             )
         )
 
-    def entry(self, entry: Entry, previous: int, prefix: str, scope: _Scope) -> int:
+    def module_of(self, entry: Entry, default: str) -> str:
+        """The entry's module path relative to the block around it."""
+        given = entry.fields.get("module")
+        if given is None:
+            return join_module(default, entry.name)
+        if not isinstance(given, str) or (given and _MODULE.fullmatch(given) is None):
+            self.fail(
+                f"{entry.path}.module",
+                f"{show_value(given)} is not a module path; expected names joined by dots "
+                "(layer1.0.conv1), without spaces, or '' for no level of its own",
+                line_of(entry.fields, "module") or entry.line,
+            )
+            return entry.name
+        return given
+
+    def entry(self, entry: Entry, previous: int, prefix: str, scope: _Scope, module: str) -> int:
         f = entry.fields
         kind = KINDS[entry.type]
         name = prefix + entry.name
@@ -237,35 +277,60 @@ class _Compiler:
             )
             return self.add(Node(self.key(), name, entry.type, f, (), labels, entry.path, entry.line))
         if not kind.block:
-            return self.add(Node(self.key(), name, entry.type, f, inputs, labels, entry.path, entry.line))
+            node = Node(
+                self.key(), name, entry.type, f, inputs, labels, entry.path, entry.line, module=module
+            )
+            return self.add(node)
         start = inputs[0]
         inner = _Scope(start, scope)
         if entry.type == "repeat":
-            return self.repeat(entry, start, name, inner)
+            return self.repeat(entry, start, name, inner, module)
         if entry.type == "residual":
-            body = self.entries(entry.children[0], start, f"{name}.", inner)
-            shortcut = self.entries(entry.children[1], start, f"{name}.shortcut.", _Scope(start, scope))
+            body = self.entries(entry.children[0], start, f"{name}.", inner, module)
+            shortcut = self.entries(
+                entry.children[1], start, f"{name}.shortcut.", _Scope(start, scope), module, "shortcut"
+            )
             merge, outs, labels = "add", (body, shortcut), ("body", "shortcut")
             outs_: tuple[int, ...] = outs
         else:  # branches
             outs_ = tuple(
-                self.entries(branch, start, f"{name}.{i}.", _Scope(start, scope))
+                self.entries(branch, start, f"{name}.{i}.", _Scope(start, scope), module, str(i))
                 for i, branch in enumerate(entry.children)
             )
             merge = str(f.get("join", "concat"))
             labels = tuple(f"branches[{i}]" for i in range(len(outs_)))
         title = f"{entry.type} {entry.name!r}"
         node = Node(
-            self.key(), f"{name}.{merge}", merge, {}, outs_, labels, entry.path, entry.line, title=title
+            self.key(),
+            f"{name}.{merge}",
+            merge,
+            {},
+            outs_,
+            labels,
+            entry.path,
+            entry.line,
+            title=title,
+            module=module,
         )
         return self.add(node)
 
-    def repeat(self, entry: Entry, start: int, name: str, scope: _Scope) -> int:
+    def repeat(self, entry: Entry, start: int, name: str, scope: _Scope, module: str) -> int:
         try:
             times = values.positive_int(entry.fields["times"], "times")
         except ConvCostError as exc:
             self.errors.append(exc.within(entry.path, line=line_of(entry.fields, "times") or entry.line))
             times = 1
+        first_index: int | None = None
+        if "first_index" in entry.fields:
+            given = entry.fields["first_index"]
+            try:
+                found = values.dims(given, "first_index", "expected an integer from 0", minimum=0)
+                if len(found) != 1:
+                    raise bad_value("first_index", given, "expected an integer from 0")
+                first_index = found[0]
+            except ConvCostError as exc:
+                line = line_of(entry.fields, "first_index") or entry.line
+                self.errors.append(exc.within(entry.path, line=line))
         body_input = self.key()
         self.stack.append([])
         scope.repeat_root = True
@@ -285,8 +350,19 @@ class _Compiler:
                 entry.line,
                 body,
                 times,
+                module=module,
+                first_index=first_index,
             )
         )
+
+
+#: A module path: names (no dots, no spaces) joined by dots.
+_MODULE = re.compile(r"[^.\s]+(?:\.[^.\s]+)*")
+
+
+def join_module(parent: str, child: str) -> str:
+    """``parent.child``, where either may be the empty path."""
+    return f"{parent}.{child}" if parent and child else parent or child
 
 
 def _closed(start: int, nodes: tuple[Node, ...]) -> bool:

@@ -2,7 +2,7 @@
 
 Module names, structure and channel counts follow torchvision (written from the papers and
 torchvision's documented architecture, not copied), so parameter counts match torchvision's
-exactly: efficientnet_b0 5,288,548; mobilenet_v3_large 5,483,032; densenet121 7,978,856;
+exactly: resnet18 11,689,512; resnet50 25,557,032; efficientnet_b0 5,288,548; mobilenet_v3_large 5,483,032; densenet121 7,978,856;
 shufflenet_v2_x1_0 2,278,604; convnext_tiny 28,589,128; vit_b_16 86,567,656.
 Weights are random (seeded); only structure matters here. Each function returns
 ``(model_in_eval_mode, (1, 3, 224, 224))``.
@@ -83,6 +83,95 @@ class StochasticDepth(nn.Module):
         keep = 1.0 - self.p
         noise = torch.empty([x.shape[0]] + [1] * (x.ndim - 1), dtype=x.dtype, device=x.device)
         return x * noise.bernoulli_(keep).div_(keep)
+
+
+# ------------------------------------------------------------------------------ ResNet-18/50
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, c_in: int, width: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, width, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(width, width, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.downsample = downsample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+class Bottleneck(nn.Module):
+    """torchvision's v1.5 bottleneck: the stride in the 3×3 conv; one ReLU module called three times."""
+
+    expansion = 4
+
+    def __init__(self, c_in: int, width: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, width * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(width * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class ResNet(nn.Module):
+    def __init__(
+        self, block: type[BasicBlock] | type[Bottleneck], layers: tuple[int, ...], num_classes: int = 1000
+    ):
+        super().__init__()
+        self.c_in = 64
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.layer1 = self._make_layer(block, 64, layers[0])
+        self.layer2 = self._make_layer(block, 128, layers[1], 2)
+        self.layer3 = self._make_layer(block, 256, layers[2], 2)
+        self.layer4 = self._make_layer(block, 512, layers[3], 2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * block.expansion, num_classes)
+
+    def _make_layer(
+        self, block: type[BasicBlock] | type[Bottleneck], width: int, n: int, stride: int = 1
+    ) -> nn.Sequential:
+        out = width * block.expansion
+        downsample = None
+        if stride != 1 or self.c_in != out:
+            downsample = nn.Sequential(nn.Conv2d(self.c_in, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+        blocks = [block(self.c_in, width, stride, downsample)]
+        self.c_in = out
+        blocks += [block(out, width) for _ in range(1, n)]
+        return nn.Sequential(*blocks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def resnet18() -> tuple[nn.Module, Shape]:
+    torch.manual_seed(0)
+    return ResNet(BasicBlock, (2, 2, 2, 2)).eval(), IMAGE
+
+
+def resnet50() -> tuple[nn.Module, Shape]:
+    torch.manual_seed(0)
+    return ResNet(Bottleneck, (3, 4, 6, 3)).eval(), IMAGE
 
 
 # ------------------------------------------------------------------------------ EfficientNet-B0

@@ -13,6 +13,11 @@ register(
             "in": IN,
             "times": Field("int", "How many copies of layers, one after another.", required=True),
             "layers": Field("layers", "The layers to repeat.", required=True),
+            "first_index": Field(
+                "int0",
+                "The module index of the first copy (copies are modules first_index, first_index + 1, …); "
+                "without it, copies are numbered from 0 when there are two or more.",
+            ),
         },
         block=True,
     )

@@ -160,4 +160,9 @@ COMMON_FIELDS = {
     "name": _NAME,
     "type": Field("str", "The layer or block type.", default="conv"),
     "inputs": _INPUTS,
+    "module": Field(
+        "str",
+        "The PyTorch module path, relative to the block around it (dotted: 0.relu; '' for no level "
+        "of its own); without it, the path the row name has in that block.",
+    ),
 }
