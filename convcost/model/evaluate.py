@@ -118,6 +118,18 @@ def _same(row: Row) -> Row:
     return row
 
 
+def row_forms(row: Row) -> tuple[Counts, Counts]:
+    """The row's counts with every spatial conv regular, and with every one depthwise-separable
+    (a 1×1 conv, a pool, a linear layer or a merge is the same in both)."""
+    c = row.comparison
+    if c is None or all(k == 1 for k in c.layer.kernel):
+        return row.counts, row.counts
+    separable = (
+        row.counts if row.type in ("separable", "depthwise") else c.variants[DEPTHWISE_SEPARABLE].counts
+    )
+    return c.variants[REGULAR].counts, separable
+
+
 @dataclass
 class Network:
     """A costed network: its rows (made on demand), totals, and whole-network what-ifs."""
@@ -161,19 +173,10 @@ class Network:
         regular: list[tuple[Counts, int]] = []
         separable: list[tuple[Counts, int]] = []
         for row, times in self.weighted_rows():
-            own = (row.counts, times)
-            written.append(own)
-            c = row.comparison
-            if c is None or all(k == 1 for k in c.layer.kernel):
-                regular.append(own)
-                separable.append(own)
-                continue
-            regular.append((c.variants[REGULAR].counts, times))
-            separable.append(
-                own
-                if row.type in ("separable", "depthwise")
-                else (c.variants[DEPTHWISE_SEPARABLE].counts, times)
-            )
+            as_regular, as_separable = row_forms(row)
+            written.append((row.counts, times))
+            regular.append((as_regular, times))
+            separable.append((as_separable, times))
         return {
             "as_written": weighted_sum(written),
             REGULAR: weighted_sum(regular),
