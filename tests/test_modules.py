@@ -148,3 +148,35 @@ def test_bad_module_keys_are_refused_naming_the_entry(entry, needle) -> None:
     with pytest.raises(SpecErrors) as caught:
         evaluate({"input": "8x8x4", "layers": [entry]})
     assert needle in str(caught.value)
+
+
+def test_a_repeat_module_template_and_step_number_copies_as_torchvision_does() -> None:
+    # DenseNet's copies are named denselayer1, denselayer2; VGG's conv copies sit two apart in
+    # one nn.Sequential (conv, ReLU)
+    dense = {
+        "name": "b",
+        "type": "repeat",
+        "times": 3,
+        "module": "features.denseblock1.denselayer{}",
+        "first_index": 1,
+        "layers": [{"name": "conv1", "out": 4, "kernel": 1}],
+    }
+    assert [m for _, m in modules([dense])] == [
+        f"features.denseblock1.denselayer{i}.conv1" for i in (1, 2, 3)
+    ]
+    vgg = {
+        "name": "block2",
+        "type": "repeat",
+        "times": 3,
+        "module": "features.{}",
+        "first_index": 5,
+        "index_step": 2,
+        "layers": [{"name": "conv", "out": 4, "kernel": 3, "padding": 1, "module": ""}],
+    }
+    assert [m for _, m in modules([vgg])] == ["features.5", "features.7", "features.9"]
+
+
+def test_only_a_repeat_module_may_hold_the_copy_number() -> None:
+    with pytest.raises(SpecErrors) as caught:
+        evaluate({"input": "8x8x4", "layers": [{"name": "c", "out": 4, "kernel": 1, "module": "c{}"}]})
+    assert "layers[0].module: 'c{}': only a repeat's module may hold {}" in str(caught.value)

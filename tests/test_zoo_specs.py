@@ -78,18 +78,38 @@ def test_convnext_layer_scale_is_counted_once_per_block_and_keeps_the_receptive_
     assert last_block.receptive_field is not None and last_block.receptive_field.stride == (32, 32)
 
 
-#: Specs whose rows carry torchvision's module names (conv and linear rows, in order).
-NAMED_LIKE_TORCHVISION = ["resnet18", "resnet50"]
+#: Every spec that reproduces a torchvision model carries its module names (mobilenet_v1 has
+#: no torchvision model).
+NAMED_LIKE_TORCHVISION = [
+    "resnet18", "resnet50", "vgg16", "mobilenet_v2", "efficientnet_b0", "mobilenet_v3_large",
+    "densenet121", "shufflenet_v2_x1_0", "convnext_tiny", "vit_b_16",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NAMED_LIKE_TORCHVISION)
 def test_conv_and_linear_rows_carry_torchvisions_module_names(torch, name) -> None:
+    """The rows with weights name the modules that hold them: torch's Conv2d and Linear modules,
+    and a MultiheadAttention for ViT's input projection (its weights are the attention's own)."""
     from tests.torch_nets import zoo
 
     model, _ = getattr(zoo, name)()
-    layers = (torch.nn.Conv2d, torch.nn.Linear)
+    layers = (torch.nn.Conv2d, torch.nn.Linear, torch.nn.MultiheadAttention)
     want = [path for path, module in model.named_modules() if isinstance(module, layers)]
-    net = cost(name)
-    got = [row.module for row in net.rows if row.type in ("conv", "depthwise", "linear")]
+    got = [row.module for row in cost(name).rows if row.type in ("conv", "depthwise", "linear")]
     assert got == want
-    assert net.totals.params == sum(p.numel() for p in model.parameters())
+
+
+def test_resnet50_rows_cover_torchvisions_modules(torch) -> None:
+    """Every leaf module of torchvision's ResNet-50 (ReLUs included) has rows, and every row
+    names a module torchvision has: a block's add, the block itself."""
+    from tests.torch_nets import zoo
+
+    model, _ = zoo.resnet50()
+    modules = dict(model.named_modules())
+    leaves = {path for path, module in modules.items() if not list(module.children())}
+    rows = cost("resnet50").rows
+    assert {row.module for row in rows} & leaves == leaves
+    assert {row.module for row in rows} <= set(modules)
+    assert [row.name for row in rows if row.module == "layer1.0.relu"] == [
+        "layer1.block1.relu1", "layer1.block1.relu2", "layer1.relu1"
+    ]  # fmt: skip

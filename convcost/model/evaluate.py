@@ -49,7 +49,8 @@ class Run(NamedTuple):
 
     ``segments`` are that copy's rows, named under ``prefix``; copy k's rows are named under
     ``base`` + k, and their receptive fields move by ``delta`` per copy. Their modules are
-    under ``module`` (that copy's module path); copy k's under ``module_base`` + (k + ``offset``).
+    under ``module`` (that copy's module path); copy k's under ``module_template`` with its
+    index, ``first_index`` + ``index_step`` · (k − 1), in place of ``{}``.
     """
 
     segments: tuple[Segment, ...]
@@ -59,8 +60,9 @@ class Run(NamedTuple):
     base: str
     delta: ReceptiveField | None
     module: str = ""
-    module_base: str = ""
-    offset: int = -1
+    module_template: str = "{}"
+    first_index: int = 0
+    index_step: int = 1
 
     @property
     def copies(self) -> int:
@@ -98,7 +100,7 @@ def _expand_run(run: Run, adjust: Callable[[Row], Row]) -> Iterator[Row]:
     cut, was = len(run.prefix), run.module
     for copy in range(run.first, run.last + 1):
         prefix, steps = f"{run.base}{copy}.", copy - run.first + 1
-        module = join_module(run.module_base, str(copy + run.offset))
+        module = run.module_template.replace("{}", str(run.first_index + run.index_step * (copy - 1)))
 
         def moved(row: Row, prefix: str = prefix, steps: int = steps, module: str = module) -> Row:
             rf = row.receptive_field
@@ -333,14 +335,17 @@ class _Evaluator:
         state = states[0]
         base = f"{prefix}{node.name}."
         # Modules number their copies as nn.Sequential does, from 0 unless the spec says where
-        # (first_index); a single copy gets no number unless one is asked for (a repeat of one
-        # is a group, as torchvision's layer1 holding its blocks).
-        module_base = join_module(module, node.module)
-        index = (0 if node.first_index is None else node.first_index) - 1
-        numbered = node.times > 1 or node.first_index is not None
+        # (first_index) and how far apart (index_step); the number goes where the module has
+        # {} (denselayer{}), else after it. A single copy gets no number unless one is asked
+        # for (a repeat of one is a group, as torchvision's layer1 holding its blocks).
+        whole = join_module(module, node.module)
+        template = whole if "{}" in node.module else join_module(whole, "{}")
+        first_index = 0 if node.first_index is None else node.first_index
+        numbered = node.times > 1 or node.first_index is not None or "{}" in node.module
         for copy in range(1, node.times + 1):
             copy_prefix = f"{base}{copy}." if node.times > 1 else base
-            copy_module = join_module(module_base, str(copy + index)) if numbered else module_base
+            index = first_index + node.index_step * (copy - 1)
+            copy_module = template.replace("{}", str(index)) if numbered else whole
             self.env[body.input] = state
             rows: list[Segment] = []
             self.graph(body, copy_prefix, rows, copy_module)
@@ -359,8 +364,9 @@ class _Evaluator:
                     base,
                     delta,
                     copy_module,
-                    module_base,
-                    index,
+                    template,
+                    first_index,
+                    node.index_step,
                 )
                 if rows:  # copies of nothing (an empty body) list nothing, however many there are
                     out.append(run)

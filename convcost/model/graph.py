@@ -55,6 +55,7 @@ class Node:
     title: str = ""  # how errors name it, when not by its kind and name (a block's merge)
     module: str = ""  # the PyTorch module path, relative to the repeat copy it is in
     first_index: int | None = None  # repeat only: the module index of its first copy, when given
+    index_step: int = 1  # repeat only: how far apart its copies' module indices are
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +239,13 @@ class _Compiler:
                 line_of(entry.fields, "module") or entry.line,
             )
             return entry.name
+        if "{}" in given and entry.type != "repeat":
+            self.fail(
+                f"{entry.path}.module",
+                f"{show_value(given)}: only a repeat's module may hold {{}} (where its copies' numbers go)",
+                line_of(entry.fields, "module") or entry.line,
+            )
+            return entry.name
         return given
 
     def entry(self, entry: Entry, previous: int, prefix: str, scope: _Scope, module: str) -> int:
@@ -314,23 +322,29 @@ class _Compiler:
         )
         return self.add(node)
 
+    def index_key(self, entry: Entry, key: str, least: int) -> int | None:
+        """A repeat's ``first_index`` or ``index_step``: an int from ``least``; None when absent."""
+        if key not in entry.fields:
+            return None
+        given = entry.fields[key]
+        allowed = f"expected an integer from {least}"
+        try:
+            found = values.dims(given, key, allowed, minimum=least)
+            if len(found) != 1:
+                raise bad_value(key, given, allowed)
+        except ConvCostError as exc:
+            self.errors.append(exc.within(entry.path, line=line_of(entry.fields, key) or entry.line))
+            return None
+        return found[0]
+
     def repeat(self, entry: Entry, start: int, name: str, scope: _Scope, module: str) -> int:
         try:
             times = values.positive_int(entry.fields["times"], "times")
         except ConvCostError as exc:
             self.errors.append(exc.within(entry.path, line=line_of(entry.fields, "times") or entry.line))
             times = 1
-        first_index: int | None = None
-        if "first_index" in entry.fields:
-            given = entry.fields["first_index"]
-            try:
-                found = values.dims(given, "first_index", "expected an integer from 0", minimum=0)
-                if len(found) != 1:
-                    raise bad_value("first_index", given, "expected an integer from 0")
-                first_index = found[0]
-            except ConvCostError as exc:
-                line = line_of(entry.fields, "first_index") or entry.line
-                self.errors.append(exc.within(entry.path, line=line))
+        first_index = self.index_key(entry, "first_index", 0)
+        index_step = self.index_key(entry, "index_step", 1)
         body_input = self.key()
         self.stack.append([])
         scope.repeat_root = True
@@ -352,6 +366,7 @@ class _Compiler:
                 times,
                 module=module,
                 first_index=first_index,
+                index_step=1 if index_step is None else index_step,
             )
         )
 

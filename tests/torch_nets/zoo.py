@@ -174,6 +174,97 @@ def resnet50() -> tuple[nn.Module, Shape]:
     return ResNet(Bottleneck, (3, 4, 6, 3)).eval(), IMAGE
 
 
+# ------------------------------------------------------------------------------ MobileNetV2, VGG-16
+class InvertedResidualV2(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int, expand_ratio: int) -> None:
+        super().__init__()
+        hidden = c_in * expand_ratio
+        self.use_res_connect = stride == 1 and c_in == c_out
+        layers: list[nn.Module] = []
+        if expand_ratio != 1:
+            layers.append(ConvNormActivation(c_in, hidden, 1, activation_layer=nn.ReLU6))
+        layers += [
+            ConvNormActivation(hidden, hidden, 3, stride, groups=hidden, activation_layer=nn.ReLU6),
+            nn.Conv2d(hidden, c_out, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+        ]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(x) if self.use_res_connect else self.conv(x)
+
+
+class MobileNetV2(nn.Module):
+    # t, c, n, s (the paper's Table 2)
+    SETTING = (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    )
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [ConvNormActivation(3, 32, 3, 2, activation_layer=nn.ReLU6)]
+        c_in = 32
+        for t, c, n, s in self.SETTING:
+            for i in range(n):
+                layers.append(InvertedResidualV2(c_in, c, s if i == 0 else 1, t))
+                c_in = c
+        layers.append(ConvNormActivation(c_in, 1280, 1, activation_layer=nn.ReLU6))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.adaptive_avg_pool2d(self.features(x), (1, 1))
+        return self.classifier(torch.flatten(x, 1))
+
+
+def mobilenet_v2() -> tuple[nn.Module, Shape]:
+    torch.manual_seed(0)
+    return MobileNetV2().eval(), IMAGE
+
+
+class VGG(nn.Module):
+    """VGG-16 (configuration D) as torchvision lays it out: features, avgpool, classifier."""
+
+    D = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in = 3
+        for v in self.D:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                assert isinstance(v, int)
+                layers += [nn.Conv2d(c_in, v, 3, padding=1), nn.ReLU(inplace=True)]
+                c_in = v
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(True),
+            nn.Dropout(),
+            nn.Linear(4096, 4096),
+            nn.ReLU(True),
+            nn.Dropout(),
+            nn.Linear(4096, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+def vgg16() -> tuple[nn.Module, Shape]:
+    torch.manual_seed(0)
+    return VGG().eval(), IMAGE
+
+
 # ------------------------------------------------------------------------------ EfficientNet-B0
 class MBConv(nn.Module):
     def __init__(

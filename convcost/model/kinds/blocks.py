@@ -18,6 +18,12 @@ register(
                 "The module index of the first copy (copies are modules first_index, first_index + 1, …); "
                 "without it, copies are numbered from 0 when there are two or more.",
             ),
+            "index_step": Field(
+                "int",
+                "How far apart the copies' module indices are (2 when each copy is two modules of one "
+                "nn.Sequential, as VGG's conv and ReLU).",
+                default=1,
+            ),
         },
         block=True,
     )

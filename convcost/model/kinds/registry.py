@@ -163,6 +163,7 @@ COMMON_FIELDS = {
     "module": Field(
         "str",
         "The PyTorch module path, relative to the block around it (dotted: 0.relu; '' for no level "
-        "of its own); without it, the path the row name has in that block.",
+        "of its own; in a repeat's, {} is where each copy's number goes: denselayer{}); without it, "
+        "the path the row name has in that block.",
     ),
 }
