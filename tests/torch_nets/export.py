@@ -10,9 +10,11 @@ Writes ``tests/fixtures/onnx/<name>.<ts|dynamo>.onnx`` and ``tests/fixtures/onnx
 
 * ``ts``: TorchScript exporter, ``torch.onnx.export(..., dynamo=False, opset_version=17)``; eval mode,
   so BatchNorm after a conv is folded into it (params in the graph then differ from the torch count).
-* ``dynamo``: ``torch.onnx.export(..., dynamo=True)`` at its default opset. Its per-node
-  metadata_props (stack traces with local paths, FX text, module scopes) are dropped, and so are
-  value_info entries that only repeat an initializer's dims; value_info of computed values is kept.
+* ``dynamo``: ``torch.onnx.export(..., dynamo=True)`` at its default opset. Of its per-node
+  metadata_props only ``pkg.torch.onnx.name_scopes`` (the module path of each node, which
+  convcost reads) is kept in fixtures exported since it was added (resnet50); the stack traces
+  with local paths, FX text and class names are dropped, and so are value_info entries that only
+  repeat an initializer's dims; value_info of computed values is kept.
 
 Before export every parameter and floating buffer is re-drawn at random (seeded; BN running_var
 kept positive): with default inits many tensors are identical (LayerNorm/BN ones and zeros, layer
@@ -130,12 +132,20 @@ def strip_weights(m: onnx.ModelProto, location: str) -> tuple[int, int]:
     return numel, count
 
 
+#: The one per-node metadata key fixtures keep: the module path of each node.
+NAME_SCOPES = "pkg.torch.onnx.name_scopes"
+
+
 def strip_metadata(m: onnx.ModelProto) -> None:
     """Drop what only bloats the file: per-node metadata_props/doc strings (the dynamo exporter's stack
-    traces with local paths, FX text, module scopes; the initializer names keep the module paths)
-    and value_info entries that merely repeat an initializer's dims/dtype."""
+    traces with local paths, FX text, class names) but the module scopes, and value_info entries
+    that merely repeat an initializer's dims/dtype."""
     for node in _all_nodes(m):
+        scopes = [(p.key, p.value) for p in node.metadata_props if p.key == NAME_SCOPES]
         del node.metadata_props[:]
+        for key, value in scopes:
+            kept = node.metadata_props.add()
+            kept.key, kept.value = key, value
         node.doc_string = ""
     inits = {t.name for t in m.graph.initializer}
     keep = [v for v in m.graph.value_info if v.name not in inits]

@@ -99,9 +99,9 @@ class BasicBlock(nn.Module):
         self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else self.downsample(x)  # after the body, as torchvision
         return self.relu(out + identity)
 
 
@@ -122,10 +122,10 @@ class Bottleneck(nn.Module):
         self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else self.downsample(x)  # after the body, as torchvision
         return self.relu(out + identity)
 
 
@@ -733,10 +733,19 @@ def vit_b_16() -> tuple[nn.Module, Shape]:
 
 ZOO = {
     f.__name__: f
-    for f in (efficientnet_b0, mobilenet_v3_large, densenet121, shufflenet_v2_x1_0, convnext_tiny, vit_b_16)
+    for f in (
+        efficientnet_b0,
+        mobilenet_v3_large,
+        densenet121,
+        shufflenet_v2_x1_0,
+        convnext_tiny,
+        vit_b_16,
+        resnet50,
+    )
 }
 
 TORCHVISION_PARAMS = {
+    "resnet50": 25_557_032,
     "efficientnet_b0": 5_288_548,
     "mobilenet_v3_large": 5_483_032,
     "densenet121": 7_978_856,
@@ -746,6 +755,7 @@ TORCHVISION_PARAMS = {
 }
 # torchvision's documented "GFLOPS" (really GMACs, rounded to 2 decimals)
 TORCHVISION_GMACS = {
+    "resnet50": 4.09,
     "efficientnet_b0": 0.39,
     "mobilenet_v3_large": 0.22,
     "densenet121": 2.83,

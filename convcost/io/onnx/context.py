@@ -28,6 +28,7 @@ from .layout import (
     stored_shape,
     text,
 )
+from .modules import module_paths
 from .read import FLOAT_TYPES, attributes, inputs_of, label, to_array, weight
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class Context:
             for name in node.output:
                 self.producers[name] = node
         self.outputs = {o.name for o in graph.output}
+        self.modules = module_paths(graph.node, {t.name: None for t in graph.initializer})
         for tensor in graph.initializer:
             dims = tuple(int(d) for d in tensor.dims)
             data = None
@@ -182,6 +184,8 @@ class Context:
             name = self.node_name(node, suffix)
         entry_name = self.unique(name)
         entry: Fields = {"name": entry_name, "type": kind}
+        # the module the node ran in (a node of a subgraph, or none, belongs to the model itself)
+        entry["module"] = "" if node is None else self.modules.get(id(node), "")
         if KINDS[kind].inputs[1] != 0:
             entry["inputs"] = list(sources)
         entry.update(fields)
