@@ -180,3 +180,17 @@ def test_only_a_repeat_module_may_hold_the_copy_number() -> None:
     with pytest.raises(SpecErrors) as caught:
         evaluate({"input": "8x8x4", "layers": [{"name": "c", "out": 4, "kernel": 1, "module": "c{}"}]})
     assert "layers[0].module: 'c{}': only a repeat's module may hold {}" in str(caught.value)
+
+
+def test_json_rows_carry_their_module() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from convcost.cli import cli
+
+    data = json.loads(CliRunner().invoke(cli, ["compare", "resnet50", "--json"]).stdout)
+    by_name = {row["name"]: row["module"] for row in data["layers"]}
+    assert by_name["layer1.block1.conv1"] == "layer1.0.conv1"
+    assert by_name["layer2.blocks.3.block.conv3"] == "layer2.3.conv3"
+    assert list(data["layers"][0])[:3] == ["name", "module", "type"]

@@ -183,6 +183,7 @@ def _field_dict(rf: ReceptiveField | None) -> dict[str, Any] | None:
 def row_dict(row: RowSummary, variants_memo: dict[int, dict[str, Any]]) -> dict[str, Any]:
     data = {
         "name": row.name,
+        "module": row.module,
         "type": row.type,
         "path": row.path,
         "input_shape": list(row.input_shape),

@@ -120,6 +120,7 @@ _FIELD = _object({"size": _SHAPE, "stride": _SHAPE, "start": _INTS})
 _ROW = _object(
     {
         "name": _STRING,
+        "module": _STRING,
         "type": _STRING,
         "path": _STRING,
         "input_shape": _SHAPE,

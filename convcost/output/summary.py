@@ -145,6 +145,7 @@ class RowSummary(NamedTuple):
     layer: Conv | None  # the conv whose variants describe the row, if conv-like
     variants: tuple[VariantSummary, ...]
     theory_ratio: float | None
+    module: str = ""  # the dotted PyTorch module path
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +435,7 @@ class _RowMaker:
             c.layer if c is not None else None,
             variants,
             c.theory_ratio if c is not None else None,
+            row.module,
         )
 
 
