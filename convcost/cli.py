@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, NoReturn, TypeVar
 import click
 
 from . import __version__
-from .core import collector, conventions, limits
+from .core import collector, conventions, limits, values
 from .core.conv import conv
 from .core.dtypes import DType
 from .core.errors import ConvCostError, escape_text, shorten, show_value
@@ -40,6 +40,7 @@ OPTION_NAMES = {
     "output_padding": "--output-padding",
     "width_mult": "--width-mult",
     "max_layers": "--max-layers",
+    "depth": "--depth",
     "dtype": "--dtype",
     "batch": "--batch",
     "count": "--count",
@@ -575,6 +576,17 @@ def compare_options(func: F) -> F:
                 help="Layer budget, for generated networks: graph layers and layers costed one by "
                 f"one.  [default: {limits.DEFAULT_MAX_LAYERS:,}]",
             ),
+            click.option(
+                "--depth",
+                metavar="N",
+                help="Roll rows up to modules N levels deep (1: layer1, layer2, …; 2: layer1.0, …); "
+                "the totals are the same.",
+            ),
+            click.option(
+                "--hide-zero",
+                is_flag=True,
+                help="Leave out rows with no MACs and no params (not from the totals).",
+            ),
             cost_options,
         ],
     )
@@ -598,6 +610,7 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
     with core_errors():
         options = what_if(args["as_form"], args["width_mult"], args["in_shape"])
         budget = max_layers(args["max_layers"])
+        depth = None if args.get("depth") is None else values.positive_int(args["depth"], "depth")
     source = "<stdin>" if spec == "-" else spec
     with progress(f"Costing {escape_text(source)}", fmt, output), limits.allowing(budget):
         loaded = load_document(spec, options.input_shape, chosen.batch if given_batch is not None else None)
@@ -615,13 +628,20 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
             raise SpecProblems([spec_problem(source, exc)]) from None
         from .output.summary import network_summary
 
-        summary = network_summary(network, source, chosen, loaded.notes, loaded.unsupported)
+        summary = network_summary(
+            network, source, chosen, loaded.notes, loaded.unsupported, depth, bool(args.get("hide_zero"))
+        )
     notes = []
     if asked.input_shape is not None and len(asked.input_shape) == 2:
         from .output.views import one_d_words
 
         notes.append(f"--in {'x'.join(map(str, asked.input_shape))}: {one_d_words(asked.input_shape)}.")
-    return Costed(summary, f"{source}: {len(summary.rows):,} layers", notes)
+    title = f"{source}: {summary.layer_count:,} layers"
+    if summary.depth is not None:
+        title += f", {len(summary.rows):,} rows at depth {summary.depth}"
+    if summary.hidden:
+        notes.append(f"{summary.hidden:,} rows with no MACs and no params are hidden (--hide-zero).")
+    return Costed(summary, title, notes)
 
 
 @cli.command("compare", short_help="A network or a what-if list from YAML, JSON or ONNX.")

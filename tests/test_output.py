@@ -81,8 +81,18 @@ def test_compare_json_with_a_device_and_what_ifs_follows_the_schema() -> None:
             "--width-mult", "0.75", "--as", "regular", "--in", "160x160x3",
         ).stdout
     )  # fmt: skip
-    assert data["options"] == {"as": "regular", "width_mult": "3/4", "in": [160, 160, 3]}
+    assert data["options"] == {
+        "as": "regular", "width_mult": "3/4", "in": [160, 160, 3], "depth": None, "hide_zero": False
+    }  # fmt: skip
     assert data["totals"]["time_s"] > 0 and data["device"]["peak_flops"]["fp16"] == 989.4e12
+
+
+def test_compare_json_rolled_up_follows_the_schema() -> None:
+    data = valid(run("compare", "resnet50", "--json", "--device", "h100", "--depth", "2", "--hide-zero").stdout)
+    assert data["options"]["depth"] == 2 and data["options"]["hide_zero"] is True
+    block = data["layers"][2]
+    assert block["module"] == "layer1.0" and block["forms"]["as_written"]["macs"] == block["macs"]
+    assert block["time_s"] > 0 and block["bound"] in ("compute", "memory")
 
 
 def test_sweep_and_devices_json_follow_the_schema() -> None:

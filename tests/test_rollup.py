@@ -57,7 +57,9 @@ def test_rollups_partition_the_rows_and_sum_to_the_totals(layers, depth) -> None
     assert weighted_sum((r.regular, 1) for r in rolled) == forms["regular"]
     assert weighted_sum((r.depthwise_separable, 1) for r in rolled) == forms["depthwise_separable"]
     for r in rolled:
-        assert r.input_shape == net.rows[r.members[0]].input_shape
+        assert r.input_shape == next(
+            (net.rows[i].input_shape for i in r.members if net.rows[i].input_shape), ()
+        )
         assert r.output_shape == net.rows[r.members[-1]].output_shape
         assert all(module_at(net.rows[i].module, depth) == r.module for i in r.members)
     assert len({r.module for r in rolled if r.module}) == len([r for r in rolled if r.module])
@@ -104,3 +106,48 @@ def test_zero_rows_have_no_macs_and_no_params() -> None:
     net = _resnet50()
     kinds = {r.type for r in net.rows if is_zero(r.counts)}
     assert kinds == {"activation", "pool", "add"}
+
+
+def _compare(*args: str) -> dict:
+    import json
+
+    from click.testing import CliRunner
+
+    from convcost.cli import cli
+
+    result = CliRunner().invoke(cli, ["compare", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_depth_in_json_sums_to_the_same_totals_and_names_modules() -> None:
+    every = _compare("resnet50")
+    rolled = _compare("resnet50", "--depth", "1")
+    assert rolled["totals"] == every["totals"] and rolled["variants"] == every["variants"]
+    assert [r["name"] for r in rolled["layers"]][4:8] == ["layer1", "layer2", "layer3", "layer4"]
+    for key in ("macs", "params", "bytes", "other_ops"):
+        assert sum(r[key] for r in rolled["layers"]) == sum(r[key] for r in every["layers"])
+    layer1 = rolled["layers"][4]
+    assert (layer1["type"], layer1["rows"], layer1["input_shape"], layer1["output_shape"]) == (
+        "module",
+        32,
+        [56, 56, 64],
+        [56, 56, 256],
+    )
+    separable = sum(r["forms"]["depthwise_separable"]["macs"] for r in rolled["layers"] if "forms" in r)
+    separable += sum(
+        r["variants"]["depthwise_separable"]["macs"] if r.get("kernel", [1])[0] > 1 else r["macs"]
+        for r in rolled["layers"] if "forms" not in r
+    )  # fmt: skip
+    assert separable == every["variants"]["depthwise_separable"]["macs"]
+    assert rolled["options"]["depth"] == 1 and every["options"]["depth"] is None
+
+
+def test_hide_zero_leaves_rows_out_but_not_the_totals() -> None:
+    every = _compare("resnet50")
+    shown = _compare("resnet50", "--hide-zero")
+    assert shown["totals"] == every["totals"]
+    assert all(r["macs"] or r["params"] for r in shown["layers"])
+    assert len(shown["layers"]) == len(every["layers"]) - sum(
+        1 for r in every["layers"] if not r["macs"] and not r["params"]
+    )

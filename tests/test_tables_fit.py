@@ -248,6 +248,7 @@ def test_a_file_gets_the_natural_width(tmp_path) -> None:
 GOLDEN_VIEWS = {
     "compare_mobilenet_v1": ["compare", "mobilenet_v1"],
     "compare_resnet18_a100": ["compare", "resnet18", "--device", "a100", "--dtype", "fp16"],
+    "compare_resnet50_depth2": ["compare", "resnet50", "--depth", "2", "--hide-zero"],
     "layer_a100": [
         "layer",
         "--in",

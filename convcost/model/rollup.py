@@ -2,12 +2,13 @@
 
 A row belongs to the module its ``module`` path names; at depth N it is counted in that
 path's first N parts (``layer1.0.conv1`` → ``layer1`` at depth 1, ``layer1.0`` at depth 2).
-Rows whose module is no deeper than N stay under their own module, and rows calls of one
-module make (ResNet's one ReLU per block) share its roll-up row. Roll-up rows come in the
+Rows whose module is no deeper than N stay under their own module, and the rows of every
+call of one module (ResNet's one ReLU per block) share its roll-up row. Roll-up rows come in the
 order their modules first run. A row of the network's own ``forward`` (module ``""``: a
 flatten, a reshape an ONNX exporter wrote at the top) belongs to no module, so each stays a
 row of its own. Every row is in exactly one roll-up row, so the roll-up rows sum to the
-totals.
+totals. A roll-up row's shapes are its first input (of the first row that has one: a
+parameter's row reads nothing) and its last row's output.
 
 The table's depth: when a network has more rows than a table can show, it shows the
 deepest roll-up whose rows fit (:func:`fitting_depth`).
@@ -39,7 +40,7 @@ class Rolled(NamedTuple):
     label: str
     type: str  # the row's type for a single row, else "module"
     rows: int  # how many rows it rolls up
-    input_shape: Shape  # its first row's input
+    input_shape: Shape  # its first input (a parameter's row has none)
     output_shape: Shape  # its last row's output
     counts: Counts
     regular: Counts  # as Network.variant_totals: every spatial conv regular
@@ -84,7 +85,7 @@ def rollup(rows: Sequence[Row], depth: int) -> tuple[Rolled, ...]:
                 group.label,
                 members[0].type if len(members) == 1 else "module",
                 len(members),
-                members[0].input_shape,
+                next((row.input_shape for row in members if row.input_shape), ()),
                 members[-1].output_shape,
                 weighted_sum((row.counts, 1) for row in members),
                 weighted_sum((forms[i][0], 1) for i in group.members),

@@ -206,6 +206,12 @@ def row_dict(row: RowSummary, variants_memo: dict[int, dict[str, Any]]) -> dict[
             variants=found,
             theory_ratio=row.theory_ratio,
         )
+    if row.forms:  # a roll-up of several rows (--depth)
+        data["rows"] = row.rows
+        data["forms"] = {
+            form.name: _join(work_dict(form.work), {"ratio": form.ratio, "params_ratio": form.params_ratio})
+            for form in row.forms
+        }
     return data
 
 

@@ -135,8 +135,15 @@ _ROW = _object(
         "padding": _GEOMETRY["padding"],
         "variants": _ref("variants"),
         "theory_ratio": _NUMBER,
+        "rows": {"type": "integer", "minimum": 2},
+        "forms": _object(
+            {
+                form: _object({**_WORK, "ratio": _nullable(_NUMBER), "params_ratio": _nullable(_NUMBER)})
+                for form in ("as_written", "regular", "depthwise_separable")
+            }
+        ),
     },
-    optional=("kernel", "stride", "padding", "variants", "theory_ratio", *_TIMING),
+    optional=("kernel", "stride", "padding", "variants", "theory_ratio", "rows", "forms", *_TIMING),
 )
 _SWEPT = {"type": "object", "additionalProperties": {"anyOf": [_COUNT, _SHAPE]}}
 
@@ -154,6 +161,8 @@ def output_schema() -> dict[str, Any]:
                     "as": _nullable({"enum": list(AS_FORMS)}),
                     "width_mult": _nullable(_STRING),
                     "in": _nullable(_SHAPE),
+                    "depth": _nullable({"type": "integer", "minimum": 1}),
+                    "hide_zero": _BOOL,
                 }
             ),
             "input_shape": _nullable(_SHAPE),

@@ -13,7 +13,7 @@ from math import gcd, prod
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ..core import values
-from ..core.conv import Conv, Counts, effective_macs
+from ..core.conv import Conv, Counts, effective_macs, weighted_sum
 from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, Variant
 from ..core.forms import Part as Step
 from ..core.options import Settings
@@ -146,6 +146,8 @@ class RowSummary(NamedTuple):
     variants: tuple[VariantSummary, ...]
     theory_ratio: float | None
     module: str = ""  # the dotted PyTorch module path
+    rows: int = 1  # the rows a roll-up row (--depth) sums; 1 for a layer
+    forms: tuple[FormSummary, ...] = ()  # a roll-up row's totals with every spatial conv in each form
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +191,9 @@ class NetworkSummary:
     breakdown: tuple[KindSummary, ...]
     notes: tuple[str, ...]
     unsupported: Mapping[str, int]  # op → nodes of an imported model that could not be costed
+    layer_count: int = 0  # the network's rows, whatever rows are shown
+    depth: int | None = None  # the depth rows are rolled up to (--depth), if any
+    hidden: int = 0  # rows left out for having no MACs and no params (--hide-zero)
 
 
 class PointSummary(NamedTuple):
@@ -445,13 +450,20 @@ def network_summary(
     s: Settings,
     notes: Iterable[str] = (),
     unsupported: Mapping[str, int] | None = None,
+    depth: int | None = None,
+    hide_zero: bool = False,
 ) -> NetworkSummary:
-    """Everything ``convcost compare`` shows, in every format."""
+    """Everything ``convcost compare`` shows, in every format.
+
+    ``depth``: rows rolled up to modules that many levels deep (model/rollup.py), the totals
+    unchanged; ``hide_zero``: rows with no MACs and no params left out (not from the totals).
+    """
     from ..model.kinds import BREAKDOWN
 
     totals = network.totals
     maker = _RowMaker(s, totals.macs)
-    rows = tuple(maker.row(row) for row in network.iter_rows())
+    layers = tuple(network.iter_rows())
+    rows = tuple(maker.row(row) for row in layers)
     forms = network.variant_totals()
     regular = forms[REGULAR]
     names: tuple[NetworkForm, ...] = ("as_written", "regular", "depthwise_separable")
@@ -476,6 +488,12 @@ def network_summary(
     )
     options = network.options
     times = [row.memory.timing.time_s for row in rows if row.memory.timing is not None]
+    total_bytes = sum(row.memory.bytes for row in rows)
+    total_flops = sum(row.memory.flops for row in rows)
+    shown = rows if depth is None else _rolled_up(layers, rows, depth, s)
+    before = len(shown)
+    if hide_zero:
+        shown = tuple(row for row in shown if row.work.macs or row.work.params)
     return NetworkSummary(
         s,
         _ridge(s),
@@ -484,19 +502,100 @@ def network_summary(
             "as": options.as_form,
             "width_mult": str(options.width_mult) if options.width_mult is not None else None,
             "in": list(options.input_shape) if options.input_shape is not None else None,
+            "depth": depth,
+            "hide_zero": hide_zero,
         },
         network.input_shape,
         network.output_shape,
         network.outputs,
-        rows,
+        shown,
         work(totals, s),
-        sum(row.memory.bytes for row in rows),
-        sum(row.memory.flops for row in rows),
+        total_bytes,
+        total_flops,
         sum(times) if s.device is not None else None,
         form_rows,
         breakdown,
         tuple(notes),
         dict(sorted((unsupported or {}).items())),
+        len(rows),
+        depth,
+        before - len(shown),
+    )
+
+
+def _rolled_up(
+    layers: Sequence[Row], rows: Sequence[RowSummary], depth: int, s: Settings
+) -> tuple[RowSummary, ...]:
+    """Rows summed by module ``depth`` levels deep (model.rollup's groups): subtotals of every
+    count and byte, the first row's input and the last one's output."""
+    from ..model.evaluate import row_forms
+    from ..model.rollup import groups
+
+    made = []
+    for group in groups([row.module for row in layers], [row.name for row in layers], depth):
+        members = [rows[i] for i in group.members]
+        if len(members) == 1:
+            made.append(members[0]._replace(name=group.label, module=group.module))
+            continue
+        forms = [row_forms(layers[i]) for i in group.members]
+        regular = weighted_sum((f[0], 1) for f in forms)
+        totals: tuple[tuple[NetworkForm, Counts], ...] = (
+            ("as_written", weighted_sum((layers[i].counts, 1) for i in group.members)),
+            ("regular", regular),
+            ("depthwise_separable", weighted_sum((f[1], 1) for f in forms)),
+        )
+        first, last = members[0], members[-1]
+        made.append(
+            RowSummary(
+                group.label,
+                "module",
+                f"{len(members)} layers",
+                "",
+                next((m.input_shape for m in members if m.input_shape), first.input_shape),
+                last.output_shape,
+                Work(*(sum(column) for column in zip(*(m.work for m in members), strict=True))),
+                sum(m.macs_share for m in members),
+                sum(m.effective_macs for m in members),
+                _summed_memory([m.memory for m in members]),
+                last.receptive_field,
+                None,
+                (),
+                None,
+                group.module,
+                len(members),
+                tuple(
+                    FormSummary(
+                        name,
+                        work(counts, s),
+                        counts.macs / regular.macs if regular.macs else None,
+                        counts.params / regular.params if regular.params else None,
+                    )
+                    for name, counts in totals
+                ),
+            )
+        )
+    return tuple(made)
+
+
+def _summed_memory(parts: Sequence[Memory]) -> Memory:
+    """Rows' traffic added up; their roofline times too (each row a kernel of its own)."""
+    flops, total = sum(m.flops for m in parts), sum(m.bytes for m in parts)
+    timing = None
+    times = [m.timing for m in parts if m.timing is not None]
+    if times:
+        compute_s, memory_s = sum(t.compute_s for t in times), sum(t.memory_s for t in times)
+        bound: Bound = "compute" if compute_s >= memory_s else "memory"
+        timing = Timing(sum(t.time_s for t in times), compute_s, memory_s, bound)
+    return Memory(
+        flops,
+        total,
+        flops / total if total else 0.0,
+        sum(m.input_bytes for m in parts),
+        sum(m.weight_bytes for m in parts),
+        sum(m.output_bytes for m in parts),
+        sum(m.intermediate_bytes for m in parts),
+        sum(m.between_bytes for m in parts),
+        timing,
     )
 
 
