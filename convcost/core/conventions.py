@@ -10,10 +10,21 @@ EINSUM = (
     "an ONNX Einsum of two or more operands is contracted pairwise, left to right; each pair's MACs are "
     "the product of the sizes of every distinct index in it"
 )
+RECURRENT = (
+    "an ONNX LSTM, GRU or RNN costs T·B·(gates·H)·(I+H) MACs per direction (gates: LSTM 4, GRU 3, RNN 1; "
+    "T the whole sequence); its W, R, B and peepholes are params; the gates' element-wise work is left out"
+)
 BIAS = "bias is off unless asked for (the counts are of the weights alone)"
 
 #: The ``conventions`` object of every JSON report.
-AS_JSON = {"macs": MACS, "flops": FLOPS, "adds": ADDS, "params": PARAMS, "einsum": EINSUM}
+AS_JSON = {
+    "macs": MACS,
+    "flops": FLOPS,
+    "adds": ADDS,
+    "params": PARAMS,
+    "einsum": EINSUM,
+    "recurrent": RECURRENT,
+}
 
 #: One line for the foot of tables.
 FOOTER = "MACs = multiply-accumulates (bias never a MAC); FLOPs = 2·MACs (+1 per output with bias)."
