@@ -674,7 +674,7 @@ def load_document(
         )
     try:
         if onnx:
-            from .io.onnx_graph import load
+            from .io.onnx import load
 
             converted = load(data, source, input_shape=input_shape, batch=batch)
             return Loaded(converted.document, converted.notes, True, converted.batch, converted.unsupported)

@@ -263,7 +263,7 @@ def wild_models(draw: Any) -> bytes:
 
 def convert_and_cost(data: bytes) -> ConvCostError | None:
     """The property: ConvCostError (one line, in its own words) or success, at each step."""
-    from convcost.io.onnx_graph import load
+    from convcost.io.onnx import load
     from convcost.model.evaluate import evaluate
 
     try:
@@ -427,7 +427,7 @@ def pad_read_as_data_and_bias() -> bytes:
 
 def test_found_graphs_that_convert() -> None:
     """Crashes the fuzzer found in graphs convcost can cost: now costed."""
-    from convcost.io.onnx_graph import load
+    from convcost.io.onnx import load
 
     assert convert_and_cost(pad_read_as_data_and_bias()) is None
     layers = load(pad_read_as_data_and_bias(), "found.onnx").document["layers"]

@@ -27,7 +27,7 @@ FLOAT = {1, 10, 11, 16}
 
 
 def convert(key: str):
-    from convcost.io.onnx_graph import load
+    from convcost.io.onnx import load
 
     entry = TRUTH[key]
     path = FIXTURES / f"{key}.onnx"
@@ -152,7 +152,7 @@ def test_batch_comes_from_the_model(onnx) -> None:
 @pytest.mark.parametrize("exporter", ["ts", "dynamo"])
 def test_symbolic_dims_are_an_error_until_given(onnx, exporter: str) -> None:
     from convcost.core.errors import ConvCostError
-    from convcost.io.onnx_graph import load
+    from convcost.io.onnx import load
 
     path = FIXTURES / f"dynamic.{exporter}.onnx"
     if not path.exists():
@@ -177,7 +177,7 @@ def test_symbolic_dims_are_an_error_until_given(onnx, exporter: str) -> None:
 
 @pytest.mark.parametrize("exporter", ["ts", "dynamo"])
 def test_in_reinfers_a_static_model_and_batch_overrides(onnx, exporter: str) -> None:
-    from convcost.io.onnx_graph import load
+    from convcost.io.onnx import load
 
     path = FIXTURES / f"two_head_detector.{exporter}.onnx"
     if not path.exists():
@@ -192,7 +192,7 @@ def test_in_reinfers_a_static_model_and_batch_overrides(onnx, exporter: str) -> 
 
 def test_shapes_fixed_inside_a_model_do_not_fit_another_input(onnx) -> None:
     from convcost.core.errors import ConvCostError
-    from convcost.io.onnx_graph import load
+    from convcost.io.onnx import load
 
     path = FIXTURES / "shuffle_unit.ts.onnx"  # its Reshape targets are constants of the export size
     if not path.exists():
@@ -231,7 +231,7 @@ def test_a_batch_of_three_costs_the_same_work(torch, onnx, tmp_path, name: str, 
     import io
     import warnings
 
-    from convcost.io.onnx_graph import load
+    from convcost.io.onnx import load
     from tests.torch_nets import structures, truth
     from tests.torch_nets.export import randomize
 

@@ -55,7 +55,7 @@ def node(op: str, inputs, outputs, name: str | None = None, **attrs):
 
 
 def cost(model, **options):
-    from convcost.io.onnx_graph import load
+    from convcost.io.onnx import load
 
     converted = load(model.SerializeToString(), "m.onnx", **options)
     return converted, evaluate(converted.document)

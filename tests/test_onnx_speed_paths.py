@@ -1,6 +1,6 @@
 """Reading an ONNX model without its weights' bytes (issue 12): the same model, or the same error.
 
-:func:`convcost.io.onnx_graph.load` parses a model less its initializers' ``raw_data`` and gives
+:func:`convcost.io.onnx.load` parses a model less its initializers' ``raw_data`` and gives
 back the values of the tensors it reads. The property: the model it parses equals protobuf's own
 parse of the whole file with the weights' ``raw_data`` cleared, and a file protobuf cannot parse
 fails with protobuf's words — for real exports, odd but valid encodings and damaged bytes alike.
@@ -23,10 +23,11 @@ np = pytest.importorskip("numpy")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from convcost.io import onnx_graph  # noqa: E402
+from convcost.io import onnx as onnx_io  # noqa: E402
+from convcost.io.onnx import inference, read  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "onnx"
-varint = onnx_graph._varint_bytes
+varint = read.varint_bytes
 
 
 def expected(data: bytes) -> Any:
@@ -34,16 +35,16 @@ def expected(data: bytes) -> Any:
     try:
         model = onnx.load_model_from_string(data)
     except Exception as exc:
-        return f"is not a readable ONNX model: {onnx_graph._one_line(exc)}"
+        return f"is not a readable ONNX model: {read.one_line(exc)}"
     for tensor in model.graph.initializer:
-        if onnx_graph._weight(tensor) or len(tensor.raw_data) > onnx_graph._MOST_READ_BYTES:
+        if read.weight(tensor) or len(tensor.raw_data) > read.MOST_READ_BYTES:
             tensor.ClearField("raw_data")
     return model
 
 
 def parsed(data: bytes) -> Any:
     try:
-        return onnx_graph._parse(data, onnx)
+        return read.parse(data, onnx)
     except ConvCostError as error:
         return error.problem
 
@@ -91,16 +92,16 @@ def small_model() -> Any:
 def test_an_export_with_weights_converts_as_the_whole_model_does(name: str) -> None:
     model = with_weights(onnx.load(str(FIXTURES / f"{name}.onnx"), load_external_data=False))
     data = model.SerializeToString()
-    skimmed = onnx_graph._parse(data, onnx)
+    skimmed = read.parse(data, onnx)
     assert skimmed == expected(data)
-    weights = sum(len(t.raw_data) for t in model.graph.initializer if onnx_graph._weight(t))
+    weights = sum(len(t.raw_data) for t in model.graph.initializer if read.weight(t))
     assert weights > len(data) / 2 and skimmed.ByteSize() <= len(data) - weights  # never held
-    assert onnx_graph.load(data, "m.onnx") == onnx_graph.convert(model, "m.onnx")
+    assert onnx_io.load(data, "m.onnx") == onnx_io.convert(model, "m.onnx")
 
 
 def test_the_values_convcost_reads_are_kept_and_weights_lose_only_their_raw_data() -> None:
     data = small_model().SerializeToString()
-    model = onnx_graph._parse(data, onnx)
+    model = read.parse(data, onnx)
     assert model == expected(data)
     tensors = {t.name: t for t in model.graph.initializer}
     assert not tensors["w"].raw_data and not tensors["fc"].raw_data
@@ -108,13 +109,13 @@ def test_the_values_convcost_reads_are_kept_and_weights_lose_only_their_raw_data
     assert numpy_helper.to_array(tensors["b"]).shape == (8,)
     assert numpy_helper.to_array(tensors["shape"]).tolist() == [1, -1]
     assert len(tensors["scale"].float_data) == 100  # float_data is left to protobuf
-    assert onnx_graph.load(data, "m.onnx") == onnx_graph.convert(small_model(), "m.onnx")
+    assert onnx_io.load(data, "m.onnx") == onnx_io.convert(small_model(), "m.onnx")
 
 
 def test_repeated_graph_fields_merge_as_protobuf_merges_them() -> None:
     data = small_model().SerializeToString()
     twice = data + data  # protobuf merges the second model's fields into the first's
-    model = onnx_graph._parse(twice, onnx)
+    model = read.parse(twice, onnx)
     assert model == expected(twice) and len(model.graph.initializer) == 10
 
 
@@ -124,7 +125,7 @@ def test_the_last_raw_data_of_a_tensor_is_the_one_kept() -> None:
     tensor += bytes([9 << 3 | 2]) + varint(len(last)) + last  # a second raw_data field
     graph = bytes([5 << 3 | 2]) + varint(len(tensor)) + tensor
     data = b"\x08\x08" + bytes([7 << 3 | 2]) + varint(len(graph)) + graph
-    model = onnx_graph._parse(data, onnx)
+    model = read.parse(data, onnx)
     assert model == expected(data)
     assert numpy_helper.to_array(model.graph.initializer[0]).tolist() == [7, 8]
 
@@ -133,11 +134,11 @@ def test_bytes_the_skim_does_not_follow_are_parsed_as_they_are(monkeypatch) -> N
     data = small_model().SerializeToString()
     group = bytes([15 << 3 | 3, 15 << 3 | 4])  # an empty group: valid protobuf, never onnx
     grouped = data + group
-    assert onnx_graph._Skim(grouped).pieces is None
-    assert onnx_graph._parse(grouped, onnx) == expected(grouped)  # parsed whole, weights dropped after
-    monkeypatch.setattr(onnx_graph, "_MOST_FIELDS", 10)
-    assert onnx_graph._Skim(data).pieces is None
-    assert onnx_graph._parse(data, onnx) == expected(data)
+    assert read.Skim(grouped).pieces is None
+    assert read.parse(grouped, onnx) == expected(grouped)  # parsed whole, weights dropped after
+    monkeypatch.setattr(read, "MOST_FIELDS", 10)
+    assert read.Skim(data).pieces is None
+    assert read.parse(data, onnx) == expected(data)
 
 
 def test_a_model_mostly_not_weights_is_parsed_whole_and_its_weights_dropped() -> None:
@@ -145,8 +146,8 @@ def test_a_model_mostly_not_weights_is_parsed_whole_and_its_weights_dropped() ->
     model = small_model()
     model.doc_string = "x" * 200_000
     data = model.SerializeToString()
-    assert onnx_graph._Skim(data).pieces is not None
-    assert onnx_graph._parse(data, onnx) == expected(data)
+    assert read.Skim(data).pieces is not None
+    assert read.parse(data, onnx) == expected(data)
 
 
 def test_an_overlong_length_is_corrupt_as_protobuf_says() -> None:
@@ -157,9 +158,9 @@ def test_an_overlong_length_is_corrupt_as_protobuf_says() -> None:
         b'"\x08\x02\x10\x07B\x05shapeJ\x90\x80\x80\x80\x80\x00\x01\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff'
         b"\xff\xff\xff\xff"
     )
-    assert onnx_graph._Skim(data).pieces is None
+    assert read.Skim(data).pieces is None
     with pytest.raises(ConvCostError, match="Wire format was corrupt"):
-        onnx_graph.load(data, "model.onnx")
+        onnx_io.load(data, "model.onnx")
 
 
 def test_a_tensor_of_thousands_of_dims_is_refused_at_once() -> None:
@@ -173,7 +174,7 @@ def test_a_tensor_of_thousands_of_dims_is_refused_at_once() -> None:
     )
     data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
     with pytest.raises(ConvCostError, match="'bomb' of 60,000 dims; at most 32"):
-        onnx_graph.load(data, "model.onnx")  # was 41 s: a product over 60,000 dims, many times
+        onnx_io.load(data, "model.onnx")  # was 41 s: a product over 60,000 dims, many times
 
 
 def test_nodes_and_initializers_past_the_budget_are_refused_before_converting() -> None:
@@ -182,11 +183,11 @@ def test_nodes_and_initializers_past_the_budget_are_refused_before_converting() 
     model = small_model()
     nodes = r"has 6 nodes; at most 2 .*--max-layers"
     with limits.allowing(2), pytest.raises(ConvCostError, match=nodes):
-        onnx_graph.convert(model, "model.onnx")
+        onnx_io.convert(model, "model.onnx")
     empty = [TensorProto(name=f"t{i}", data_type=TensorProto.INT64) for i in range(8)]
     model.graph.initializer.extend(empty)  # 13 for 6 nodes: two a node are allowed
     with limits.allowing(6), pytest.raises(ConvCostError, match="has 13 initializers; at most 12"):
-        onnx_graph.convert(model, "model.onnx")
+        onnx_io.convert(model, "model.onnx")
 
 
 @pytest.mark.parametrize(
@@ -234,11 +235,11 @@ def test_a_weight_written_as_a_constant_node_is_costed_from_its_dims() -> None:
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    copy = onnx_graph._shapes_only(model, onnx)
+    copy = inference.shapes_only(model, onnx)
     [constant] = [node for node in copy.graph.node if node.op_type == "Constant"]
     assert list(constant.attribute[0].t.dims) == [64, 3, 3, 3] and not constant.attribute[0].t.raw_data
     assert model.graph.node[0].attribute[0].t.raw_data  # the model itself is untouched
     from convcost.model.evaluate import evaluate
 
-    document = onnx_graph.load(model.SerializeToString(), "model.onnx").document
+    document = onnx_io.load(model.SerializeToString(), "model.onnx").document
     assert evaluate(document).totals.macs == 32 * 32 * 64 * 3 * 9

@@ -1,0 +1,38 @@
+"""Reading ONNX models into the graph spec format (needs the optional ``onnx`` package).
+
+The model becomes the same plain document a YAML spec gives, node for node: one spec entry
+per ONNX node that does work or moves a shape, wired to its inputs by name, so
+``compare model.onnx`` and ``compare`` of ``convcost import model.onnx`` agree by
+construction. Nothing is squeezed into a chain: dense blocks, inception and ASPP concats,
+channel shuffles, attention and several heads are graphs as they are.
+
+Shapes come from the model's value info and ONNX shape inference (:mod:`.inference`), run on a
+copy whose weight tensors keep their dims but not their bytes; a model given as bytes (:func:`load`)
+is parsed without its weights' bytes in the first place (:mod:`.read`). Every value is tracked as an
+NCHW-style tensor or a plain tensor, and by where its batch axis is (:mod:`.layout`). The batch axis
+is dropped: the document costs one sample and :attr:`Converted.batch` says how many the model's
+input holds. A model that mixes its batch axis into the computation (a ``Gemm`` with ``transA``
+over the batch) is costed as one pass over its whole input.
+
+Each op is one entry in the registry (:mod:`.registry`, entries in ``ops/`` by family): its arity,
+layout facts, constant fold and handler. Shape ops, constants and shape arithmetic cost nothing; a
+learned tensor used as an operand (a class token, a position embedding, a layer scale) is a
+``parameter`` entry, its elements counted once. An op convcost cannot cost becomes an ``opaque``
+entry that passes its shape on, and is listed in the notes and in :attr:`Converted.unsupported` —
+never silently dropped. A malformed graph is a :class:`ConvCostError` naming the node (:mod:`.checks`).
+"""
+
+from .checks import OLDEST_OPSET
+from .convert import INSTALL_HINT, INTERNAL, Converted, convert, internal, load
+from .read import MAX_STATIC
+
+__all__ = [
+    "INSTALL_HINT",
+    "INTERNAL",
+    "MAX_STATIC",
+    "OLDEST_OPSET",
+    "Converted",
+    "convert",
+    "internal",
+    "load",
+]

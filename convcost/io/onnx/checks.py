@@ -1,0 +1,217 @@
+"""What a model must be before it is converted: its opset, each node's schema, its declared dims.
+
+A malformed model is one :class:`ConvCostError` naming the node, never a crash further on.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ...core.errors import ConvCostError
+from ...core.limits import MAX_DIMS
+from .layout import dims_text
+from .read import (
+    declared_dims,
+    has_shape,
+    inputs_of,
+    label,
+    named_dims,
+    opset,
+    standard,
+    subgraphs,
+    tensor_attributes,
+    tensor_dims,
+)
+from .registry import lookup
+
+if TYPE_CHECKING:
+    from onnx import GraphProto, ModelProto, NodeProto
+
+#: The standard-domain opsets this reader knows the ops of (the newest is onnx's own).
+OLDEST_OPSET = 7
+
+
+def check_opset(model: ModelProto, onnx: ModuleType) -> None:
+    newest = int(onnx.defs.onnx_opset_version())
+    version = opset(model)
+    used = [n for n in model.graph.node if standard(n)]
+    if version is None:
+        if used:
+            raise ConvCostError(
+                "spec", "declares no opset for the standard ONNX ops it uses; it is not a valid model"
+            )
+        return
+    if not OLDEST_OPSET <= version <= newest:
+        raise ConvCostError(
+            "spec",
+            f"uses ONNX opset {version}, which convcost does not know (it reads opsets {OLDEST_OPSET} to "
+            f"{newest}, the newest onnx {onnx.__version__} knows); re-export with an opset in that range"
+            + (" or upgrade onnx" if version > newest else ""),
+        )
+
+
+def check_structure(graph: GraphProto, version: int | None) -> None:
+    """What a node must have whatever the shapes: inputs, weights of the right rank, attributes."""
+    weights = {t.name: tuple(t.dims) for t in graph.initializer}
+    for node in graph.node:
+        if not standard(node):
+            continue
+        op = lookup(node.op_type)
+        given = inputs_of(node)
+        if op is not None and op.arity is not None:
+            least, most, what = op.arity
+            if len(given) < least or (most is not None and len(given) > most):
+                raise ConvCostError(
+                    label(node), f"needs {what}, but has {len(given)} input{'s' * (len(given) != 1)}"
+                )
+        if not any(node.output):
+            raise ConvCostError(label(node), "has no output")
+        if op is not None and op.check is not None:
+            op.check(node, weights)
+        if op is None or op.schema:
+            check_schema(node, version)
+
+
+_ATTRIBUTE_KINDS = {
+    1: "a float", 2: "an int", 3: "a string", 4: "a tensor", 5: "a graph", 6: "a list of floats",
+    7: "a list of ints", 8: "a list of strings", 9: "a list of tensors", 10: "a list of graphs",
+    11: "a sparse tensor", 12: "a list of sparse tensors", 13: "a type", 14: "a list of types",
+}  # fmt: skip
+
+
+class Schema(NamedTuple):
+    """What convcost checks of an op's ONNX schema, as plain data."""
+
+    attributes: dict[str, int]  # name → AttributeProto type
+    required: tuple[str, ...]
+    inputs: tuple[tuple[str, str, int], ...]  # (name, "Single"/"Optional"/"Variadic", least count)
+    max_input: int
+    outputs: tuple[tuple[str, str], ...]
+    max_output: int
+
+
+@functools.lru_cache(maxsize=1024)
+def schema(op: str, version: int) -> Schema | None:
+    """The schema of a standard op at an opset, or None for an op onnx does not know (then opaque)."""
+    import onnx
+
+    try:
+        found = onnx.defs.get_schema(op, version, "")
+        options = onnx.defs.OpSchema.FormalParameterOption
+        # each option by its name ("Single", "Optional", "Variadic"), as pybind11 prints it
+        kinds = {o: str(o).rsplit(".", 1)[-1] for o in (options.Single, options.Optional, options.Variadic)}
+        optional = kinds[options.Optional]
+        attributes: dict[str, Any] = found.attributes  # AttrType is an enum whose stubs lack .value
+        return Schema(
+            {name: int(a.type.value) for name, a in attributes.items()},
+            tuple(name for name, a in attributes.items() if a.required),
+            tuple((f.name, kinds.get(f.option, optional), int(f.min_arity)) for f in found.inputs),
+            int(found.max_input),
+            tuple((f.name, kinds.get(f.option, optional)) for f in found.outputs),
+            int(found.max_output),
+        )
+    except Exception:  # SchemaError: no such op at this opset (or an onnx that words schemas otherwise)
+        return None
+
+
+def check_schema(node: NodeProto, version: int | None) -> None:
+    """What onnx's op schema asks of a node and its shape inference does not check (a node that
+    breaks it crashes the conversion): each attribute once and of its type, the inputs it must
+    have, no more inputs or outputs than it takes."""
+    op = node.op_type
+    found = schema(op, version) if version is not None else None
+    seen: set[str] = set()
+    for attribute in node.attribute:
+        name, kind = attribute.name, int(attribute.type)
+        if name in seen:
+            raise ConvCostError(label(node), f"gives attribute {name!r} more than once")
+        seen.add(name)
+        if kind not in _ATTRIBUTE_KINDS:
+            raise ConvCostError(label(node), f"has attribute {name!r} of no known type ({kind})")
+        wanted = found.attributes.get(name, kind) if found is not None else kind
+        if wanted != kind:
+            raise ConvCostError(
+                label(node),
+                f"gives attribute {name!r} as {_ATTRIBUTE_KINDS[kind]}; {op} takes "
+                f"{_ATTRIBUTE_KINDS.get(wanted, 'another type')}",
+            )
+    if found is None:
+        return
+    for name in found.required:
+        if name not in seen:
+            raise ConvCostError(label(node), f"has no attribute {name!r}, which {op} needs")
+    inputs = list(node.input)
+    count = len(inputs)
+    if count > found.max_input:
+        raise ConvCostError(label(node), f"has {count} inputs; {op} takes at most {found.max_input}")
+    for index, (name, option, least) in enumerate(found.inputs):
+        if option == "Single" and index >= count:
+            raise ConvCostError(label(node), f"has no input {index} ({name!r}), which {op} needs")
+        if option == "Single" and not inputs[index]:
+            raise ConvCostError(label(node), f"leaves its input {index} ({name!r}) empty; {op} needs it")
+        if option == "Variadic":
+            given = sum(1 for value in inputs[index:] if value)
+            if given < least:
+                raise ConvCostError(label(node), f"has {given} {name!r} inputs; {op} needs at least {least}")
+    outputs = list(node.output)
+    if len(outputs) > found.max_output:
+        raise ConvCostError(label(node), f"has {len(outputs)} outputs; {op} makes at most {found.max_output}")
+    for index, (name, option) in enumerate(found.outputs):
+        if option == "Single" and index < len(outputs) and not outputs[index]:
+            raise ConvCostError(label(node), f"leaves its output {index} ({name!r}) without a name")
+
+
+def check_declared_dims(graph: GraphProto) -> None:
+    """No dim the model states (value info, weights, constants) is negative: onnx's shape inference
+    takes them as they are, and a Slice of one aborts the process (see ``inference.guard_slices``)."""
+    for info in [*graph.input, *graph.output, *graph.value_info]:
+        if not has_shape(info):
+            continue
+        declared = declared_dims(info)
+        if len(declared) > MAX_DIMS:
+            raise ConvCostError("spec", too_many_dims(info.name, len(declared)))
+        if any(d is not None and d < 0 for d in declared):
+            raise ConvCostError("spec", f"declares {info.name!r} as {dims_text(declared)}: a dim below 0")
+    for name, dims in tensor_dims([*graph.initializer], [*graph.sparse_initializer]):
+        if len(dims) > MAX_DIMS:
+            raise ConvCostError("spec", too_many_dims(name, len(dims)))
+        if any(d < 0 for d in dims):
+            raise ConvCostError("spec", f"has a tensor {name!r} of dims {list(dims)}: a dim below 0")
+    for node in graph.node:
+        for attribute in node.attribute:
+            held = tensor_attributes(attribute)
+            if held is None:
+                continue
+            for _, dims in tensor_dims(*held):
+                if len(dims) > MAX_DIMS:
+                    raise ConvCostError(label(node), too_many_dims(attribute.name, len(dims)))
+                if any(d < 0 for d in dims):
+                    raise ConvCostError(
+                        label(node), f"has a tensor {attribute.name!r} of dims {list(dims)}: a dim below 0"
+                    )
+        for body in subgraphs(node):
+            check_declared_dims(body)
+
+
+def too_many_dims(name: str, count: int) -> str:
+    return f"has a tensor {name!r} of {count:,} dims; at most {MAX_DIMS} are allowed"
+
+
+def check_symbolic(model: ModelProto, initializers: set[str]) -> None:
+    for info in model.graph.input:
+        if info.name in initializers:
+            continue
+        if not has_shape(info):
+            raise ConvCostError("in", f"the model's input {info.name!r} has no shape; give the input shape")
+        unknown = [(axis, dim) for axis, dim in enumerate(named_dims(info)) if not isinstance(dim, int)]
+        if not unknown:
+            continue
+        listed = ", ".join(f"{dim or '?'} (axis {axis})" for axis, dim in unknown)
+        spatial = any(axis > 0 for axis, _ in unknown)
+        needs = (["the batch"] if unknown[0][0] == 0 else []) + (["the input shape"] if spatial else [])
+        raise ConvCostError(
+            "in" if spatial else "batch",
+            f"the model's input {info.name!r} has symbolic dims: {listed}; give {' and '.join(needs)}",
+        )

@@ -1,0 +1,256 @@
+"""The conversion: checks, shapes, then each node through its registry entry, into a spec document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ...core.errors import ConvCostError
+from ...model.kinds import KINDS
+from .checks import check_declared_dims, check_opset, check_structure, check_symbolic
+from .context import BatchMixed, Context, Fields
+from .fold import static_eval
+from .inference import fold_constants, infer, set_inputs, shapes_only, unknown
+from .layout import Shape, Static, Value, dims_field, stored_shape, text, wants_nchw
+from .ops.opaque import opaque
+from .read import check_size, inputs_of, one_line, opset, parse, standard
+from .registry import OfShape, lookup
+
+if TYPE_CHECKING:
+    from onnx import ModelProto, NodeProto
+
+INSTALL_HINT = "reading ONNX needs the onnx package: pip install 'convcost[onnx]'"
+
+
+class Converted(NamedTuple):
+    """An ONNX model as a spec document, with what the reader has to say about it.
+
+    ``batch``: the samples the model's input holds (its static batch dim, or the one given);
+    the document costs one of them. ``unsupported``: op → how many nodes convcost could not
+    cost (each is an ``opaque`` entry in the document and a line in ``notes``).
+    """
+
+    document: dict[str, Any]
+    notes: list[str]
+    batch: int = 1
+    unsupported: Mapping[str, int] = MappingProxyType({})
+
+
+def load(
+    data: bytes,
+    source: str,
+    *,
+    input_shape: Sequence[int] | None = None,
+    batch: int | None = None,
+) -> Converted:
+    """Convert an ONNX model (its bytes) into a spec document.
+
+    ``input_shape`` (channels-last, without the batch, as ``--in``) replaces the first input's
+    dims and ``batch`` its batch dim; every shape is then inferred again.
+    """
+    try:
+        import onnx
+    except ImportError:
+        raise ConvCostError("spec", f"is an ONNX model; {INSTALL_HINT}") from None
+    return convert(parse(data, onnx), source, input_shape=input_shape, batch=batch)
+
+
+def convert(
+    model: ModelProto, source: str, *, input_shape: Sequence[int] | None = None, batch: int | None = None
+) -> Converted:
+    """Convert a loaded ``onnx.ModelProto`` (see :func:`load`)."""
+    try:
+        return _convert(model, source, input_shape, batch)
+    except ConvCostError:
+        raise
+    except INTERNAL as exc:  # a guard: every malformed model known is refused in its own words before
+        raise ConvCostError("spec", internal(exc)) from None
+
+
+#: What a bug in the converter raises (a guard turns it into one line, never a traceback).
+INTERNAL = (ArithmeticError, AssertionError, AttributeError, LookupError, TypeError, ValueError)
+
+
+def internal(exc: BaseException) -> str:
+    return (
+        f"convcost cannot convert it (an internal error, {type(exc).__name__}: {one_line(exc)}); "
+        "please report it with the model"
+    )
+
+
+def _convert(
+    model: ModelProto, source: str, input_shape: Sequence[int] | None, batch: int | None
+) -> Converted:
+    import onnx
+
+    if not model.graph.node:
+        raise ConvCostError("spec", "has an empty graph (no nodes): there is nothing to cost")
+    check_size(model.graph)
+    check_opset(model, onnx)
+    if len(model.functions):
+        try:
+            from onnx import inliner
+
+            model = inliner.inline_local_functions(model)
+        except Exception as exc:
+            raise ConvCostError(
+                "spec", f"has model-local functions onnx cannot inline: {one_line(exc)}"
+            ) from None
+    graph = model.graph
+    check_structure(graph, opset(model))
+    check_declared_dims(graph)
+    wants = wants_nchw(graph)
+    initializers = {t.name for t in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializers]
+    if not inputs:
+        raise ConvCostError("spec", "has no inputs (every graph input is a weight): there is nothing to cost")
+    copy = shapes_only(model, onnx)
+    changed = set_inputs(copy, inputs[0].name, wants, input_shape, batch)
+    check_symbolic(copy, initializers)
+    shapes = infer(copy, onnx, changed)
+    for _ in range(4):  # shape arithmetic ONNX's data propagation misses (Div, Where, …): fold, infer again
+        if not unknown(copy, shapes) or not fold_constants(copy, shapes):
+            break
+        shapes = infer(copy, onnx, changed)
+    first = shapes[inputs[0].name]
+    n = first[0] if first and first[0] is not None else 1
+    try:
+        return run(Context(model, shapes, wants, source, n, n))
+    except BatchMixed as mixed:
+        if n == 1:  # pragma: no cover - a batch of one never mixes
+            raise
+        converted = run(Context(model, shapes, wants, source, None, n))
+        note = (
+            f"{mixed.where} mixes the batch axis with other dims ({mixed.why}): the model is costed as one "
+            f"pass over its whole input, the {n} samples of its first dim included; the totals are for that"
+        )
+        return converted._replace(notes=[note, *converted.notes])
+
+
+# ---------------------------------------------------------------------------- the node loop
+
+
+def run(ctx: Context) -> Converted:
+    graph = ctx.model.graph
+    initializers = {t.name for t in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializers]
+    document: dict[str, Any] = {"name": ctx.source}
+    for index, info in enumerate(inputs):
+        shape = ctx.shapes.get(info.name)
+        if shape is None or any(d is None for d in shape):  # pragma: no cover - checked before
+            raise ConvCostError("in", f"the model's input {info.name!r} has no static shape")
+        dims = tuple(int(d) for d in shape if d is not None)
+        batch = 0 if ctx.n is not None and dims and dims[0] == ctx.n else None
+        layout = ctx.layout_for(info.name, dims, batch)
+        stored = stored_shape(dims, layout, batch)
+        given = (1,) * (2 - len(stored)) + stored  # a spec's input has two dims or more
+        if index == 0:
+            document["input"] = text(given)
+            ctx.stored["input"] = given
+            entry = "input"
+            if given != stored:
+                entry = ctx.emit(
+                    None, "reshape", {"shape": dims_field(stored)}, ["input"], stored, name=info.name
+                )
+        else:  # another input: an entry with its own 'in'
+            ctx.stored[f"{info.name}#in"] = given
+            entry = ctx.emit(
+                None,
+                "reshape",
+                {"shape": dims_field(stored), "in": text(given)},
+                [f"{info.name}#in"],
+                stored,
+                name=info.name,
+            )
+            del ctx.entries[-1]["inputs"]
+        ctx.values[info.name] = Value(dims, layout, batch, entry)
+    for node in graph.node:
+        try:
+            convert_node(ctx, node)
+        except (ConvCostError, BatchMixed):
+            raise
+        except INTERNAL as exc:  # a guard, as in convert(): the node named
+            raise ctx.fail(node, internal(exc)) from None
+    outputs = []
+    for info in graph.output:
+        if info.name in ctx.values:
+            outputs.append(ctx.values[info.name].entry)
+        elif info.name in ctx.static:
+            ctx.notes.append(f"output {info.name!r} is a constant: it is not costed")
+        else:  # pragma: no cover - every node output is made above
+            raise ConvCostError("spec", f"has an output {info.name!r} that no node makes")
+    layers = chained(ctx.entries)
+    if not any(entry["type"] not in ("parameter",) for entry in layers):
+        raise ConvCostError("spec", "has no layers convcost can cost (only constants and shape arithmetic)")
+    document["layers"] = layers
+    if outputs:
+        document["outputs"] = outputs
+    for op, count in sorted(ctx.unsupported.items()):
+        ctx.notes.append(f"unsupported op {op} ({count}×): not counted — the totals leave it out")
+    return Converted(document, ctx.notes, ctx.n or 1, dict(ctx.unsupported))
+
+
+def convert_node(ctx: Context, node: NodeProto) -> None:
+    if id(node) in ctx.absorbed:  # folded into the node before it
+        if ctx.absorbed[id(node)]:
+            ctx.alias(node.output[0], ctx.absorbed[id(node)])
+        return
+    for name in inputs_of(node):
+        if name not in ctx.values and name not in ctx.static and name not in ctx.folded:
+            raise ctx.fail(node, f"reads {name!r}, which no earlier node makes and no input or weight is")
+    op = lookup(node.op_type) if standard(node) else None
+    if op is not None and op.of_shape is not None:
+        shape_op(ctx, node, op.of_shape)
+    elif not any(name in ctx.values or name in ctx.folded for name in inputs_of(node)):
+        evaluate(ctx, node)
+    elif op is not None and op.handler is not None:
+        if not op.any_operand and node.input[0] not in ctx.values and node.input[0] not in ctx.folded:
+            opaque(ctx, node, "data computed from constants")
+        else:
+            op.handler(ctx, node)
+    else:
+        opaque(ctx, node)
+
+
+def chained(entries: list[Fields]) -> list[Fields]:
+    """Drop ``inputs`` where an entry reads just the entry before it (the spec's default)."""
+    previous = "input"
+    for entry in entries:
+        kind = KINDS[str(entry["type"])]
+        required = "inputs" in kind.fields and kind.fields["inputs"].required
+        if entry.get("inputs") == [previous] and not required:
+            del entry["inputs"]
+        previous = str(entry["name"])
+    return entries
+
+
+def shape_op(ctx: Context, node: NodeProto, of_shape: OfShape) -> None:
+    """An op whose value is its input's shape (or part of it): static, known when the shape is."""
+    shape = ctx.shapes.get(node.input[0])
+    data = None
+    if shape is not None and all(d is not None for d in shape):
+        dims = [int(d) for d in shape if d is not None]
+        data = ctx.np.array(of_shape(dims, ctx.attrs(node)), dtype=ctx.np.int64)
+    out = node.output[0]
+    ctx.static[out] = Static(tuple(data.shape) if data is not None else None, data)
+
+
+def evaluate(ctx: Context, node: NodeProto) -> None:
+    """A node of static inputs: its outputs are static too (computed when numpy can)."""
+    sources: frozenset[str] = frozenset().union(*(ctx.static[i].sources for i in inputs_of(node)))
+    try:
+        results = static_eval(ctx.np, node, [ctx.data(i) if i else None for i in node.input], ctx.attrs(node))
+    except Exception:
+        results = None
+    for index, out in enumerate(node.output):
+        if not out:
+            continue
+        data = results[index] if results is not None and index < len(results) else None
+        found = ctx.shapes.get(out)
+        shape: Shape | None = None
+        if found is not None and all(d is not None for d in found):
+            shape = tuple(int(d) for d in found if d is not None)
+        elif data is not None:
+            shape = tuple(int(d) for d in ctx.np.shape(data))
+        ctx.static[out] = Static(shape, data, sources)

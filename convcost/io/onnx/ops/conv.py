@@ -1,0 +1,210 @@
+"""Convolutions: Conv and ConvTranspose (a Pad of zeros before a Conv folds into its padding)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from ....core.errors import ConvCostError
+from ..layout import Shape, Value, decode, lead, pads_text, per_dim, text
+from ..read import label
+from ..registry import Attrs, Op, register
+from .opaque import opaque
+
+if TYPE_CHECKING:
+    from onnx import NodeProto
+
+    from ..context import Context, Fields
+
+
+def padding(
+    ctx: Context,
+    node: NodeProto,
+    attrs: Attrs,
+    in_spatial: Shape,
+    out_spatial: Shape,
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> list[tuple[int, int]]:
+    """A window's padding per spatial dim: as given, or what ``auto_pad`` makes of the output's size."""
+    n = len(kernel)
+    auto = decode(attrs.get("auto_pad", "NOTSET"))
+    if auto == "VALID":
+        return [(0, 0)] * n
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        pairs = []
+        for size, out, k, s, d in zip(in_spatial, out_spatial, kernel, strides, dilations, strict=True):
+            total = max((out - 1) * s + d * (k - 1) + 1 - size, 0)
+            small, large = total // 2, total - total // 2
+            pairs.append((small, large) if auto == "SAME_UPPER" else (large, small))
+        return pairs
+    pads = list(attrs.get("pads", [0] * (2 * n)))
+    if len(pads) != 2 * n:
+        raise ctx.fail(node, f"has {len(pads)} pads for {n} spatial dims; it needs {2 * n}")
+    return [(pads[i], pads[i + n]) for i in range(n)]
+
+
+def conv_input(
+    ctx: Context, node: NodeProto, name: str, weight_rank: int
+) -> tuple[str, Value, list[tuple[int, int]] | None]:
+    """The conv's data input in NCHW layout, and the padding of a Pad folded into it."""
+    folded = None
+    if name in ctx.folded:
+        name, folded = ctx.folded[name]
+    if name not in ctx.values:
+        raise ctx.fail(node, f"its input {name!r} is a constant; convcost costs convolutions of activations")
+    value = ctx.values[name]
+    if len(value.shape) != weight_rank:
+        raise ctx.fail(
+            node,
+            f"its input is {len(value.shape)}-D ({text(value.shape)}) but its weight is "
+            f"{weight_rank}-D; they must have the same rank (N×C×spatial and C_out×C_in×kernel)",
+        )
+    entry, value = ctx.in_layout(node, name, "nchw")
+    return entry, value, folded
+
+
+def conv(ctx: Context, node: NodeProto) -> None:
+    names = list(node.input)
+    weight = ctx.weight(node, names[1])
+    if weight is None:
+        opaque(ctx, node, "computed weight")
+        return
+    entry, value, folded = conv_input(ctx, node, names[0], len(weight))
+    a = ctx.attrs(node)
+    groups = int(a.get("group", 1))
+    channels = value.shape[1]
+    if weight[1] * groups != channels:
+        raise ctx.fail(
+            node,
+            f"its weight {text(weight)} takes {weight[1]} channels per group × {groups} group(s) = "
+            f"{weight[1] * groups}, but its input has {channels}",
+        )
+    if weight[0] % groups:
+        raise ctx.fail(node, f"its {weight[0]} output channels are not divisible by its {groups} groups")
+    n = len(weight) - 2
+    kernel = list(a.get("kernel_shape", weight[2:]))
+    if tuple(kernel) != weight[2:]:
+        raise ctx.fail(node, f"has kernel_shape {kernel} but its weight's kernel is {list(weight[2:])}")
+    strides = list(a.get("strides", [1] * n))
+    dilations = list(a.get("dilations", [1] * n))
+    out = node.output[0]
+    out_shape = ctx.shape_of(node, out)
+    pads = padding(ctx, node, a, value.shape[2:], out_shape[2:], kernel, strides, dilations)
+    if folded is not None:
+        pads = [(lo + flo, hi + fhi) for (lo, hi), (flo, fhi) in zip(pads, folded, strict=True)]
+    first = lead(value)  # a first dim that is not the batch: a spatial dim of kernel 1
+    kernel, strides, dilations = [1] * first + kernel, [1] * first + strides, [1] * first + dilations
+    pads = [(0, 0)] * first + pads
+    bias = len(names) > 2 and bool(names[2])
+    computed_bias = bias and not ctx.is_static(names[2])
+    if bias and not computed_bias:
+        ctx.counted |= ctx.static[names[2]].sources
+    fields: Fields = {"out": weight[0], "kernel": per_dim(kernel)}
+    if any(s != 1 for s in strides):
+        fields["stride"] = per_dim(strides)
+    if any(p != (0, 0) for p in pads):
+        fields["padding"] = pads_text(pads)
+    if any(d != 1 for d in dilations):
+        fields["dilation"] = per_dim(dilations)
+    if groups != 1:
+        fields["groups"] = groups
+    if bias and not computed_bias:
+        fields["bias"] = True
+    ctx.produce(node, out, "conv", fields, [entry], value.batch, "nchw")
+    if computed_bias:
+        sources, batch, layout = ctx.broadcast_inputs(node, [out, names[2]], out)
+        ctx.produce(node, out, "add", {}, sources, batch, layout, suffix="bias")
+
+
+def conv_transpose(ctx: Context, node: NodeProto) -> None:
+    names = list(node.input)
+    weight = ctx.weight(node, names[1])
+    if weight is None:
+        opaque(ctx, node, "computed weight")
+        return
+    entry, value, folded = conv_input(ctx, node, names[0], len(weight))
+    if folded is not None:  # pragma: no cover - pads are folded into Conv only
+        raise ctx.fail(node, "internal: a pad folded into a transposed conv")
+    a = ctx.attrs(node)
+    groups = int(a.get("group", 1))
+    if weight[0] != value.shape[1]:
+        raise ctx.fail(
+            node, f"its weight {text(weight)} takes {weight[0]} channels but its input has {value.shape[1]}"
+        )
+    n = len(weight) - 2
+    kernel = list(a.get("kernel_shape", weight[2:]))
+    strides = list(a.get("strides", [1] * n))
+    dilations = list(a.get("dilations", [1] * n))
+    output_padding = list(a.get("output_padding", [0] * n))
+    out = node.output[0]
+    out_shape = ctx.shape_of(node, out)
+    auto = decode(a.get("auto_pad", "NOTSET"))
+    if "output_shape" in a or auto != "NOTSET":
+        # Padding chosen to give the stated output: total = s·(in−1) + op + d·(k−1) + 1 − out.
+        pairs = []
+        for size, o, k, s, d, op in zip(
+            value.shape[2:], out_shape[2:], kernel, strides, dilations, output_padding, strict=True
+        ):
+            total = s * (size - 1) + op + d * (k - 1) + 1 - o
+            start = total // 2 if auto == "SAME_UPPER" else total - total // 2
+            pairs.append((start, total - start))
+    else:
+        pads = list(a.get("pads", [0] * (2 * n)))
+        pairs = [(pads[i], pads[i + n]) for i in range(n)]
+    first = lead(value)
+    kernel, strides, dilations = [1] * first + kernel, [1] * first + strides, [1] * first + dilations
+    pairs, output_padding = [(0, 0)] * first + pairs, [0] * first + output_padding
+    bias = len(names) > 2 and bool(names[2]) and ctx.is_static(names[2])
+    if bias:
+        ctx.counted |= ctx.static[names[2]].sources
+    fields: Fields = {
+        "out": weight[1] * groups,
+        "kernel": per_dim(kernel),
+        "stride": per_dim(strides),
+    }
+    if any(p != (0, 0) for p in pairs):
+        fields["padding"] = pads_text(pairs)
+    if any(d != 1 for d in dilations):
+        fields["dilation"] = per_dim(dilations)
+    if groups != 1:
+        fields["groups"] = groups
+    if bias:
+        fields["bias"] = True
+    if any(op for op in output_padding):
+        fields["output_padding"] = per_dim(output_padding)
+    ctx.produce(node, out, "transposed", fields, [entry], value.batch, "nchw")
+    if len(names) > 2 and names[2] and not bias:
+        sources, batch, layout = ctx.broadcast_inputs(node, [out, names[2]], out)
+        ctx.produce(node, out, "add", {}, sources, batch, layout, suffix="bias")
+
+
+def _weight_rank(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> None:
+    """A conv weight is (C_out, C_in/groups, kernel…): 3-D or more."""
+    given = [name for name in node.input if name]
+    if given[1] in weights:
+        rank = len(weights[given[1]])
+        if rank < 3:
+            raise ConvCostError(
+                label(node),
+                f"has a {rank}-D weight {list(weights[given[1]])}; a conv weight is "
+                "(C_out, C_in/groups, kernel…), 3-D or more",
+            )
+
+
+_CONV_ARITY = (2, 3, "an input and a weight (and an optional bias)")
+
+register(
+    Op(
+        "Conv", conv, arity=_CONV_ARITY, check=_weight_rank, spatial=True, windowed=True,
+        any_operand=True, absorbs_pad=True,
+    ),
+    Op(
+        "ConvTranspose", conv_transpose, arity=_CONV_ARITY, check=_weight_rank, spatial=True,
+        windowed=True, any_operand=True,
+    ),
+    # not costed (opaque), but onnx's inference works out their windows
+    Op("ConvInteger", windowed=True),
+    Op("QLinearConv", windowed=True),
+)  # fmt: skip

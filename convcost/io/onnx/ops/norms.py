@@ -1,0 +1,101 @@
+"""Normalizations and softmax: batch, layer, instance and group norms; Softmax and LogSoftmax."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from ..layout import axis_map
+from ..read import inputs_of
+from ..registry import Op, register
+
+if TYPE_CHECKING:
+    from onnx import NodeProto
+
+    from ..context import Context, Fields
+    from ..layout import Layout
+
+
+def batchnorm(ctx: Context, node: NodeProto) -> None:
+    name = node.input[0]
+    value = ctx.values[name]
+    layout: Layout = "nchw" if len(value.shape) >= 3 else "plain"
+    entry, value = ctx.in_layout(node, name, layout) if layout == "nchw" else (value.entry, value)
+    for extra in inputs_of(node)[1:]:
+        if extra in ctx.static:
+            ctx.counted |= ctx.static[extra].sources
+    ctx.produce(node, node.output[0], "batchnorm", {}, [entry], value.batch, layout)
+
+
+def layernorm(ctx: Context, node: NodeProto) -> None:
+    name = node.input[0]
+    value = ctx.values[name]
+    rank = len(value.shape)
+    axis = int(ctx.attrs(node).get("axis", -1)) % rank
+    if value.batch is not None and value.batch >= axis:
+        name = ctx.unbatched(node, name, "it normalizes over the batch axis")
+        value = ctx.values[name]
+    if value.layout == "nchw" and axis != 1:
+        entry, value = ctx.in_layout(node, name, "plain")
+    else:
+        entry = value.entry
+    mapped = [m for m in axis_map(rank, value.layout, value.batch)[axis:] if m is not None]
+    stored = value.stored
+    start = min(mapped) if mapped else len(stored) - 1
+    fields: Fields = {}
+    if start != len(stored) - 1:
+        fields["axis"] = start - len(stored)
+    names = [*node.input, "", ""]
+    scale, shift = ctx.learned(names[1]), ctx.learned(names[2])
+    if not scale:
+        fields["affine"] = False
+    elif not shift:
+        fields["bias"] = False
+    ctx.produce(node, node.output[0], "layernorm", fields, [entry], value.batch, value.layout)
+
+
+def channel_norm(ctx: Context, node: NodeProto, kind: str) -> None:
+    """An instance norm, or (``kind`` groupnorm) a group norm of ``num_groups``."""
+    entry, value = ctx.in_layout(node, node.input[0], "nchw")
+    names = [*node.input, "", ""]
+    scale, shift = ctx.learned(names[1]), ctx.learned(names[2])
+    fields: Fields = {}
+    if kind == "groupnorm":
+        fields["groups"] = int(ctx.attrs(node)["num_groups"])
+    if not scale:
+        fields["affine"] = False
+    elif not shift:
+        fields["bias"] = False
+    ctx.produce(node, node.output[0], kind, fields, [entry], value.batch, "nchw")
+
+
+def softmax(ctx: Context, node: NodeProto) -> None:
+    rank = len(ctx.values[node.input[0]].shape)
+    default = -1 if ctx.opset >= 13 else 1
+    axis = int(ctx.attrs(node).get("axis", default))
+    if ctx.opset < 13 and axis % rank != rank - 1:
+        ctx.notes.append(
+            f"{ctx.where(node)}: a softmax over several axes (opset < 13) is counted over its first"
+        )
+    value, mapped = ctx.axis(node, node.input[0], axis, "it works along the batch axis")
+    fields: Fields = {} if mapped == len(value.stored) - 1 else {"axis": mapped}
+    ctx.produce(node, node.output[0], "softmax", fields, [value.entry], value.batch, value.layout)
+
+
+register(
+    Op(
+        "BatchNormalization", batchnorm, arity=(5, 5, "an input, scale, bias, mean and variance"),
+        spatial=True, same_shape=True,
+    ),
+    Op(
+        "LayerNormalization", layernorm, arity=(2, 3, "an input and a scale (and an optional bias)"),
+        same_shape=True,
+    ),
+    Op("InstanceNormalization", partial(channel_norm, kind="instancenorm"), spatial=True, same_shape=True),
+    Op("GroupNormalization", partial(channel_norm, kind="groupnorm"), spatial=True, same_shape=True),
+    Op("LRN", spatial=True, same_shape=True),
+    Op("MeanVarianceNormalization", same_shape=True),
+    Op("LpNormalization", same_shape=True),
+    Op("Softmax", softmax, transparent=True, same_shape=True),
+    Op("LogSoftmax", softmax, transparent=True, same_shape=True),
+)  # fmt: skip
