@@ -1,30 +1,29 @@
 """ONNX's protobuf messages, read in pure Python: an ONNX model without the onnx package.
 
-:func:`parse` reads a serialized ``ModelProto`` into objects that carry the attribute names of
-onnx's own protobuf classes (``model.graph.node[0].attribute[0].ints``…) for the fields the
-importer reads, so that it can take either. What it reads and how, with the field numbers of
-onnx.proto (onnx-ml.proto, IR version 11+):
+:func:`parse` reads a serialized ``ModelProto`` into objects with the attribute names of onnx's
+protobuf classes (``model.graph.node[0].attribute[0].ints``…), so that the importer can take
+either. Field numbers and semantics are onnx-ml.proto's (IR version 11+):
 
-- Every message the importer walks, eagerly: the model, graphs, nodes, attributes, tensors'
-  headers, value infos and their types, functions, opsets, metadata. Other fields (doc strings,
-  training info, quantization annotations, tensor segments, device configurations) are skipped,
-  as are fields unknown to onnx.proto, of every wire type (groups included).
-- A tensor's ``raw_data`` is never read or copied: it is a read-only ``memoryview`` of the input,
-  whose bytes are only touched if the caller reads them. Its typed value fields (``float_data``,
-  ``int64_data``…) are checked for well-formedness when parsed and decoded when first read.
-  External data is a list of key/value entries like any other: no file is opened or looked at.
+- Every message, eagerly; those the importer reads (model, graph, node, attribute, tensor, value
+  info, type, function, opset, metadata) with typed attributes, the others (training info,
+  quantization annotations, tensor segments, device configurations) untyped. Doc strings and
+  fields unknown to onnx.proto, of every wire type (groups included), are skipped. The objects
+  are read-only: the types of value infos with equal bytes are one object.
+- A tensor's ``raw_data`` is a read-only ``memoryview`` of the input: its bytes are never read or
+  copied unless the caller does. Typed value fields (``float_data``…) are checked when parsed and
+  decoded when first read. External data is a list of key/value entries: no file is touched.
 - Protobuf's wire semantics: the last value of a scalar field wins, a message field given twice
-  is merged, setting one member of a oneof clears the others, a proto2 enum value outside the
-  enum leaves the field as it was, repeated numbers are read packed or unpacked, int32 fields
-  keep the low 32 bits and varints the low 64, tags may take up to 5 bytes.
+  is merged, setting a member of a oneof clears the others, a proto2 enum value outside the enum
+  leaves the field as it was, repeated numbers may be packed or not, int32 fields keep the low 32
+  bits and varints the low 64, tags may take up to 5 bytes.
 
-Malformed bytes raise one error, :class:`MalformedModel` (a :class:`ConvCostError`), naming what
-is wrong, where (byte offset and message path). That covers all protobuf refuses (truncated or
-over-long varints, lengths past their message, field number 0, wire types 6 and 7, unbalanced
-groups, nesting deeper than protobuf's 100) and, stricter than protobuf, a known field given with
-another wire type (protobuf keeps it as an unknown field) and text fields that are not UTF-8
-(protobuf hands them back as bytes): no ONNX writer produces either, and neither could be
-imported. A budget of fields bounds the time a file of millions of empty fields takes.
+Malformed bytes raise one error, :class:`MalformedModel` (a :class:`ConvCostError`) naming what is
+wrong and where (byte offset, message path): all protobuf refuses (truncated or over-long varints,
+lengths past their message, field number 0, wire types 6 and 7, unbalanced groups, nesting deeper
+than protobuf's 100), and, stricter than protobuf, a known field with another wire type (protobuf
+keeps it as an unknown field) and text that is not UTF-8 (protobuf gives bytes): no ONNX writer
+makes either, and no importer could use them. A budget of fields bounds the time a file of
+millions of empty fields takes.
 """
 
 from __future__ import annotations
@@ -66,12 +65,23 @@ class _Bad(Exception):
 # input, numbers, an enum, a message (merged when repeated), lists of those, numbers read lazily.
 _STR, _BYTES, _RAW, _INT64, _INT32, _ENUM, _FLOAT, _MSG = range(8)
 _RSTR, _RBYTES, _RINT64, _RFLOAT, _RMSG, _LAZY = range(8, 14)
-_SCALARS = (_STR, _BYTES, _INT64, _INT32, _ENUM, _FLOAT)
+_SCALARS = (_STR, _BYTES, _RAW, _INT64, _INT32, _ENUM, _FLOAT)  # those with a presence bit
 #: slot, kind, extra (a message class, enum values or an element code), presence bit
 _Field = tuple[str, int, Any, int]
 
 
-class _Message:
+class _Slots(type):
+    """Gives each message class ``__slots__``: its annotated fields, and ``_x`` for each field
+    ``x`` read through a descriptor (a message, or numbers decoded when read)."""
+
+    def __new__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> _Slots:
+        if "__slots__" not in namespace:
+            hidden = ["_" + key for key, value in namespace.items() if isinstance(value, (_Sub, _Lazy))]
+            namespace["__slots__"] = (*namespace.get("__annotations__", {}), *hidden)
+        return super().__new__(cls, name, bases, namespace)
+
+
+class _Message(metaclass=_Slots):
     """Shared behaviour: ``HasField`` and ``WhichOneof`` as protobuf's messages have them.
 
     Each message's ``__init__`` (every field at its default) and parser are generated from its
@@ -120,14 +130,9 @@ class _Sub(Generic[M]):
         return self.make() if value is None else value
 
 
-class _Numbers:
+class _Numbers(list[tuple[int, int]]):
     """A repeated number field not decoded yet: spans of the input, each a packed run (an
     unpacked element's bytes are a run of one), all checked when parsed."""
-
-    __slots__ = ("spans",)
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[int, int]] = []
 
 
 _FIXED = {"f": 4, "d": 8}  # element code → bytes; the others ("q" int64, "i" int32, "Q" uint64) are varints
@@ -147,19 +152,17 @@ class _Lazy:
             return self
         value = getattr(obj, self.slot)
         if isinstance(value, _Numbers):
-            value = _decode_numbers(obj._buffer, value.spans, self.code)
+            value = _decode_numbers(obj._buffer, value, self.code)
             setattr(obj, self.slot, value)
         return value
 
 
 class StringStringEntryProto(_Message):
-    __slots__ = ("key", "value")
     key: str
     value: str
 
 
 class OperatorSetIdProto(_Message):
-    __slots__ = ("domain", "version")
     domain: str
     version: int
 
@@ -167,21 +170,18 @@ class OperatorSetIdProto(_Message):
 class Dimension(_Message):
     """TensorShapeProto.Dimension: ``dim_value`` or ``dim_param`` (a oneof), or neither."""
 
-    __slots__ = ("denotation", "dim_param", "dim_value")
     dim_value: int
     dim_param: str
     denotation: str
 
 
 class TensorShapeProto(_Message):
-    __slots__ = ("dim",)
     dim: list[Dimension]
 
 
 class TypeTensor(_Message):
     """TypeProto.Tensor, and TypeProto.SparseTensor (the same two fields)."""
 
-    __slots__ = ("_shape", "elem_type")
     elem_type: int
     shape = _Sub(TensorShapeProto)
 
@@ -189,25 +189,20 @@ class TypeTensor(_Message):
 class TypeSequence(_Message):
     """TypeProto.Sequence and TypeProto.Optional: one element type."""
 
-    __slots__ = ("_elem_type",)
     elem_type = _Sub(lambda: TypeProto())
 
 
 class TypeMap(_Message):
-    __slots__ = ("_value_type", "key_type")
     key_type: int
     value_type = _Sub(lambda: TypeProto())
 
 
 class TypeOpaque(_Message):
-    __slots__ = ("domain", "name")
     domain: str
     name: str
 
 
 class TypeProto(_Message):
-    __slots__ = ("_map_type", "_opaque_type", "_optional_type", "_sequence_type", "_sparse_tensor_type",
-                 "_tensor_type", "denotation")  # fmt: skip
     tensor_type = _Sub(TypeTensor)
     sequence_type = _Sub(TypeSequence)
     map_type = _Sub(TypeMap)
@@ -218,17 +213,12 @@ class TypeProto(_Message):
 
 
 class ValueInfoProto(_Message):
-    __slots__ = ("_type", "metadata_props", "name")
     name: str
     type = _Sub(TypeProto)
     metadata_props: list[StringStringEntryProto]
 
 
 class TensorProto(_Message):
-    __slots__ = ("_buffer", "_double_data", "_float_data", "_int32_data", "_int64_data", "_raw",
-                 "_uint64_data",
-                 "data_location", "data_type", "dims", "external_data", "metadata_props", "name",
-                 "string_data")  # fmt: skip
     dims: list[int]
     data_type: int
     name: str
@@ -238,6 +228,7 @@ class TensorProto(_Message):
     metadata_props: list[StringStringEntryProto]
     _raw: tuple[int, int] | None
     _buffer: memoryview
+    segment = _Sub(lambda: _SEGMENT())
     float_data = _Lazy("f")
     int32_data = _Lazy("i")
     int64_data = _Lazy("q")
@@ -260,16 +251,12 @@ class TensorProto(_Message):
 
 
 class SparseTensorProto(_Message):
-    __slots__ = ("_indices", "_values", "dims")
     values = _Sub(TensorProto)
     indices = _Sub(TensorProto)
     dims: list[int]
 
 
 class AttributeProto(_Message):
-    __slots__ = ("_g", "_sparse_tensor", "_t", "_tp", "f", "floats", "graphs", "i", "ints", "name",
-                 "ref_attr_name",
-                 "s", "sparse_tensors", "strings", "tensors", "type", "type_protos")  # fmt: skip
     name: str
     ref_attr_name: str
     type: int
@@ -292,7 +279,6 @@ class AttributeProto(_Message):
 
 
 class NodeProto(_Message):
-    __slots__ = ("attribute", "domain", "input", "metadata_props", "name", "op_type", "output", "overload")
     input: list[str]
     output: list[str]
     name: str
@@ -301,11 +287,10 @@ class NodeProto(_Message):
     overload: str
     attribute: list[AttributeProto]
     metadata_props: list[StringStringEntryProto]
+    device_configurations: list[_Message]  # never read: untyped
 
 
 class GraphProto(_Message):
-    __slots__ = ("initializer", "input", "metadata_props", "name", "node", "output", "sparse_initializer",
-                 "value_info")  # fmt: skip
     node: list[NodeProto]
     name: str
     initializer: list[TensorProto]
@@ -314,11 +299,10 @@ class GraphProto(_Message):
     output: list[ValueInfoProto]
     value_info: list[ValueInfoProto]
     metadata_props: list[StringStringEntryProto]
+    quantization_annotation: list[_Message]  # never read: untyped
 
 
 class FunctionProto(_Message):
-    __slots__ = ("attribute", "attribute_proto", "domain", "input", "metadata_props", "name", "node",
-                 "opset_import", "output", "overload", "value_info")  # fmt: skip
     name: str
     input: list[str]
     output: list[str]
@@ -333,9 +317,6 @@ class FunctionProto(_Message):
 
 
 class ModelProto(_Message):
-    __slots__ = ("_graph", "domain", "functions", "ir_version", "metadata_props", "model_version",
-                 "opset_import",
-                 "producer_name", "producer_version")  # fmt: skip
     ir_version: int
     opset_import: list[OperatorSetIdProto]
     producer_name: str
@@ -345,6 +326,8 @@ class ModelProto(_Message):
     graph = _Sub(GraphProto)
     metadata_props: list[StringStringEntryProto]
     functions: list[FunctionProto]
+    training_info: list[_Message]  # never read: untyped
+    configuration: list[_Message]
 
 
 def _table(cls: type[_Message], fields: dict[int, tuple[str, int, Any]], oneof: tuple[str, ...] = ()) -> None:
@@ -369,11 +352,40 @@ def _table(cls: type[_Message], fields: dict[int, tuple[str, int, Any]], oneof: 
 
 
 _SSE, _OPSET, _TYPE = StringStringEntryProto, OperatorSetIdProto, TypeProto
+
+
+def _unread(name: str, fields: dict[int, tuple[str, int, Any]]) -> type[_Message]:
+    """A message of onnx.proto the importer never reads, parsed all the same (so that the bytes
+    protobuf refuses are refused) into an object with protobuf's field names, untyped."""
+    slots = tuple("_" + n if kind == _MSG else n for n, kind, _ in fields.values())
+    subs = {n: _Sub(extra) for n, kind, extra in fields.values() if kind == _MSG}
+    cls = type(name, (_Message,), {"__slots__": slots, "__module__": __name__, **subs})
+    _table(cls, fields)
+    return cls
+
+
+_SEGMENT: type[_Message] = _unread("Segment", {1: ("begin", _INT64, None), 2: ("end", _INT64, None)})
+_ANNOTATION = _unread("TensorAnnotation", {1: ("tensor_name", _STR, None),
+                                           2: ("quant_parameter_tensor_names", _RMSG, _SSE)})  # fmt: skip
+_TRAINING = _unread("TrainingInfoProto", {1: ("initialization", _MSG, GraphProto),
+                    2: ("algorithm", _MSG, GraphProto), 3: ("initialization_binding", _RMSG, _SSE),
+                    4: ("update_binding", _RMSG, _SSE)})  # fmt: skip
+_DEVICES = _unread("DeviceConfigurationProto", {1: ("name", _STR, None), 2: ("num_devices", _INT32, None),
+                                                3: ("device", _RSTR, None)})  # fmt: skip
+_MAP = _unread("IntIntListEntryProto", {1: ("key", _INT64, None), 2: ("value", _RINT64, None)})
+_SIMPLE = _unread("SimpleShardedDimProto", {1: ("dim_value", _INT64, None), 2: ("dim_param", _STR, None),
+                                            3: ("num_shards", _INT64, None)})  # fmt: skip
+_SHARDED = _unread("ShardedDimProto", {1: ("axis", _INT64, None), 2: ("simple_sharding", _RMSG, _SIMPLE)})
+_SHARDING = _unread("ShardingSpecProto", {1: ("tensor_name", _STR, None), 2: ("device", _RINT64, None),
+                    3: ("index_to_device_group_map", _RMSG, _MAP),
+                    4: ("sharded_dim", _RMSG, _SHARDED)})  # fmt: skip
+_NODE_DEVICES = _unread("NodeDeviceConfigurationProto", {1: ("configuration_id", _STR, None),
+                        2: ("sharding_spec", _RMSG, _SHARDING),
+                        3: ("pipeline_stage", _INT32, None)})  # fmt: skip
 _table(_SSE, {1: ("key", _STR, None), 2: ("value", _STR, None)})
 _table(_OPSET, {1: ("domain", _STR, None), 2: ("version", _INT64, None)})
 _table(Dimension, {1: ("dim_value", _INT64, None), 2: ("dim_param", _STR, None),
-                   3: ("denotation", _STR, None)},
-       ("dim_value", "dim_param"))  # fmt: skip
+                   3: ("denotation", _STR, None)}, ("dim_value", "dim_param"))  # fmt: skip
 _table(TensorShapeProto, {1: ("dim", _RMSG, Dimension)})
 _table(TypeTensor, {1: ("elem_type", _INT32, None), 2: ("shape", _MSG, TensorShapeProto)})
 _table(TypeSequence, {1: ("elem_type", _MSG, _TYPE)})
@@ -381,10 +393,9 @@ _table(TypeMap, {1: ("key_type", _INT32, None), 2: ("value_type", _MSG, _TYPE)})
 _table(TypeOpaque, {1: ("domain", _STR, None), 2: ("name", _STR, None)})
 _table(
     TypeProto,
-    {1: ("tensor_type", _MSG, TypeTensor), 4: ("sequence_type", _MSG, TypeSequence),
-     5: ("map_type", _MSG, TypeMap),
-     9: ("optional_type", _MSG, TypeSequence), 8: ("sparse_tensor_type", _MSG, TypeTensor),
-     7: ("opaque_type", _MSG, TypeOpaque), 6: ("denotation", _STR, None)},
+    {1: ("tensor_type", _MSG, TypeTensor), 6: ("denotation", _STR, None), 5: ("map_type", _MSG, TypeMap),
+     4: ("sequence_type", _MSG, TypeSequence), 9: ("optional_type", _MSG, TypeSequence),
+     8: ("sparse_tensor_type", _MSG, TypeTensor), 7: ("opaque_type", _MSG, TypeOpaque)},
     ("tensor_type", "sequence_type", "map_type", "optional_type", "sparse_tensor_type", "opaque_type"),
 )  # fmt: skip
 _table(
@@ -395,7 +406,7 @@ _table(
     {1: ("dims", _RINT64, None), 2: ("data_type", _INT32, None), 4: ("float_data", _LAZY, "f"),
      5: ("int32_data", _LAZY, "i"), 6: ("string_data", _RBYTES, None), 7: ("int64_data", _LAZY, "q"),
      8: ("name", _STR, None), 9: ("raw_data", _RAW, None), 10: ("double_data", _LAZY, "d"),
-     11: ("uint64_data", _LAZY, "Q"), 13: ("external_data", _RMSG, _SSE),
+     11: ("uint64_data", _LAZY, "Q"), 13: ("external_data", _RMSG, _SSE), 3: ("segment", _MSG, _SEGMENT),
      14: ("data_location", _ENUM, frozenset({0, 1})), 16: ("metadata_props", _RMSG, _SSE)},
 )  # fmt: skip
 _table(SparseTensorProto, {1: ("values", _MSG, TensorProto), 2: ("indices", _MSG, TensorProto),
@@ -414,14 +425,14 @@ _table(
     {1: ("input", _RSTR, None), 2: ("output", _RSTR, None), 3: ("name", _STR, None),
      4: ("op_type", _STR, None),
      7: ("domain", _STR, None), 8: ("overload", _STR, None), 5: ("attribute", _RMSG, AttributeProto),
-     9: ("metadata_props", _RMSG, _SSE)},
+     9: ("metadata_props", _RMSG, _SSE), 10: ("device_configurations", _RMSG, _NODE_DEVICES)},
 )  # fmt: skip
 _table(
     GraphProto,
     {1: ("node", _RMSG, NodeProto), 2: ("name", _STR, None), 5: ("initializer", _RMSG, TensorProto),
      15: ("sparse_initializer", _RMSG, SparseTensorProto), 11: ("input", _RMSG, ValueInfoProto),
      12: ("output", _RMSG, ValueInfoProto), 13: ("value_info", _RMSG, ValueInfoProto),
-     16: ("metadata_props", _RMSG, _SSE)},
+     16: ("metadata_props", _RMSG, _SSE), 14: ("quantization_annotation", _RMSG, _ANNOTATION)},
 )  # fmt: skip
 _table(
     FunctionProto,
@@ -436,7 +447,8 @@ _table(
     {1: ("ir_version", _INT64, None), 8: ("opset_import", _RMSG, _OPSET), 2: ("producer_name", _STR, None),
      3: ("producer_version", _STR, None), 4: ("domain", _STR, None), 5: ("model_version", _INT64, None),
      7: ("graph", _MSG, GraphProto), 14: ("metadata_props", _RMSG, _SSE),
-     25: ("functions", _RMSG, FunctionProto)},
+     25: ("functions", _RMSG, FunctionProto), 20: ("training_info", _RMSG, _TRAINING),
+     26: ("configuration", _RMSG, _DEVICES)},
 )  # fmt: skip
 
 _WIRE_OF_CODE = {"f": _FIXED32, "d": _FIXED64, "q": _VARINT, "i": _VARINT, "Q": _VARINT}
@@ -455,38 +467,27 @@ class _Reader:
         self.shared: dict[tuple[bytes, int], TypeProto] = {}
         self.origin: dict[int, tuple[int, int]] = {}
 
-    def varint(self, pos: int, end: int) -> tuple[int, int]:
+    def varint(self, pos: int, end: int, what: str = "a number", most: int = 10) -> tuple[int, int]:
         """The varint at ``pos`` (modulo 2⁶⁴, as protobuf reads it) and where it ends."""
-        data, result, shift = self.data, 0, 0
+        data, result, shift, start = self.data, 0, 0, pos
         while True:
             if pos >= end:
-                raise _Bad("a number runs past the end of its message", pos)
+                raise _Bad(f"{what} runs past the end of its message", start)
             byte = data[pos]
             pos += 1
             result |= (byte & 0x7F) << shift
             if byte < 0x80:
                 return result & _MASK64, pos
             shift += 7
-            if shift == 70:
-                raise _Bad("a number is longer than 10 bytes", pos - 10)
+            if shift == 7 * most:
+                raise _Bad(f"{what} is longer than {most} bytes", start)
 
     def tag(self, pos: int, end: int) -> tuple[int, int]:
         """A field's tag: protobuf reads at most 5 bytes of it, and refuses one past 32 bits."""
-        data, result, shift, start = self.data, 0, 0, pos
-        while True:
-            if pos >= end:
-                raise _Bad("a field's tag runs past the end of its message", start)
-            byte = data[pos]
-            pos += 1
-            result |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                break
-            shift += 7
-            if shift == 35:
-                raise _Bad("a field's tag is longer than 5 bytes", start)
-        if result >> 32 or result >> 3 == 0:
-            raise _Bad(f"a field's tag ({result}) has no valid field number", start)
-        return result, pos
+        tag, after = self.varint(pos, end, "a field's tag", 5)
+        if tag >> 32 or tag >> 3 == 0:
+            raise _Bad(f"a field's tag ({tag}) has no valid field number", pos)
+        return tag, after
 
     def length(self, pos: int, end: int) -> tuple[int, int]:
         """The bytes of a length-delimited value: where they start and end."""
@@ -580,27 +581,21 @@ class _Reader:
         if not isinstance(numbers, _Numbers):  # the first run (the field's default is [])
             numbers = _Numbers()
             setattr(msg, slot, numbers)
-        numbers.spans.append((start, end))
+            msg._buffer = self.view  # type: ignore[attr-defined]  # a TensorProto's
+        numbers.append((start, end))
 
 
 def _decode_numbers(view: memoryview, spans: list[tuple[int, int]], code: str) -> list[Any]:
     """The numbers of a lazy field, from its checked spans."""
     out: list[Any] = []
+    reader = _Reader(view, 0)
     for start, end in spans:
         if code in _FIXED:
             out.extend(struct.unpack_from(f"<{(end - start) // _FIXED[code]}{code}", view, start))
             continue
         pos = start
         while pos < end:
-            value = shift = 0
-            while True:
-                byte = view[pos]
-                pos += 1
-                value |= (byte & 0x7F) << shift
-                shift += 7
-                if byte < 0x80:
-                    break
-            value &= _MASK64
+            value, pos = reader.varint(pos, end)
             if code == "q":
                 value -= value >> 63 << 64
             elif code == "i":
@@ -690,94 +685,81 @@ def {name}(r, msg, pos, end, depth):
 """
 
 
+_DEFAULTS = {"dim_value": "0", "dim_param": '""'}  # of the scalars in a oneof
+
+
 def _branches(cls: type[_Message]) -> str:
     """The source of ``cls``'s branches: ``elif tag == …:`` and the statements that store the value."""
     out: list[str] = []
+    n = "\n" + " " * 16  # a new line in a branch
 
     def branch(number: int, wire: int, *lines: str) -> None:
         out.append(f"\n            elif tag == {number << 3 | wire}:" + "".join(lines))
 
     for number, (slot, kind, extra, bit) in cls._spec.items():
         name = slot.lstrip("_")
-        present = f"\n                msg._present |= {bit}" if bit else ""
-        clear = "".join(
-            f"\n                msg.{other} = {0 if other == 'dim_value' else repr('')}"
-            f"\n                msg._present &= ~{cls._bits[other]}"
+        present = f"{n}msg._present |= {bit}" if bit else ""
+        clear = "".join(  # setting a member of the oneof clears the others
+            f"{n}msg.{other} = {_DEFAULTS[other]}{n}msg._present &= ~{cls._bits[other]}"
             if other in cls._bits
-            else f"\n                msg._{other} = None"
+            else f"{n}msg._{other} = None"
             for other in cls._oneof
             if name in cls._oneof and other != name
         )
-        text = 'str(data[start:pos], "utf-8")'
+        text, blob = 'str(data[start:pos], "utf-8")', "bytes(data[start:pos])"
         parser = f"_parse_{extra.__name__}" if isinstance(extra, type) else ""
-        if kind == _STR:
-            branch(number, _LENGTH, _LENGTH_PREFIX, f"\n                msg.{slot} = {text}", present, clear)
-        elif kind == _RSTR:
-            branch(number, _LENGTH, _LENGTH_PREFIX, f"\n                msg.{slot}.append({text})")
-        elif kind == _BYTES:
+        if kind in (_STR, _BYTES):
             branch(
                 number,
                 _LENGTH,
                 _LENGTH_PREFIX,
-                f"\n                msg.{slot} = bytes(data[start:pos])",
+                f"{n}msg.{slot} = {text if kind == _STR else blob}",
                 present,
+                clear,
             )
-        elif kind == _RBYTES:
+        elif kind in (_RSTR, _RBYTES):
             branch(
-                number,
-                _LENGTH,
-                _LENGTH_PREFIX,
-                f"\n                msg.{slot}.append(bytes(data[start:pos]))",
+                number, _LENGTH, _LENGTH_PREFIX, f"{n}msg.{slot}.append({text if kind == _RSTR else blob})"
             )
         elif kind == _RAW:
-            branch(number, _LENGTH, _LENGTH_PREFIX, "\n                msg._raw = (start, pos)",
-                   "\n                msg._buffer = r.view", present)  # fmt: skip
+            branch(
+                number, _LENGTH, _LENGTH_PREFIX, f"{n}msg._raw = (start, pos){n}msg._buffer = r.view", present
+            )
         elif kind == _MSG and extra is TypeProto:
             branch(
                 number, _LENGTH, _LENGTH_PREFIX, _SHARED.format(slot=slot, parser=parser, where=repr(name))
             )
         elif kind == _MSG:
-            get = f"\n                item = msg.{slot}\n                if item is None:\n" \
-                  f"                    item = msg.{slot} = {extra.__name__}()"  # fmt: skip
+            get = f"{n}item = msg.{slot}{n}if item is None:{n}    item = msg.{slot} = {extra.__name__}()"
             branch(
                 number, _LENGTH, _LENGTH_PREFIX, clear, get, _DESCEND.format(parser=parser, where=repr(name))
             )
         elif kind == _RMSG:
-            get = f"\n                item = {extra.__name__}()\n                items = msg.{slot}\n" \
-                  "                items.append(item)"  # fmt: skip
+            get = f"{n}item = {extra.__name__}(){n}items = msg.{slot}{n}items.append(item)"
             where = f'f"{name}[{{len(items) - 1}}]"'
             branch(number, _LENGTH, _LENGTH_PREFIX, get, _DESCEND.format(parser=parser, where=where))
         elif kind in (_INT64, _INT32, _ENUM, _RINT64):
             if kind == _INT64:
-                store = f"\n                msg.{slot} = value - (value >> 63 << 64)" + present + clear
+                store = f"{n}msg.{slot} = value - (value >> 63 << 64)" + present + clear
             elif kind == _INT32:
-                store = "\n                value &= 0xFFFFFFFF"
-                store += f"\n                msg.{slot} = value - (value >> 31 << 32)"
-                store += present
+                store = f"{n}value &= 0xFFFFFFFF{n}msg.{slot} = value - (value >> 31 << 32)" + present
             elif kind == _ENUM:  # a proto2 enum: a value outside it leaves the field as it was
                 members = "{" + ", ".join(map(str, sorted(extra))) + "}"
-                store = f"\n                if value in {members}:\n                    msg.{slot} = value"
-                store += present.replace("\n", "\n    ")
+                store = f"{n}if value in {members}:{n}    msg.{slot} = value" + present.replace(n, n + "    ")
             else:
-                store = f"\n                msg.{slot}.append(value - (value >> 63 << 64))"
+                store = f"{n}msg.{slot}.append(value - (value >> 63 << 64))"
+                branch(number, _LENGTH, _LENGTH_PREFIX, f"{n}r.packed_varints(msg.{slot}, start, pos)")
             branch(number, _VARINT, _VARINT_VALUE, store)
-            if kind == _RINT64:
-                branch(
-                    number,
-                    _LENGTH,
-                    _LENGTH_PREFIX,
-                    f"\n                r.packed_varints(msg.{slot}, start, pos)",
-                )
         elif kind in (_FLOAT, _RFLOAT):
             value = "_FLOAT32.unpack_from(data, start)[0]"
             store = f"msg.{slot} = {value}" + present if kind == _FLOAT else f"msg.{slot}.append({value})"
-            branch(number, _FIXED32, _FIXED_VALUE.format(size=4), "\n                " + store)
+            branch(number, _FIXED32, _FIXED_VALUE.format(size=4), n + store)
             if kind == _RFLOAT:
-                branch(number, _LENGTH, _LENGTH_PREFIX, f"\n                r.floats(msg.{slot}, start, pos)")
+                branch(number, _LENGTH, _LENGTH_PREFIX, f"{n}r.floats(msg.{slot}, start, pos)")
         elif kind == _LAZY:
             wire = _WIRE_OF_CODE[extra]
             single = _VARINT_VALUE if wire == _VARINT else _FIXED_VALUE.format(size=_FIXED.get(extra))
-            lazy = f"\n                r.lazy(msg, {slot!r}, {extra!r}, start, pos, {{}})"
+            lazy = f"{n}r.lazy(msg, {slot!r}, {extra!r}, start, pos, {{}})"
             branch(number, wire, single, lazy.format(False))
             branch(number, _LENGTH, _LENGTH_PREFIX, lazy.format(True))
     return "".join(out)
@@ -786,7 +768,8 @@ def _branches(cls: type[_Message]) -> str:
 _CLASSES: tuple[type[_Message], ...] = (
     StringStringEntryProto, OperatorSetIdProto, Dimension, TensorShapeProto, TypeTensor, TypeSequence,
     TypeMap, TypeOpaque, TypeProto, ValueInfoProto, TensorProto, SparseTensorProto, AttributeProto,
-    NodeProto, GraphProto, FunctionProto, ModelProto,
+    NodeProto, GraphProto, FunctionProto, ModelProto, _SEGMENT, _ANNOTATION, _TRAINING, _DEVICES, _MAP,
+    _SIMPLE, _SHARDED, _SHARDING, _NODE_DEVICES,
 )  # fmt: skip
 _SOURCE = "".join(_PARSER.format(name=f"_parse_{c.__name__}", branches=_branches(c)) for c in _CLASSES)
 _NAMESPACE: dict[str, Any] = {
