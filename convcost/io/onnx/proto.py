@@ -4,26 +4,23 @@
 protobuf classes (``model.graph.node[0].attribute[0].ints``…), so that the importer can take
 either. Field numbers and semantics are onnx-ml.proto's (IR version 11+):
 
-- Every message, eagerly; those the importer reads (model, graph, node, attribute, tensor, value
-  info, type, function, opset, metadata) with typed attributes, the others (training info,
-  quantization annotations, tensor segments, device configurations) untyped. Doc strings and
-  fields unknown to onnx.proto, of every wire type (groups included), are skipped. The objects
-  are read-only: the types of value infos with equal bytes are one object.
-- A tensor's ``raw_data`` is a read-only ``memoryview`` of the input: its bytes are never read or
-  copied unless the caller does. Typed value fields (``float_data``…) are checked when parsed and
-  decoded when first read. External data is a list of key/value entries: no file is touched.
-- Protobuf's wire semantics: the last value of a scalar field wins, a message field given twice
-  is merged, setting a member of a oneof clears the others, a proto2 enum value outside the enum
-  leaves the field as it was, repeated numbers may be packed or not, int32 fields keep the low 32
-  bits and varints the low 64, tags may take up to 5 bytes.
+- Every message, eagerly; those the importer reads with typed attributes, the others (training
+  info, quantization annotations, tensor segments, device configurations) untyped. Doc strings
+  and unknown fields, of every wire type (groups included), are skipped. The objects are
+  read-only: the types of value infos with equal bytes are one object.
+- ``raw_data`` is a read-only ``memoryview`` of the input: never read or copied unless the caller
+  does. Typed value fields (``float_data``…) are checked when parsed and decoded when first read.
+  External data is a list of key/value entries: no file is touched.
+- Protobuf's semantics: a scalar's last value wins, a message given twice is merged, a oneof
+  member clears the others, a proto2 enum value outside the enum is ignored, repeated numbers
+  may be packed or not, int32 keeps the low 32 bits and varints the low 64, tags take ≤ 5 bytes.
 
 Malformed bytes raise one error, :class:`MalformedModel` (a :class:`ConvCostError`) naming what is
-wrong and where (byte offset, message path): all protobuf refuses (truncated or over-long varints,
+wrong and where (byte, message path): all protobuf refuses (truncated or over-long varints,
 lengths past their message, field number 0, wire types 6 and 7, unbalanced groups, nesting deeper
-than protobuf's 100), and, stricter than protobuf, a known field with another wire type (protobuf
-keeps it as an unknown field) and text that is not UTF-8 (protobuf gives bytes): no ONNX writer
-makes either, and no importer could use them. A budget of fields bounds the time a file of
-millions of empty fields takes.
+than protobuf's 100) and, stricter, a known field with another wire type (protobuf keeps it as
+unknown) and text that is not UTF-8 (protobuf gives bytes): no ONNX writer makes either, and no
+importer could use them. A budget of fields bounds the time of a file of empty fields.
 """
 
 from __future__ import annotations
@@ -31,21 +28,20 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Callable
+from mmap import mmap
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from ...core.errors import ConvCostError
 
 #: Nesting of messages (and groups) below the model that protobuf's parser (upb) accepts.
 MAX_DEPTH = 100
-#: Fields read from one model (tags, and the numbers of packed ``dims``) before it is refused: a
-#: 20,000-node transformer holds about 500,000; a hostile file of empty fields could hold 100
-#: million, which a Python loop takes minutes over.
+#: Fields read from one model (tags, and packed numbers decoded) before it is refused: a 20,000-node
+#: transformer holds 500,000; a file of empty fields could hold 100 million (minutes of Python).
 MAX_FIELDS = 4_000_000
 
 _MASK64 = (1 << 64) - 1
 _VARINT, _FIXED64, _LENGTH, _START_GROUP, _END_GROUP, _FIXED32 = 0, 1, 2, 3, 4, 5
-#: A packed run of varints holding one of more than 10 bytes (protobuf's limit).
-_LONG_VARINT = re.compile(rb"[\x80-\xff]{10}")
+_LONG_VARINT = re.compile(rb"[\x80-\xff]{10}")  # a varint of more than 10 bytes (protobuf's limit)
 _EMPTY = memoryview(b"")
 
 
@@ -66,26 +62,22 @@ class _Bad(Exception):
 _STR, _BYTES, _RAW, _INT64, _INT32, _ENUM, _FLOAT, _MSG = range(8)
 _RSTR, _RBYTES, _RINT64, _RFLOAT, _RMSG, _LAZY = range(8, 14)
 _SCALARS = (_STR, _BYTES, _RAW, _INT64, _INT32, _ENUM, _FLOAT)  # those with a presence bit
-#: slot, kind, extra (a message class, enum values or an element code), presence bit
-_Field = tuple[str, int, Any, int]
+_Field = tuple[str, int, Any, int]  # slot, kind, extra (a class, enum values, element code), bit
 
 
 class _Slots(type):
-    """Gives each message class ``__slots__``: its annotated fields, and ``_x`` for each field
-    ``x`` read through a descriptor (a message, or numbers decoded when read)."""
+    """Gives a message class ``__slots__``: its annotated fields, and ``_x`` for a descriptor ``x``."""
 
     def __new__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> _Slots:
         if "__slots__" not in namespace:
-            hidden = ["_" + key for key, value in namespace.items() if isinstance(value, (_Sub, _Lazy))]
+            hidden = ["_" + key for key, value in namespace.items() if isinstance(value, _Descriptor)]
             namespace["__slots__"] = (*namespace.get("__annotations__", {}), *hidden)
         return super().__new__(cls, name, bases, namespace)
 
 
 class _Message(metaclass=_Slots):
-    """Shared behaviour: ``HasField`` and ``WhichOneof`` as protobuf's messages have them.
-
-    Each message's ``__init__`` (every field at its default) and parser are generated from its
-    table (see :func:`_table`); a message field ``x`` is kept in slot ``_x`` (None while unset)."""
+    """``HasField`` and ``WhichOneof`` as protobuf's have them. ``__init__`` and the parser are
+    generated from the table (see :func:`_table`); message ``x`` is in slot ``_x`` (None: unset)."""
 
     __slots__ = ("_present",)
     _present: int
@@ -94,12 +86,8 @@ class _Message(metaclass=_Slots):
     _oneof: ClassVar[tuple[str, ...]] = ()  # the members of the message's one oneof, "value"
 
     def HasField(self, name: str) -> bool:  # protobuf's name
-        bit = self._bits.get(name)
-        if bit is not None:
-            return bool(self._present & bit)
-        if not any(f[0] == "_" + name and f[1] == _MSG for f in self._spec.values()):
-            raise ValueError(f"{type(self).__name__} has no optional field {name!r}")
-        return getattr(self, "_" + name) is not None
+        bit = self._bits.get(name)  # a name that is neither scalar nor message: AttributeError
+        return bool(self._present & bit) if bit is not None else getattr(self, "_" + name) is not None
 
     def WhichOneof(self, group: str) -> str | None:  # protobuf's name
         if group != "value" or not self._oneof:
@@ -110,14 +98,20 @@ class _Message(metaclass=_Slots):
 M = TypeVar("M", bound=_Message)
 
 
-class _Sub(Generic[M]):
-    """A message field: reads as an empty message while unset, as protobuf's do."""
+class _Descriptor:
+    """A field ``x`` read through a descriptor, from slot ``_x``."""
 
-    def __init__(self, make: Callable[[], M]) -> None:
-        self.make, self.slot = make, ""
+    slot = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.slot = "_" + name
+
+
+class _Sub(_Descriptor, Generic[M]):
+    """A message field: reads as an empty message while unset, as protobuf's do."""
+
+    def __init__(self, make: Callable[[], M]) -> None:
+        self.make = make
 
     @overload
     def __get__(self, obj: None, owner: type) -> _Sub[M]: ...
@@ -131,21 +125,17 @@ class _Sub(Generic[M]):
 
 
 class _Numbers(list[tuple[int, int]]):
-    """A repeated number field not decoded yet: spans of the input, each a packed run (an
-    unpacked element's bytes are a run of one), all checked when parsed."""
+    """Numbers not decoded yet: checked packed runs of the input (an unpacked one is a run of one)."""
 
 
 _FIXED = {"f": 4, "d": 8}  # element code → bytes; the others ("q" int64, "i" int32, "Q" uint64) are varints
 
 
-class _Lazy:
+class _Lazy(_Descriptor):
     """A repeated number field of TensorProto, decoded from its spans when first read."""
 
     def __init__(self, code: str) -> None:
-        self.code, self.slot = code, ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.slot = "_" + name
+        self.code = code
 
     def __get__(self, obj: TensorProto | None, owner: type) -> Any:
         if obj is None:
@@ -234,8 +224,7 @@ class TensorProto(_Message):
     int64_data = _Lazy("q")
     double_data = _Lazy("d")
     uint64_data = _Lazy("Q")
-    # onnx's enum values, as protobuf's classes have them
-    UNDEFINED, FLOAT, UINT8, INT8, UINT16, INT16, INT32, INT64, STRING, BOOL = range(10)
+    UNDEFINED, FLOAT, UINT8, INT8, UINT16, INT16, INT32, INT64, STRING, BOOL = range(10)  # onnx's enums
     FLOAT16, DOUBLE, UINT32, UINT64, COMPLEX64, COMPLEX128, BFLOAT16 = range(10, 17)
     DEFAULT, EXTERNAL = 0, 1
 
@@ -459,9 +448,8 @@ _FLOAT32 = struct.Struct("<f")
 class _Reader:
     """One parse: the input, the fields read so far, and the walk."""
 
-    def __init__(self, data: bytes | bytearray | memoryview, max_fields: int) -> None:
-        self.view = memoryview(data).cast("B").toreadonly()
-        # bytes index fastest; any other buffer is read through its view
+    def __init__(self, data: bytes | bytearray | memoryview | mmap, max_fields: int) -> None:
+        self.view = memoryview(data).cast("B").toreadonly()  # bytes index fastest, any other buffer so
         self.data: bytes | memoryview = data if isinstance(data, bytes) else self.view
         self.left = self.budget = max_fields
         self.shared: dict[tuple[bytes, int], TypeProto] = {}
@@ -551,32 +539,30 @@ class _Reader:
     def over(self, pos: int) -> _Bad:
         return _Bad(f"holds more than {self.budget:,} fields", pos)
 
-    def floats(self, out: list[float], pos: int, end: int) -> None:
-        if (end - pos) % 4:
-            raise _Bad(f"packed floats take {end - pos:,} bytes, not a multiple of 4", pos)
-        out.extend(struct.unpack_from(f"<{(end - pos) // 4}f", self.data, pos))
+    def check(self, code: str, start: int, end: int) -> None:
+        """Refuse a packed run of numbers protobuf would refuse (they are decoded later)."""
+        size = _FIXED.get(code)
+        if size and (end - start) % size:
+            raise _Bad(f"packed numbers of {size} bytes take {end - start:,} bytes", start)
+        if (
+            not size
+            and start < end
+            and (self.data[end - 1] >= 0x80 or _LONG_VARINT.search(self.view, start, end))
+        ):
+            raise _Bad("packed numbers end in a broken varint", start)
 
-    def packed_varints(self, out: list[int], pos: int, end: int) -> None:
-        data = self.data
-        self.left -= end - pos  # at least one byte a number: bounds the loop before it runs
+    def packed(self, code: str, start: int, end: int) -> list[Any]:
+        """A packed run of numbers, decoded now (``dims``, ``ints``, ``floats``)."""
+        self.check(code, start, end)
+        self.left -= end - start  # at most a number a byte: bounds the time decoding takes
         if self.left < 0:
-            raise self.over(pos)
-        while pos < end:
-            value = data[pos]
-            if value < 0x80:
-                pos += 1
-            else:
-                value, pos = self.varint(pos, end)
-            out.append(value - (value >> 63 << 64))
+            raise self.over(start)
+        return _decode_numbers(self.view, [(start, end)], code)
 
     def lazy(self, msg: _Message, slot: str, code: str, start: int, end: int, packed: bool = True) -> None:
         """Note a run of numbers for decoding when read, checking now what decoding would find."""
         if packed:
-            if code in _FIXED:
-                if (end - start) % _FIXED[code]:
-                    raise _Bad(f"packed numbers of {_FIXED[code]} bytes take {end - start:,} bytes", start)
-            elif start < end and (self.data[end - 1] >= 0x80 or _LONG_VARINT.search(self.view, start, end)):
-                raise _Bad("packed numbers end in a broken varint", start)
+            self.check(code, start, end)
         numbers = getattr(msg, slot)
         if not isinstance(numbers, _Numbers):  # the first run (the field's default is [])
             numbers = _Numbers()
@@ -748,14 +734,14 @@ def _branches(cls: type[_Message]) -> str:
                 store = f"{n}if value in {members}:{n}    msg.{slot} = value" + present.replace(n, n + "    ")
             else:
                 store = f"{n}msg.{slot}.append(value - (value >> 63 << 64))"
-                branch(number, _LENGTH, _LENGTH_PREFIX, f"{n}r.packed_varints(msg.{slot}, start, pos)")
+                branch(number, _LENGTH, _LENGTH_PREFIX, f'{n}msg.{slot}.extend(r.packed("q", start, pos))')
             branch(number, _VARINT, _VARINT_VALUE, store)
         elif kind in (_FLOAT, _RFLOAT):
             value = "_FLOAT32.unpack_from(data, start)[0]"
             store = f"msg.{slot} = {value}" + present if kind == _FLOAT else f"msg.{slot}.append({value})"
             branch(number, _FIXED32, _FIXED_VALUE.format(size=4), n + store)
             if kind == _RFLOAT:
-                branch(number, _LENGTH, _LENGTH_PREFIX, f"{n}r.floats(msg.{slot}, start, pos)")
+                branch(number, _LENGTH, _LENGTH_PREFIX, f'{n}msg.{slot}.extend(r.packed("f", start, pos))')
         elif kind == _LAZY:
             wire = _WIRE_OF_CODE[extra]
             single = _VARINT_VALUE if wire == _VARINT else _FIXED_VALUE.format(size=_FIXED.get(extra))
@@ -771,29 +757,42 @@ _CLASSES: tuple[type[_Message], ...] = (
     NodeProto, GraphProto, FunctionProto, ModelProto, _SEGMENT, _ANNOTATION, _TRAINING, _DEVICES, _MAP,
     _SIMPLE, _SHARDED, _SHARDING, _NODE_DEVICES,
 )  # fmt: skip
-_SOURCE = "".join(_PARSER.format(name=f"_parse_{c.__name__}", branches=_branches(c)) for c in _CLASSES)
 _NAMESPACE: dict[str, Any] = {
     "MAX_DEPTH": MAX_DEPTH, "_Bad": _Bad, "_FLOAT32": _FLOAT32, **{c.__name__: c for c in _CLASSES}
 }  # fmt: skip
-exec(compile(_SOURCE, f"<{__name__} parsers>", "exec"), _NAMESPACE)
-_parse_model: Callable[[_Reader, ModelProto, int, int, int], None] = _NAMESPACE["_parse_ModelProto"]
+
+
+def _compiled_when_called(cls: type[_Message]) -> Callable[..., None]:
+    """``cls``'s parser, generated and compiled at its first call (all of them take 30 ms, and
+    a model needs about half); it then takes its own place, where the other parsers call it."""
+    name = f"_parse_{cls.__name__}"
+
+    def first(*args: Any) -> None:
+        source = _PARSER.format(name=name, branches=_branches(cls))
+        exec(compile(source, f"<{__name__} {cls.__name__}>", "exec"), _NAMESPACE)
+        _NAMESPACE[name](*args)
+
+    return first
+
+
+_NAMESPACE.update({f"_parse_{c.__name__}": _compiled_when_called(c) for c in _CLASSES})
 
 
 def parse(
-    data: bytes | bytearray | memoryview, field: str = "spec", max_fields: int = MAX_FIELDS
+    data: bytes | bytearray | memoryview | mmap, field: str = "spec", max_fields: int = MAX_FIELDS
 ) -> ModelProto:
     """The ModelProto serialized in ``data`` (see the module's doc for what is read and how).
 
-    ``data`` is kept, not copied: tensors' ``raw_data`` are views of it. Raises
-    :class:`MalformedModel` (``field``: what is wrong, where) for bytes protobuf would refuse.
+    ``data`` (any buffer: a memory map reads only the pages the structure is on) is kept, not
+    copied: ``raw_data`` are views of it. Raises :class:`MalformedModel` (``field``: what is wrong,
+    where) for bytes protobuf would refuse.
     """
     reader = _Reader(data, max_fields)
     model = ModelProto()
     try:
-        _parse_model(reader, model, 0, len(reader.view), 0)
+        _NAMESPACE["_parse_ModelProto"](reader, model, 0, len(reader.view), 0)
     except _Bad as bad:
-        where = ".".join(reversed(bad.path))
-        inside = f" (in {where})" if where else ""
+        inside = f" (in {'.'.join(reversed(bad.path))})" if bad.path else ""
         problem = f"is not a readable ONNX model: {bad.problem} at byte {bad.pos:,}{inside}"
         raise MalformedModel(field, problem) from None
     return model
