@@ -63,6 +63,31 @@ inputs = [helper.make_tensor_value_info("x0", TensorProto.FLOAT, [1, 512, 14, 14
 outputs = [helper.make_tensor_value_info("x10", TensorProto.FLOAT, None)]
 graph = helper.make_graph(nodes, "convs", inputs, outputs, weights)
 onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), sys.argv[1])
+nodes, infos, x = [], [], "x"  # 20,000 nodes of a transformer's kinds, each output's type given
+for i in range(20_000):
+    op = ("MatMul", "Add", "Softmax", "Reshape", "Transpose")[i % 5]
+    inputs = [x, f"c{i}"] if op in ("MatMul", "Add", "Reshape") else [x]
+    attributes = {"perm": [0, 2, 1]} if op == "Transpose" else {}
+    nodes.append(helper.make_node(op, inputs, [f"t{i}"], name=f"/layers.{i // 5}/{op}", **attributes))
+    infos.append(helper.make_tensor_value_info(f"t{i}", TensorProto.FLOAT, ["batch", 128, 768]))
+    x = f"t{i}"
+inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 128, 768])]
+outputs = [helper.make_tensor_value_info(x, TensorProto.FLOAT, None)]
+graph = helper.make_graph(nodes, "deep", inputs, outputs, value_info=infos)
+onnx.save(helper.make_model(graph), sys.argv[2])
+"""
+#: In-process: the best of 5 parses of the 20,000-node graph, by each parser (µs a node).
+SCALE = """
+import sys, time
+from convcost.io.onnx import proto
+data = open(sys.argv[1], "rb").read()
+if sys.argv[2] == "onnx":
+    import onnx
+    parse = onnx.load_model_from_string
+else:
+    parse = proto.parse
+best = min(-time.perf_counter() + (parse(data), time.perf_counter())[1] for _ in range(5))
+print(best / 20_000 * 1e6)
 """
 
 
@@ -100,8 +125,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        model = Path(tmp) / "convs.onnx"
-        subprocess.run([sys.executable, "-c", BUILD, str(model)], check=True)
+        model, deep = Path(tmp) / "convs.onnx", Path(tmp) / "deep.onnx"
+        subprocess.run([sys.executable, "-c", BUILD, str(model), str(deep)], check=True)
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         env["PYTHONPATH"] = str(ROOT)
@@ -113,6 +138,11 @@ def main() -> None:
             for name, command in commands.items():
                 samples[name].append(run(command, env))
         size = model.stat().st_size
+        scale = {
+            who: [float(subprocess.run([sys.executable, "-c", SCALE, str(deep), who], env=env, cwd=ROOT,
+                                       capture_output=True, check=True, text=True).stdout) for _ in range(3)]
+            for who in ("proto", "onnx")
+        }  # fmt: skip
     print(f"ten 512→512 3×3 convs with weights ({size / 1e6:.0f} MB), {args.runs} runs each, in rotation")
     for name, found in samples.items():
         wall, step = spread([s.wall for s in found], "s", 3), spread([s.step * 1e3 for s in found], "ms", 1)
@@ -132,6 +162,8 @@ def main() -> None:
         for label, ratios in (("reading step", steps), ("peak RSS", peaks)):
             low, middle, high = min(ratios), statistics.median(ratios), max(ratios)
             print(f"{ours} / onnx.load     {label:13s} {middle:.3f}× ({low:.3f}–{high:.3f}×)")
+    for who, found in scale.items():
+        print(f"20,000-node graph, {who + ' parse':11s} {spread(found, 'µs a node', 1)} (best of 5, 3 runs)")
 
 
 if __name__ == "__main__":

@@ -500,6 +500,18 @@ def test_20000_deep_subgraphs_and_groups_are_one_error_not_a_recursion_error() -
         proto.parse(groups)
 
 
+def test_value_types_with_equal_bytes_are_one_object_and_merging_one_leaves_the_others() -> None:
+    float_type = field(1, 2, field(1, 0, value=1))
+    shape = field(1, 2, field(2, 2, field(1, 2, field(1, 0, value=7))))
+    infos = [field(1, 2, b"a") + field(2, 2, float_type), field(1, 2, b"b") + field(2, 2, float_type),
+             field(1, 2, b"c") + field(2, 2, float_type) + field(2, 2, shape)]  # fmt: skip
+    model = agree(field(7, 2, b"".join(field(13, 2, info) for info in infos)), exact=True)
+    assert model is not None
+    a, b, c = (info.type for info in model.graph.value_info)
+    assert a is b and c is not a and not a.tensor_type.HasField("shape")
+    assert c.tensor_type.elem_type == 1 and c.tensor_type.shape.dim[0].dim_value == 7
+
+
 def test_huge_dims_and_many_of_them_read_as_protobuf_reads_them() -> None:
     dims = [2**63 - 1, -(2**63), 0, -1, 2**40]
     tensor = field(1, 2, b"".join(map(varint, dims))) + field(1, 0, value=2**64 + 3)  # wraps to 3
