@@ -488,6 +488,20 @@ def test_nesting_is_bounded_as_protobuf_bounds_it(depth: int) -> None:
         agree(data, exact=True)
 
 
+@pytest.mark.parametrize("depth", [99, 100, 101])
+@pytest.mark.parametrize("inside", [False, True])
+def test_unknown_groups_nest_as_deep_as_protobuf_lets_them(depth: int, inside: bool) -> None:
+    groups = field(9, 3) * depth + field(9, 4) * depth
+    data = field(7, 2, groups) if inside else groups  # in the graph: one message deeper
+    refused = isinstance(protobuf(data), Exception)
+    assert refused == (depth + inside > 100)
+    if refused:
+        with pytest.raises(proto.MalformedModel, match="nest more than 100 deep"):
+            proto.parse(data)
+    else:
+        agree(data, exact=True)
+
+
 def test_20000_deep_subgraphs_and_groups_are_one_error_not_a_recursion_error() -> None:
     graph = b""
     for _ in range(20_000):  # graph → node → attribute → graph …
