@@ -300,6 +300,17 @@ def test_a_model_of_every_field_reads_as_protobuf_reads_it() -> None:
     assert ours.graph.initializer[1].int64_data == [-1, 2**62, -(2**63)]
 
 
+def test_has_field_refuses_what_protobuf_refuses() -> None:
+    theirs, ours = rich_model(), proto.parse(rich_model().SerializeToString())
+    for name in ("float_data", "dims", "nonsense"):
+        with pytest.raises(ValueError):
+            theirs.graph.initializer[0].HasField(name)
+        with pytest.raises(ValueError):
+            ours.graph.initializer[0].HasField(name)
+    with pytest.raises(ValueError):
+        ours.graph.WhichOneof("value")
+
+
 def test_raw_data_is_a_view_of_the_input_never_a_copy() -> None:
     data = rich_model().SerializeToString()
     tensor = next(t for t in proto.parse(data).graph.initializer if t.name == "raw")

@@ -70,7 +70,7 @@ class _Slots(type):
 
     def __new__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> _Slots:
         if "__slots__" not in namespace:
-            hidden = ["_" + key for key, value in namespace.items() if isinstance(value, _Descriptor)]
+            hidden = ["_" + key for key, value in namespace.items() if isinstance(value, (_Sub, _Lazy))]
             namespace["__slots__"] = (*namespace.get("__annotations__", {}), *hidden)
         return super().__new__(cls, name, bases, namespace)
 
@@ -86,7 +86,9 @@ class _Message(metaclass=_Slots):
     _oneof: ClassVar[tuple[str, ...]] = ()  # the members of the message's one oneof, "value"
 
     def HasField(self, name: str) -> bool:  # protobuf's name
-        bit = self._bits.get(name)  # a name that is neither scalar nor message: AttributeError
+        bit = self._bits.get(name)
+        if bit is None and not isinstance(getattr(type(self), name, None), _Sub):
+            raise ValueError(f"{type(self).__name__} has no optional field {name!r}")  # as protobuf
         return bool(self._present & bit) if bit is not None else getattr(self, "_" + name) is not None
 
     def WhichOneof(self, group: str) -> str | None:  # protobuf's name
@@ -98,20 +100,14 @@ class _Message(metaclass=_Slots):
 M = TypeVar("M", bound=_Message)
 
 
-class _Descriptor:
-    """A field ``x`` read through a descriptor, from slot ``_x``."""
-
-    slot = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.slot = "_" + name
-
-
-class _Sub(_Descriptor, Generic[M]):
+class _Sub(Generic[M]):
     """A message field: reads as an empty message while unset, as protobuf's do."""
 
     def __init__(self, make: Callable[[], M]) -> None:
-        self.make = make
+        self.make, self.slot = make, ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
 
     @overload
     def __get__(self, obj: None, owner: type) -> _Sub[M]: ...
@@ -131,11 +127,14 @@ class _Numbers(list[tuple[int, int]]):
 _FIXED = {"f": 4, "d": 8}  # element code → bytes; the others ("q" int64, "i" int32, "Q" uint64) are varints
 
 
-class _Lazy(_Descriptor):
+class _Lazy:
     """A repeated number field of TensorProto, decoded from its spans when first read."""
 
     def __init__(self, code: str) -> None:
-        self.code = code
+        self.code, self.slot = code, ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
 
     def __get__(self, obj: TensorProto | None, owner: type) -> Any:
         if obj is None:
