@@ -320,6 +320,20 @@ def test_raw_data_is_a_view_of_the_input_never_a_copy() -> None:
     assert proto.parse(buffer).graph.initializer[9].raw_data.readonly
 
 
+def test_a_memory_map_reads_as_the_bytes_do(tmp_path: Path) -> None:
+    import mmap
+
+    path = tmp_path / "rich.onnx"
+    path.write_bytes(rich_model().SerializeToString())
+    with path.open("rb") as file:
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        model = proto.parse(mapped)
+        assert_same(model, rich_model())
+        assert model.graph.initializer[9].raw_data.obj is mapped
+        del model
+        mapped.close()  # every view of it gone with the model
+
+
 def test_external_data_is_never_opened_or_looked_at(monkeypatch: pytest.MonkeyPatch) -> None:
     touched: list[Any] = []
 
