@@ -406,6 +406,9 @@ ATTR = 5  # NodeProto.attribute
         graph_of(node_of(field(ATTR, 2, field(20, 0, value=2) + field(20, 0, value=99)))),
         graph_of(node_of(field(ATTR, 2, field(20, 0, value=99)))),
         field(7, 2, field(5, 2, field(14, 0, value=1) + field(14, 0, value=7))),
+        # … as an int32: its low 32 bits are the value checked
+        graph_of(node_of(field(ATTR, 2, field(20, 0, value=2**33 + 4)))),
+        field(7, 2, field(5, 2, field(14, 0, value=2**32 + 1) + field(14, 0, value=2**33 + 4))),
         # int32 keeps the low 32 bits; int64 the low 64 (a 10th byte's high bits are dropped)
         field(7, 2, field(5, 2, field(2, 0, value=2**32 + 1) + field(1, 0, value=-5))),
         field(7, 2, field(5, 2, field(2, 0, value=-1))),

@@ -728,9 +728,10 @@ def _branches(cls: type[_Message]) -> str:
                 store = f"{n}msg.{slot} = value - (value >> 63 << 64)" + present + clear
             elif kind == _INT32:
                 store = f"{n}value &= 0xFFFFFFFF{n}msg.{slot} = value - (value >> 31 << 32)" + present
-            elif kind == _ENUM:  # a proto2 enum: a value outside it leaves the field as it was
+            elif kind == _ENUM:  # a proto2 enum (an int32): a value outside it leaves the field as it was
                 members = "{" + ", ".join(map(str, sorted(extra))) + "}"
-                store = f"{n}if value in {members}:{n}    msg.{slot} = value" + present.replace(n, n + "    ")
+                store = f"{n}value &= 0xFFFFFFFF{n}if value in {members}:{n}    msg.{slot} = value"
+                store += present.replace(n, n + "    ")
             else:
                 store = f"{n}msg.{slot}.append(value - (value >> 63 << 64))"
                 branch(number, _LENGTH, _LENGTH_PREFIX, f'{n}msg.{slot}.extend(r.packed("q", start, pos))')
