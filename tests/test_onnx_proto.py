@@ -5,6 +5,9 @@ attribute type, sparse tensors, functions, subgraphs and metadata, must read the
 field (a recursive comparison over the fields the importer uses). Hostile bytes (truncation at
 every offset, wrong wire types, deep nesting, huge dims, external data paths, fuzzed mutations)
 must give the same outcome as protobuf, or the one documented error where the reader is stricter.
+
+Without onnx and numpy (the plain install), the hostile cases still run, against the outcomes
+protobuf gives (written in the tests); only the comparisons with onnx's reading are skipped.
 """
 
 from __future__ import annotations
@@ -24,10 +27,16 @@ from hypothesis import strategies as st
 from convcost.core.errors import ConvCostError
 from convcost.io.onnx import proto
 
-onnx = pytest.importorskip("onnx") if not os.environ.get("CI") else __import__("onnx")
-np = pytest.importorskip("numpy")
-
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+try:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+except ImportError:  # the plain install: the reader's own checks run, the oracle's are skipped
+    if os.environ.get("CI") and not os.environ.get("CONVCOST_WITHOUT_ONNX"):
+        raise
+    onnx = None
+ORACLE = onnx is not None
+needs_onnx = pytest.mark.skipif(not ORACLE, reason="compares with onnx, which is not installed")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "onnx").glob("*.onnx"))
@@ -128,7 +137,9 @@ def assert_same(ours: Any, theirs: Any, message: str = "ModelProto", path: str =
 
 
 def protobuf(data: bytes) -> Any:
-    """protobuf's reading of ``data``, or the exception it raises."""
+    """protobuf's reading of ``data``, or the exception it raises (None: no onnx to ask)."""
+    if not ORACLE:
+        return None
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
@@ -150,12 +161,20 @@ def agree(data: bytes, exact: bool = False) -> proto.ModelProto | None:
         ours = proto.parse(data)
     except proto.MalformedModel as exc:
         assert "\n" not in str(exc)
-        if not isinstance(theirs, Exception):
+        if theirs is not None and not isinstance(theirs, Exception):
             assert not exact and any(why in str(exc) for why in STRICTER), f"{exc}: protobuf reads it"
         return None
-    assert not isinstance(theirs, Exception), f"protobuf refuses what the reader reads: {theirs}"
-    assert_same(ours, theirs)
+    if theirs is not None:
+        assert not isinstance(theirs, Exception), f"protobuf refuses what the reader reads: {theirs}"
+        assert_same(ours, theirs)
     return ours
+
+
+def refused(data: bytes, expected: bool) -> bool:
+    """``expected`` (whether protobuf refuses ``data``), checked against protobuf where it is here."""
+    if ORACLE:
+        assert isinstance(protobuf(data), Exception) == expected
+    return expected
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
@@ -287,6 +306,7 @@ def rich_model() -> Any:
     return model
 
 
+@needs_onnx
 def test_a_model_of_every_field_reads_as_protobuf_reads_it() -> None:
     data = rich_model().SerializeToString()
     ours = agree(data, exact=True)
@@ -300,6 +320,7 @@ def test_a_model_of_every_field_reads_as_protobuf_reads_it() -> None:
     assert ours.graph.initializer[1].int64_data == [-1, 2**62, -(2**63)]
 
 
+@needs_onnx
 def test_has_field_refuses_what_protobuf_refuses() -> None:
     theirs, ours = rich_model(), proto.parse(rich_model().SerializeToString())
     for name in ("float_data", "dims", "nonsense"):
@@ -311,6 +332,7 @@ def test_has_field_refuses_what_protobuf_refuses() -> None:
         ours.graph.WhichOneof("value")
 
 
+@needs_onnx
 def test_raw_data_is_a_view_of_the_input_never_a_copy() -> None:
     data = rich_model().SerializeToString()
     tensor = next(t for t in proto.parse(data).graph.initializer if t.name == "raw")
@@ -320,6 +342,7 @@ def test_raw_data_is_a_view_of_the_input_never_a_copy() -> None:
     assert proto.parse(buffer).graph.initializer[9].raw_data.readonly
 
 
+@needs_onnx
 def test_a_memory_map_reads_as_the_bytes_do(tmp_path: Path) -> None:
     import mmap
 
@@ -334,6 +357,7 @@ def test_a_memory_map_reads_as_the_bytes_do(tmp_path: Path) -> None:
         mapped.close()  # every view of it gone with the model
 
 
+@needs_onnx
 def test_external_data_is_never_opened_or_looked_at(monkeypatch: pytest.MonkeyPatch) -> None:
     touched: list[Any] = []
 
@@ -462,7 +486,7 @@ def test_protobuf_wire_semantics(data: bytes) -> None:
     ],
 )
 def test_malformed_bytes_are_one_error_where_protobuf_refuses_them(data: bytes, words: str) -> None:
-    assert isinstance(protobuf(data), Exception)
+    refused(data, True)
     with pytest.raises(proto.MalformedModel, match=words) as caught:
         proto.parse(data)
     assert isinstance(caught.value, ConvCostError) and "\n" not in str(caught.value)
@@ -488,7 +512,7 @@ def test_stricter_than_protobuf_wrong_wire_types_and_text_that_is_not_utf8(data:
     """Protobuf reads these (a known field of another wire type becomes an unknown field; a text
     that is not UTF-8 comes back as bytes); no ONNX writer makes them and no importer could use
     them, so the reader refuses them, naming the field."""
-    assert not isinstance(protobuf(data), Exception)
+    refused(data, False)
     with pytest.raises(proto.MalformedModel) as caught:
         proto.parse(data)
     message = str(caught.value)
@@ -507,9 +531,7 @@ def _nested_types(depth: int) -> bytes:
 @pytest.mark.parametrize("depth", [47, 48, 49, 50, 10_000])
 def test_nesting_is_bounded_as_protobuf_bounds_it(depth: int) -> None:
     data = _nested_types(depth)
-    refused = isinstance(protobuf(data), Exception)
-    assert refused == (depth > 48)  # upb's limit: 100 messages below the model
-    if refused:
+    if refused(data, depth > 48):  # upb's limit: 100 messages below the model
         with pytest.raises(proto.MalformedModel, match="nest more than 100 deep"):
             proto.parse(data)
     else:
@@ -521,9 +543,7 @@ def test_nesting_is_bounded_as_protobuf_bounds_it(depth: int) -> None:
 def test_unknown_groups_nest_as_deep_as_protobuf_lets_them(depth: int, inside: bool) -> None:
     groups = field(9, 3) * depth + field(9, 4) * depth
     data = field(7, 2, groups) if inside else groups  # in the graph: one message deeper
-    refused = isinstance(protobuf(data), Exception)
-    assert refused == (depth + inside > 100)
-    if refused:
+    if refused(data, depth + inside > 100):
         with pytest.raises(proto.MalformedModel, match="nest more than 100 deep"):
             proto.parse(data)
     else:
@@ -537,7 +557,7 @@ def test_20000_deep_subgraphs_and_groups_are_one_error_not_a_recursion_error() -
     with pytest.raises(proto.MalformedModel, match="nest more than 100 deep"):
         proto.parse(field(7, 2, graph))
     groups = field(9, 3) * 20_000 + field(9, 4) * 20_000
-    assert isinstance(protobuf(groups), Exception)
+    refused(groups, True)
     with pytest.raises(proto.MalformedModel, match="nest more than 100 deep"):
         proto.parse(groups)
 
@@ -581,29 +601,19 @@ def test_a_budget_of_fields_bounds_the_time_a_file_of_empty_fields_takes() -> No
 def test_truncation_at_every_byte_reads_as_protobuf_reads_it() -> None:
     """Cut anywhere: inside a field, both refuse it; between two of the model's own fields, both
     read the fields before the cut (a prefix of a message is a message)."""
-    model = helper.make_model(
-        helper.make_graph(
-            [helper.make_node("Relu", ["x"], ["y"], name="r"), helper.make_node("Gemm", ["y", "w"], ["z"], alpha=0.5)],
-            "g",
-            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
-            [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", 2])],
-            [numpy_helper.from_array(np.ones((2, 4), np.float32), "w")],
-        ),
-        producer_name="cut",
-    )
-    data = model.SerializeToString()
-    read = sum(agree(data[:cut], exact=True) is not None for cut in range(len(data) + 1))
-    assert 2 < read < len(data) // 4  # the cuts between the model's top-level fields
+    data = (ROOT / "tests" / "fixtures" / "onnx" / "batch2.ts.onnx").read_bytes()
+    read = [cut for cut in range(len(data) + 1) if agree(data[:cut], exact=True) is not None]
+    assert 4 <= len(read) < 12 and read[0] == 0 and read[-1] == len(data)  # the top-level fields' ends
 
 
-RICH = rich_model().SerializeToString()
+RICH = [rich_model().SerializeToString()] if ORACLE else []
 
 
 @settings(max_examples=int(os.environ.get("CONVCOST_FUZZ_EXAMPLES", "300")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
 @given(st.data())
 def test_fuzzed_bytes_give_protobufs_reading_or_the_one_error(data: st.DataObject) -> None:
-    sources = [FIXTURES[0].read_bytes()[:4000], FIXTURES[-2].read_bytes()[:4000], RICH]
+    sources = [FIXTURES[0].read_bytes()[:4000], FIXTURES[-2].read_bytes()[:4000], *RICH]
     blob = bytearray(data.draw(st.sampled_from(sources)))
     for _ in range(data.draw(st.integers(1, 8))):
         at = data.draw(st.integers(0, len(blob)))
@@ -630,6 +640,7 @@ def test_the_reader_imports_neither_onnx_nor_numpy() -> None:
     subprocess.run([sys.executable, "-c", code, str(FIXTURES[0])], cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
+@needs_onnx
 def test_typed_number_fields_are_decoded_when_read_and_equal_onnxs_arrays() -> None:
     for tensor, theirs in zip(proto.parse(rich_model().SerializeToString()).graph.initializer,
                               rich_model().graph.initializer, strict=True):  # fmt: skip
