@@ -31,7 +31,7 @@ from collections.abc import Callable
 from mmap import mmap
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
-from convcost.core.errors import ConvCostError  # absolute: this folder is no package until io/onnx is
+from ...core.errors import ConvCostError
 
 #: Nesting of messages (and groups) below the model that protobuf's parser (upb) accepts.
 MAX_DEPTH = 100
