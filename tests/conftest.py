@@ -10,6 +10,10 @@ from types import ModuleType
 import pytest
 
 GOLDEN = Path(__file__).parent / "golden"
+
+#: tests/torch_nets holds the torch models and exporters the cross-checks import, not tests:
+#: --doctest-modules would import them, and fail at collection where torch is not installed.
+collect_ignore = ["torch_nets"]
 GOLDEN_WIDTH = 120
 
 
