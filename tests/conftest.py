@@ -14,6 +14,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+#: Hypothesis's own clocks are off: its default 200 ms deadline per example and its too-slow
+#: health check are wall-clock bounds that a loaded machine fails. Timing is `-m perf`'s job.
+settings.register_profile("convcost", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("convcost")
 
 GOLDEN = Path(__file__).parent / "golden"
 
