@@ -44,8 +44,10 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 import torch
 from torch import nn
+from torch.utils import _pytree as pytree
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+from torch.utils.flop_counter import FlopCounterMode, flop_registry, sdpa_flop_count, shape_wrapper
+from torch.utils.weak import WeakIdKeyDictionary
 
 aten = torch.ops.aten
 
@@ -152,13 +154,45 @@ UNCOUNTED = {
 
 
 class _OpLog(TorchDispatchMode):
-    def __init__(self) -> None:
+    """Every op one forward pass dispatches, and the MACs of those that read no input-derived tensor.
+
+    A tensor is input-derived if it is a model input or the output of an op that read one. An op
+    with a FLOP formula whose tensor operands are all parameters, buffers or constants (a position
+    MLP over a coordinate table, a Fourier position encoding, a recurrent product with the zero
+    initial state) is compute an exporter may fold into a constant; its MACs are ``constant_macs``.
+    """
+
+    def __init__(self, inputs: tuple[torch.Tensor, ...]) -> None:
         super().__init__()
         self.ops: Counter[str] = Counter()
+        self.live = WeakIdKeyDictionary()
+        for x in inputs:
+            self.live[x] = True
+        self.constant_macs = 0
+        self.constant_by_op: Counter[str] = Counter()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.ops[str(func.overloadpacket)] += 1
-        return func(*args, **(kwargs or {}))
+        kwargs = kwargs or {}
+        packet = func.overloadpacket
+        self.ops[str(packet)] += 1
+        out = func(*args, **kwargs)
+        tensors = [t for t in pytree.tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
+        if any(t in self.live for t in tensors):
+            for t in pytree.tree_leaves(out):
+                if isinstance(t, torch.Tensor):
+                    self.live[t] = True
+            for t in pytree.tree_leaves((args, kwargs)):  # in-place ops and out= arguments
+                if isinstance(t, torch.Tensor) and func._schema.is_mutable:
+                    self.live[t] = True
+        else:
+            formula = FORMULAS.get(packet) or flop_registry.get(packet)
+            if formula is not None:
+                if packet in FORMULAS:
+                    formula = shape_wrapper(formula)
+                macs = formula(*args, **kwargs, out_val=out) // 2
+                self.constant_macs += macs
+                self.constant_by_op[str(packet)] += macs
+        return out
 
 
 def _mha_parts(mod: nn.MultiheadAttention, args: tuple, kwargs: dict) -> tuple[int, int]:
@@ -168,7 +202,7 @@ def _mha_parts(mod: nn.MultiheadAttention, args: tuple, kwargs: dict) -> tuple[i
 
 
 def count(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> dict[str, Any]:
-    """dict(macs, params, macs_by_op, hand_added_macs, shared, ops_seen, notes) of one forward pass."""
+    """dict(macs, params, macs_by_op, hand_added_macs, constant_macs, shared, notes) of one forward pass."""
     torch.set_num_threads(1)
     model.eval()
     calls: list[tuple[str, int, int]] = []
@@ -181,7 +215,7 @@ def count(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> dict[str, Any]:
                 _calls.append((names[m], *_mha_parts(m, args, kwargs)))
 
             hooks.append(mod.register_forward_pre_hook(hook, with_kwargs=True))
-    log = _OpLog()
+    log = _OpLog(inputs)
     try:
         fc = FlopCounterMode(display=False, custom_mapping=FORMULAS)
         with torch.no_grad(), fc, log:
@@ -217,6 +251,8 @@ def count(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> dict[str, Any]:
         "params": sum(p.numel() for p in model.parameters()),
         "macs_by_op": dict(sorted(by_op.items())),
         "hand_added_macs": hand,
+        "constant_macs": log.constant_macs,
+        "constant_macs_by_op": dict(sorted(log.constant_by_op.items())),
         "shared": shared,
         "notes": "; ".join(notes),
     }

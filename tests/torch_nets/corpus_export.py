@@ -1,7 +1,7 @@
 """Export the corpus (tests/torch_nets/corpus.py) to weightless ONNX fixtures with both exporters.
 
-Needs transformers and timm beside torch 2.13 CPU, onnx and onnxscript (not convcost's extras; see
-the README's test section). Run from the repository root:
+Needs transformers, timm and onnxruntime beside torch 2.13 CPU, onnx and onnxscript (not convcost's
+extras; see the README's Development section). Run from the repository root:
 
     python -m tests.torch_nets.corpus_export             # everything
     python -m tests.torch_nets.corpus_export bert cvt    # only these models
@@ -22,6 +22,13 @@ from the exported tensors before their bytes are stripped:
   the same way. Where it exceeds ``params``, the exporter has precomputed something larger than the
   model's tensors (a relative-position table gathered out to every pair, a folded position MLP):
   ``expanded`` says by how much.
+* ``graph_macs`` — the textbook count of the graph's Conv, ConvTranspose, Gemm, MatMul, Einsum
+  (pairwise, in the order given) and LSTM/GRU/RNN nodes, with every shape read from running the
+  graph in onnxruntime; ``graph_macs_constant`` is the part whose inputs are all constants.
+  ``macs_folded_by_exporter`` = ``macs`` - ``graph_macs``: constant compute the exporter evaluated
+  into initializers (dynamo's optimizer folds a position MLP's first layer, a Fourier encoding, the
+  recurrent product with the zero initial state). It must lie within ``constant_macs``, the MACs
+  FlopCounterMode saw in ops that read no input-derived tensor; otherwise the notes say MISMATCH.
 """
 
 from __future__ import annotations
@@ -113,6 +120,90 @@ def graph_params(m: onnx.ModelProto) -> tuple[int, int]:
     return sum(weights.values()), sum(every.values())
 
 
+def _attr(node: onnx.NodeProto, name: str, default: object = None) -> object:
+    for a in node.attribute:
+        if a.name == name:
+            return onnx.helper.get_attribute_value(a)
+    return default
+
+
+def _einsum_macs(equation: str, shapes: list[tuple[int, ...]]) -> int:
+    """Pairwise, in the order given: each contraction costs the product of its distinct indices."""
+    lhs, rhs = equation.replace(" ", "").split("->")
+    terms = lhs.split(",")
+    if any("..." in t for t in terms):
+        raise ValueError(f"ellipsis in einsum {equation!r}")
+    size = {c: d for term, shape in zip(terms, shapes, strict=True) for c, d in zip(term, shape, strict=True)}
+    total, current = 0, terms[0]
+    for i, term in enumerate(terms[1:], 1):
+        total += prod(size[c] for c in set(current) | set(term))
+        later = set("".join(terms[i + 1 :])) | set(rhs)
+        current = "".join(c for c in dict.fromkeys(current + term) if c in later)
+    return total
+
+
+def node_macs(node: onnx.NodeProto, shapes: list[tuple[int, ...]], out: tuple[int, ...]) -> int:
+    """The textbook count of one node from its runtime shapes (independent of convcost)."""
+    op = node.op_type
+    if op == "MatMul":
+        return prod(out) * shapes[0][-1]
+    if op == "Gemm":
+        return prod(out) * shapes[0][0 if _attr(node, "transA", 0) else 1]
+    if op == "Conv":
+        return prod(out) * prod(shapes[1][1:])
+    if op == "ConvTranspose":
+        return prod(shapes[0]) * prod(shapes[1][1:])
+    if op in ("LSTM", "GRU", "RNN"):
+        w, r, x = shapes[1], shapes[2], shapes[0]
+        t, b = (x[1], x[0]) if _attr(node, "layout", 0) else (x[0], x[1])
+        return w[0] * t * b * w[1] * (w[2] + r[2])
+    if op == "Einsum":
+        equation = _attr(node, "equation")
+        return _einsum_macs(equation.decode() if isinstance(equation, bytes) else str(equation), shapes)
+    return 0
+
+
+def graph_macs(m: onnx.ModelProto, inputs: tuple[torch.Tensor, ...]) -> dict:
+    """MACs of the exported graph (weights still in it), shapes from running it in onnxruntime.
+
+    Split into nodes that read the model's input and nodes that read only initializers and
+    constants (constant compute the exporter left in the graph).
+    """
+    import onnxruntime as ort
+
+    if m.functions:
+        raise ValueError("graph_macs does not look into local functions")
+    run = onnx.ModelProto()
+    run.CopyFrom(m)
+    listed = {o.name for o in run.graph.output}
+    for node in run.graph.node:
+        run.graph.output.extend(onnx.ValueInfoProto(name=o) for o in node.output if o and o not in listed)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(run.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    feeds = {i.name: x.numpy() for i, x in zip(run.graph.input, inputs, strict=True)}
+    shape = {
+        o.name: tuple(v.shape) for o, v in zip(session.get_outputs(), session.run(None, feeds), strict=True)
+    }
+    shape.update({t.name: tuple(t.dims) for t in m.graph.initializer})
+    shape.update({i.name: tuple(x.shape) for i, x in zip(run.graph.input, inputs, strict=True)})
+    constant = {t.name for t in m.graph.initializer} | {""}
+    by_op: Counter[str] = Counter()
+    constant_macs = 0
+    for node in m.graph.node:
+        fixed = all(i in constant for i in node.input)
+        if fixed:
+            constant.update(node.output)
+        macs = node_macs(node, [shape.get(i, ()) for i in node.input], shape.get(node.output[0], ()))
+        by_op[node.op_type] += macs
+        constant_macs += macs if fixed else 0
+    return {
+        "total": sum(by_op.values()),
+        "constant": constant_macs,
+        "by_op": {k: v for k, v in sorted(by_op.items()) if v},
+    }
+
+
 def process(name: str, results: dict) -> None:
     model, inputs = corpus.CORPUS[name]()
     model.eval()
@@ -130,7 +221,19 @@ def process(name: str, results: dict) -> None:
             "input_dtypes": [str(x.dtype).removeprefix("torch.") for x in inputs],
             "output_shapes": out_shapes,
             "batch": int(inputs[0].shape[0]),
-            **{k: t[k] for k in ("macs", "params", "macs_by_op", "hand_added_macs", "shared", "notes")},
+            **{
+                k: t[k]
+                for k in (
+                    "macs",
+                    "params",
+                    "macs_by_op",
+                    "hand_added_macs",
+                    "constant_macs",
+                    "constant_macs_by_op",
+                    "shared",
+                    "notes",
+                )
+            },
         }
         target = OUT / f"{key}.onnx"
         start = time.time()
@@ -155,6 +258,7 @@ def process(name: str, results: dict) -> None:
                 continue
         export_s = time.time() - start
         weights, initializers = graph_params(m)
+        counted = graph_macs(m, inputs)
         strip_weights(m, f"{key}.weights")
         strip_metadata(m)
         onnx.save_model(m, str(target))
@@ -171,6 +275,10 @@ def process(name: str, results: dict) -> None:
                 "params_graph_weights": weights,
                 "params_initializers": initializers,
                 "expanded": max(0, initializers - t["params"]),
+                "graph_macs": counted["total"],
+                "graph_macs_constant": counted["constant"],
+                "graph_macs_by_op": counted["by_op"],
+                "macs_folded_by_exporter": t["macs"] - counted["total"],
                 "bn_modules": bn_mod,
                 "bn_nodes": ops.get("BatchNormalization", 0),
                 "checker": check_model(m),
@@ -178,6 +286,18 @@ def process(name: str, results: dict) -> None:
                 "ops": dict(sorted(ops.items())),
             }
         )
+        folded = entry["macs_folded_by_exporter"]
+        if folded:
+            entry["notes"] = "; ".join(
+                x
+                for x in (
+                    entry["notes"],
+                    f"the exporter folded {folded} MACs of constant compute into initializers"
+                    if 0 < folded <= t["constant_macs"]
+                    else f"MISMATCH: graph MACs {counted['total']} against FlopCounterMode {t['macs']}",
+                )
+                if x
+            )
         if weights > t["params"]:
             entry["notes"] = "; ".join(
                 x for x in (entry["notes"], f"graph weights {weights} exceed the model's params") if x
@@ -185,7 +305,7 @@ def process(name: str, results: dict) -> None:
         results[key] = entry
         print(
             f"{key}: {entry['bytes']} B, export {export_s:.1f}s, nodes {sum(ops.values())}, "
-            f"macs {t['macs']}, params {t['params']} (graph weights {weights}, initializers {initializers}), "
+            f"macs {t['macs']} (graph {counted['total']}, constant {counted['constant']}), params {t['params']} (graph weights {weights}, initializers {initializers}), "
             f"checker {entry['checker'][:80]}",
             flush=True,
         )
