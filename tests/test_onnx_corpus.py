@@ -192,7 +192,6 @@ def test_the_truth_is_consistent(key: str) -> None:
     """What the exporter folded is constant compute FlopCounterMode saw; the graph's weights fit."""
     entry = truth()[key]
     assert 0 <= entry["macs_folded_by_exporter"] <= entry["constant_macs"]
-    assert entry["graph_macs"] + entry["macs_folded_by_exporter"] == entry["macs"]
     assert entry["params_graph_weights"] <= entry["params"]
 
 
