@@ -8,7 +8,7 @@ Markdown and Rich views only choose and format fields; they compute nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import gcd, prod
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the network's and sweep's model: imported where a network i
     from ..model.evaluate import Network, Row
     from ..model.kinds import BreakdownKind
     from ..model.receptive_field import ReceptiveField
-    from ..model.sweep import Point
+    from ..model.sweep import Point, Skipped
 
 # The types made once per row, variant or sweep point are NamedTuples: as immutable as frozen
 # dataclasses, and several times cheaper to build (a frozen dataclass sets each field through
@@ -129,6 +129,12 @@ class LayerSummary(NamedTuple):
     saving: Saving
     notes: tuple[str, ...]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The ``layer --json`` object."""
+        from .json_report import layer_document
+
+        return layer_document(self)
+
 
 class RowSummary(NamedTuple):
     name: str
@@ -189,6 +195,12 @@ class NetworkSummary:
     notes: tuple[str, ...]
     unsupported: Mapping[str, int]  # op → nodes of an imported model that could not be costed
 
+    def to_dict(self) -> dict[str, Any]:
+        """The ``compare --json`` object."""
+        from .json_report import network_document
+
+        return network_document(self)
+
 
 class PointSummary(NamedTuple):
     swept: Mapping[str, int | tuple[int, ...]]
@@ -202,6 +214,14 @@ class SweepSummary:
     points: tuple[PointSummary, ...]
     theory_limit_pct: float | None  # 1 − 1/D_K² when every point shares its kernel
     skipped: int  # points that cannot exist (see the sweep's note)
+    skipped_by_field: Mapping[str, Skipped] = field(default_factory=dict)  # field → count, first error
+    total: int = 0  # points in the product, skipped ones included
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``sweep --json`` object."""
+        from .json_report import sweep_document
+
+        return sweep_document(self)
 
 
 # ---------------------------------------------------------------- building blocks
@@ -509,7 +529,13 @@ def _swept_value(text: str) -> int | tuple[int, ...]:
     return parts[0] if len(parts) == 1 else parts
 
 
-def sweep_summary(points: Sequence[Point], s: Settings, skipped: int = 0) -> SweepSummary:
+def sweep_summary(
+    points: Sequence[Point],
+    s: Settings,
+    skipped: int = 0,
+    skipped_by_field: Mapping[str, Skipped] | None = None,
+    total: int = 0,
+) -> SweepSummary:
     keys = list(points[0].swept) if points else []
     varying = tuple(key for key in keys if len({p.swept[key] for p in points}) > 1)
     kernels = {p.comparison.theory_dk2 for p in points}
@@ -526,6 +552,8 @@ def sweep_summary(points: Sequence[Point], s: Settings, skipped: int = 0) -> Swe
         ),
         limit,
         skipped,
+        dict(skipped_by_field or {}),
+        total or len(points) + skipped,
     )
 
 
