@@ -218,7 +218,8 @@ def import_command(model: str, in_shape: str | None, batch: str | None, output: 
     type=Choice(FORMATS),
     default=None,
     metavar="FORMAT",
-    help="json (the schema itself; the default), or table, csv, markdown, html: one row per key.",
+    help=f"json (the schema itself; the default), or {', '.join(f for f in FORMATS if f != 'json')}: "
+    "one row per key.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json.")
 @click.option("-o", "out_file", type=FilePath(allow_dash=True), metavar="FILE",

@@ -143,11 +143,11 @@ def show(
     """Write the result in its format, to stdout or the -o file."""
     import shlex
 
-    from ..output.emit import emit
+    from ..output.emit import RenderOptions, emit
 
     command = "convcost " + " ".join(shlex.quote(arg) for arg in _ARGS)
     with writing():
-        emit(summary, fmt, title, notes=notes, output=output, wide=wide, command=command)
+        emit(summary, fmt, RenderOptions(title, notes, output, wide, command))
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from ..core import limits
 from ..core.dtypes import DType
 from ..core.errors import show_value
 from ..core.options import AS_FORMS, CountKind
-from ..output.formats import FORMATS
+from ..output.formats import FORMATS, format_help
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -140,8 +140,7 @@ def format_options(func: F) -> F:
                 type=Choice(FORMATS),
                 default=None,
                 metavar="FORMAT",
-                help="table (for people; the default), json, csv (raw integers), markdown or html "
-                "(a self-contained page with charts).",
+                help=format_help(),
             ),
             click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json."),
             file_option(),

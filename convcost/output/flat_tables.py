@@ -244,8 +244,12 @@ def to_markdown(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(table: Table, fmt: str) -> str:
-    return to_csv(table) if fmt == "csv" else to_markdown(table)
-
-
-__all__: Sequence[str] = ["Shape", "devices_table", "layer_table", "network_table", "render", "sweep_table"]
+__all__: Sequence[str] = [
+    "Shape",
+    "devices_table",
+    "layer_table",
+    "network_table",
+    "sweep_table",
+    "to_csv",
+    "to_markdown",
+]
