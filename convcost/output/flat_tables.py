@@ -187,7 +187,7 @@ def devices_table(devices: Mapping[str, Device]) -> Table:
 _FORMULA_START = ("=", "+", "-", "@")
 
 
-def _csv_cell(cell: Any) -> Any:
+def csv_cell(cell: Any) -> Any:
     """Numbers as they are; text escaped, and quoted with ' where a spreadsheet would run it."""
     if cell is None:
         return ""
@@ -204,7 +204,7 @@ def to_csv(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([_csv_cell(cell) for cell in row] for row in rows)
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 
