@@ -29,6 +29,7 @@ REGISTRY: dict[Format, OutputFormat] = {
         OutputFormat("table", "for people; the default", "emit:render_table"),
         OutputFormat("json", "", "emit:render_json"),
         OutputFormat("csv", "raw integers", "emit:render_csv"),
+        OutputFormat("tsv", "the same, tab-separated", "tsv:render"),
         OutputFormat("markdown", "", "emit:render_markdown"),
         OutputFormat("html", "a self-contained page with charts", "emit:render_html"),
     )
