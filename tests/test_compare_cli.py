@@ -267,7 +267,7 @@ def test_golden_compare_table(golden, render_plain) -> None:
     from convcost.core.options import DEFAULT
     from convcost.io.spec_file import read
     from convcost.model.evaluate import evaluate
-    from convcost.output.rich_view import network_tables
+    from convcost.output.views import network_tables
     from convcost.output.summary import network_summary
 
     net = evaluate(read((SPECS / "seed_5x5_vs_3x3.yaml").read_bytes()))

@@ -102,12 +102,26 @@ class Theory(NamedTuple):
     ratio_exact: str
 
 
+class Change(NamedTuple):
+    """How the depthwise-separable form compares with the regular one on one measure."""
+
+    before: float  # the regular form's
+    after: float  # the depthwise-separable form's
+    factor: float  # the larger over the smaller, never below 1 (0 when either is 0)
+    pct: float  # |after − before| / before · 100 (0 when before is 0)
+
+
+def change(before: float, after: float) -> Change:
+    factor = max(before, after) / min(before, after) if before and after else 0.0
+    return Change(before, after, factor, abs(after - before) / before * 100 if before else 0.0)
+
+
 class Saving(NamedTuple):
     """The depthwise-separable form against the regular one, as a table's closing line says it."""
 
-    macs_factor: float  # regular MACs / separable MACs (below 1: the separable form costs more)
-    bytes_factor: float
-    time_factor: float | None
+    headline: Change  # in the headline count (MACs, FLOPs or ops)
+    bytes: Change
+    time: Change | None  # with a device
     regular_bound: Bound | None
     separable_bound: Bound | None
     regular_intensity: float
@@ -345,18 +359,14 @@ def _saving(variants: Sequence[VariantSummary], s: Settings) -> Saving:
     dws = next(v for v in variants if v.name == DEPTHWISE_SEPARABLE)
     before, after = regular.memory, dws.memory
     return Saving(
-        _share(regular.work.macs, dws.work.macs),
-        _share(before.bytes, after.bytes),
-        _share_f(before.timing.time_s, after.timing.time_s) if before.timing and after.timing else None,
+        change(regular.work.headline, dws.work.headline),
+        change(before.bytes, after.bytes),
+        change(before.timing.time_s, after.timing.time_s) if before.timing and after.timing else None,
         before.timing.bound if before.timing else None,
         after.timing.bound if after.timing else None,
         before.arithmetic_intensity,
         after.arithmetic_intensity,
     )
-
-
-def _share_f(part: float, whole: float) -> float:
-    return part / whole if whole else 0.0
 
 
 def _ridge(s: Settings) -> float | None:
