@@ -111,6 +111,8 @@ def _load(
     """The source's name and its document."""
     from .io import source as reading
 
+    if example is not None and not _is_module(source):
+        raise ConvCostError("input", "is the example input of a PyTorch module; this source is not one")
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     if isinstance(source, str):

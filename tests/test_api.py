@@ -90,6 +90,8 @@ def test_cost_errors_name_the_option_and_the_input() -> None:
         convcost.cost("no/such/file.yaml")
     with pytest.raises(convcost.ConvCostError, match="source"):
         convcost.cost(3.5)
+    with pytest.raises(convcost.ConvCostError, match="input: is the example input of a PyTorch module"):
+        convcost.cost("resnet18", input=(1, 3, 224, 224))
 
 
 def test_layer_and_sweep_results_are_their_commands_json() -> None:
