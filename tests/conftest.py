@@ -53,11 +53,13 @@ def golden(request: pytest.FixtureRequest):
 
 
 def render_plain(renderable: object, width: int = GOLDEN_WIDTH) -> str:
-    """Render a rich object as the plain text a pipe would get, at a fixed width."""
-    from convcost.output.rich_view import make_console
+    """Render a rich object (every view block is one, see text_table.Block.__rich_console__) as the
+    plain text a pipe would get, at a fixed width."""
+    from rich.console import Console
 
     buffer = io.StringIO()
-    make_console(file=buffer, width=width).print(renderable)
+    console = Console(file=buffer, width=width, highlight=False, markup=False, emoji=False, color_system=None)
+    console.print(renderable)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 

@@ -325,13 +325,15 @@ def test_fewer_and_more_are_the_right_words(args, words) -> None:
 
 
 def test_compared_words_never_read_one_times() -> None:
-    assert compared(100, 50, "MACs") == "2.00× fewer MACs"
-    assert compared(50, 100, "MACs") == "2.00× more MACs"
-    assert compared(100, 100, "MACs") == "as many MACs"
-    assert compared(1.0, 1.0, "time", "less") == "the same time"
-    assert compared(1000, 998, "bytes") == "0.2 % fewer bytes"
-    assert compared(1000, 1003, "bytes") == "0.3 % more bytes"
-    assert compared(10, 0, "MACs") == "no MACs at all"
+    from convcost.output.summary import change
+
+    assert compared(change(100, 50), "MACs") == "2.00× fewer MACs"
+    assert compared(change(50, 100), "MACs") == "2.00× more MACs"
+    assert compared(change(100, 100), "MACs") == "as many MACs"
+    assert compared(change(1.0, 1.0), "time", "less") == "the same time"
+    assert compared(change(1000, 998), "bytes") == "0.2 % fewer bytes"
+    assert compared(change(1000, 1003), "bytes") == "0.3 % more bytes"
+    assert compared(change(10, 0), "MACs") == "no MACs at all"
 
 
 def test_shapes_are_written_one_way() -> None:

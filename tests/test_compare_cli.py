@@ -267,8 +267,8 @@ def test_golden_compare_table(golden, render_plain) -> None:
     from convcost.core.options import DEFAULT
     from convcost.io.spec_file import read
     from convcost.model.evaluate import evaluate
-    from convcost.output.rich_view import network_tables
     from convcost.output.summary import network_summary
+    from convcost.output.views import network_tables
 
     net = evaluate(read((SPECS / "seed_5x5_vs_3x3.yaml").read_bytes()))
     golden("compare_seed_5x5_vs_3x3", render_plain(Group(*network_tables(network_summary(net, None, DEFAULT), "seed_5x5_vs_3x3.yaml"))))

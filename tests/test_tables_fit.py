@@ -293,7 +293,7 @@ def test_a_10000_row_table_renders_faster_than_its_json(tmp_path) -> None:
         times = []
         for _ in range(3):
             start = time.process_time()
-            emit.text(summary, fmt, "big")  # type: ignore[arg-type]
+            emit.text(summary, fmt, emit.RenderOptions(title="big"))  # type: ignore[arg-type]
             times.append(time.process_time() - start)
         return min(times)
 
