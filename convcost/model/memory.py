@@ -66,6 +66,7 @@ class Plan(NamedTuple):
     consumers: tuple[int, ...]  # steps reading each buffer
     kept: tuple[bool, ...]  # graph outputs: live to the end
     inputs: tuple[int, ...]  # buffers live from the first step (the graph inputs read)
+    input_values: tuple[int, ...]  # the values those buffers hold, in the same order
     after: tuple[tuple[int, ...], ...]  # the steps each step reads from (its producers)
     reads_values: tuple[tuple[int, ...], ...]  # the values (not buffers) each step reads, for patches
     produces: tuple[int, ...]  # the value each step makes
@@ -172,6 +173,7 @@ def _assign(build: _Builder, outputs: set[int], inplace_depthwise: bool) -> Plan
     active = [False] * count  # depends on an input
     sizes: list[int] = []
     inputs: list[int] = []
+    input_values: list[int] = []
     readers = build.readers
     for value in range(count):
         if build.is_input[value]:
@@ -179,6 +181,7 @@ def _assign(build: _Builder, outputs: set[int], inplace_depthwise: bool) -> Plan
             if readers[value]:
                 buffer[value] = len(sizes)
                 inputs.append(len(sizes))
+                input_values.append(value)
                 sizes.append(build.elems[value] or 0)
     how: list[str] = []
     out: list[int] = []
@@ -252,6 +255,7 @@ def _assign(build: _Builder, outputs: set[int], inplace_depthwise: bool) -> Plan
         tuple(consumers),
         tuple(kept),
         tuple(inputs),
+        tuple(input_values),
         tuple(after),
         tuple(ins for _, ins, _ in build.steps),
         tuple(value for _, _, value in build.steps),
