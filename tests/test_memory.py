@@ -412,3 +412,86 @@ def test_fit_checks_and_the_fail_switch() -> None:
     assert [f.what for f in fits if f.decides] == ["patches_peak"]
     assert misfits(fits) == []  # 312,816 B fits 320 KiB patch by patch
     assert checks(found, weights, None, None) == ()
+
+
+# ---------------------------------------------------------------- the same from ONNX
+
+
+def _torch_mobilenet_v2(torch: Any) -> Any:
+    """torchvision's MobileNetV2 (width 1.0, 224²): conv-BN-ReLU6, inverted residuals, dropout."""
+    nn = torch.nn
+
+    def cbr(c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1, act: bool = True) -> list[Any]:
+        layers = [
+            nn.Conv2d(c_in, c_out, k, stride, (k - 1) // 2, groups=groups, bias=False),
+            nn.BatchNorm2d(c_out),
+        ]
+        return layers + [nn.ReLU6(inplace=True)] if act else layers
+
+    class Block(nn.Module):
+        def __init__(self, c_in: int, c_out: int, stride: int, t: int) -> None:
+            super().__init__()
+            hidden = c_in * t
+            layers = cbr(c_in, hidden, 1) if t != 1 else []
+            layers += cbr(hidden, hidden, 3, stride, hidden) + cbr(hidden, c_out, 1, act=False)
+            self.conv = nn.Sequential(*layers)
+            self.residual = stride == 1 and c_in == c_out
+
+        def forward(self, x: Any) -> Any:
+            return x + self.conv(x) if self.residual else self.conv(x)
+
+    setting = [
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ]
+    features: list[Any] = cbr(3, 32, 3, 2)
+    c_in = 32
+    for t, c, n, s in setting:
+        for i in range(n):
+            features.append(Block(c_in, c, s if i == 0 else 1, t))
+            c_in = c
+    features += cbr(c_in, 1280, 1)
+
+    class MobileNetV2(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = nn.Sequential(*features)
+            self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000))
+
+        def forward(self, x: Any) -> Any:
+            x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
+            return self.classifier(torch.flatten(x, 1))
+
+    return MobileNetV2().eval()
+
+
+def test_an_onnx_export_of_torchvision_s_mobilenet_v2_gives_the_same_peaks(torch, onnx, tmp_path) -> None:
+    """Batch norm folded into the convs by the exporter, ReLU6 exported as Clip: each Clip runs in
+    place on its conv's output, and the peaks are the built-in spec's."""
+    import contextlib
+    import io
+    import warnings
+
+    from convcost.io.onnx_graph import load
+
+    model = _torch_mobilenet_v2(torch)
+    path = tmp_path / "mobilenet_v2.onnx"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, 224, 224),), str(path), dynamo=False, opset_version=17)
+    network = evaluate(load(path.read_bytes(), str(path)).document)
+    assert network.totals.macs == builtin("mobilenet_v2").totals.macs
+    kinds = {row.type for row in network.rows}
+    assert "batchnorm" not in kinds and "activation" in kinds
+    in_place = memory(network, "int8", inplace_depthwise=True, best_order=False)
+    assert in_place.peak_bytes == 1_404_928
+    # features[4] is block 2 here (the stem's conv, BN and ReLU6 are features[0:3]): its expand
+    # conv, then (without in-place depthwise) its depthwise conv.
+    assert in_place.peak_at == "features_features_4_conv_conv_0_Conv"
+    plain = memory(network, "int8", best_order=False)
+    assert (plain.peak_bytes, plain.peak_at) == (1_505_280, "features_features_4_conv_conv_3_Conv")
