@@ -30,7 +30,7 @@ from .evaluate import Network, Row
 from .memory import IN_PLACE, IN_PLACE_DEPTHWISE, STATIC, VIEW, Plan, plan, simulate
 
 #: Work bound for the split search: steps simulated (patches × stage length, summed over splits).
-SEARCH_STEPS = 2_000_000
+SEARCH_STEPS = 300_000
 
 Range = tuple[int, int]
 Region = tuple[Range, Range]
@@ -114,6 +114,8 @@ class _Stage:
             if p.writes[s] >= 0 and p.kept[p.writes[s]]:  # a graph output is read at the end
                 last_read[p.produces[s]] = n
         self.windows: list[tuple[Conv, ...]] = []
+        self.channels: list[int] = []  # output channels of each step of the stage
+        self.input_channels: dict[int, int] = {}  # of each graph input the stage reads
         self.splits: list[int] = []
         reach = max((last_read[v] for v in range(len(p.value_step)) if p.value_step[v] < 0), default=-1)
         for s in range(n):
@@ -124,68 +126,66 @@ class _Stage:
             if p.how[s] == VIEW:
                 break
             self.windows.append(windows)
+            self.channels.append(row.output_shape[-1] if len(row.output_shape) == 3 else 0)
+            for v, shape in zip(p.reads_values[s], row.input_shapes, strict=False):
+                if p.value_step[v] < 0 and len(shape) == 3:
+                    self.input_channels[v] = shape[-1]
             if p.how[s] == STATIC:
                 continue
             if reach <= s and p.writes[s] >= 0:
                 self.splits.append(s)
             reach = max(reach, last_read[p.produces[s]])
 
-    def regions(self, split: int, patch: Region) -> list[Region | None]:
+    def regions(self, split: int, patch: Region) -> dict[int, Region]:
         """Each value's region (by value index) that one patch of the split's output needs."""
         p = self.p
-        need: list[Region | None] = [None] * len(p.value_step)
-        need[p.produces[split]] = patch
+        need: dict[int, Region] = {p.produces[split]: patch}
         for s in range(split, -1, -1):
-            region = need[p.produces[s]]
+            region = need.get(p.produces[s])
             if region is None:
                 continue
             below = _back(region, self.windows[s])
             for v in p.reads_values[s]:
-                need[v] = _hull(need[v], below)
+                need[v] = _hull(need.get(v), below)
         return need
 
-    def patch_peak(
-        self, split: int, need: Sequence[Region | None], input_whole: bool
-    ) -> tuple[int, list[int]]:
+    def patch_peak(self, split: int, need: dict[int, Region], input_whole: bool) -> tuple[int, list[int]]:
         """The most live elements while one patch runs (the split's output not counted, nor the
-        input when held whole), and the output positions each step computes."""
+        input when held whole), and the output positions each step computes (work ∝ the stage)."""
         p = self.p
-        elems = [_area(need[v]) * _channels(p, v) for v in range(len(p.value_step))]
-        sizes = list(p.sizes)
+        size: dict[int, int] = {}
         for s in range(split + 1):
             if p.writes[s] >= 0:
-                sizes[p.writes[s]] = elems[p.produces[s]]
-        for b in p.inputs:
-            sizes[b] = 0  # held whole: counted once, beside the patches
-        if not input_whole:  # read patch by patch (from a camera or flash): only the region
-            for b, v in zip(p.inputs, p.input_values, strict=True):
-                sizes[b] = elems[v]
-        sizes[p.writes[split]] = 0  # written into the whole output buffer
-        out = [sizes[p.writes[s]] if p.writes[s] >= 0 else 0 for s in range(split + 1)]
-        delta = [0] * (split + 1)
-        for s in range(split):
-            if p.how[s] == IN_PLACE:
-                delta[s] = -sizes[p.reads[s][0]]
-            elif p.how[s] == IN_PLACE_DEPTHWISE:
-                size_in = sizes[p.reads[s][0]]
-                channel = _area(need[p.produces[s]])
-                delta[s] = max(size_in, out[s]) + channel - size_in - out[s]
-        local = p._replace(out=tuple(out), delta=tuple(delta), sizes=tuple(sizes))
-        need_steps = simulate(local, range(split + 1))
-        positions = [_area(need[p.produces[s]]) for s in range(split + 1)]
-        return max(need_steps, default=0), positions
-
-
-def _channels(p: Plan, value: int) -> int:
-    step = p.value_step[value]
-    if step >= 0:
-        shape = p.rows[step].output_shape
-        return shape[-1] if len(shape) == 3 else 0
-    for s, reads in enumerate(p.reads_values):  # a graph input: its first reader's input shape
-        if value in reads:
-            shape = p.rows[s].input_shapes[reads.index(value)]
-            return shape[-1] if len(shape) == 3 else 0
-    return 0  # pragma: no cover - inputs nothing reads hold no buffer
+                size[p.writes[s]] = _area(need.get(p.produces[s])) * self.channels[s]
+        for b, v in zip(p.inputs, p.input_values, strict=True):
+            # Held whole, the input is counted once beside the patches; read patch by patch
+            # (from a camera or flash), only its region is there.
+            size[b] = 0 if input_whole else _area(need.get(v)) * self.input_channels.get(v, 0)
+        size[p.writes[split]] = 0  # written into the whole output buffer
+        remaining: dict[int, int] = {}
+        live = sum(size[b] for b in p.inputs)
+        top = 0
+        positions = []
+        for s in range(split + 1):
+            w = p.writes[s]
+            out = size[w] if w >= 0 else 0
+            delta = 0
+            if s < split and p.how[s] == IN_PLACE:
+                delta = -size[p.reads[s][0]]
+            elif s < split and p.how[s] == IN_PLACE_DEPTHWISE:
+                size_in = size[p.reads[s][0]]
+                delta = max(size_in, out) + _area(need.get(p.produces[s])) - size_in - out
+            top = max(top, live + out + delta)
+            live += out
+            for b in p.reads[s]:
+                left = remaining.get(b, p.consumers[b]) - 1
+                remaining[b] = left
+                if not left and not p.kept[b]:
+                    live -= size[b]
+            if w >= 0 and not p.consumers[w] and not p.kept[w]:
+                live -= size[w]
+            positions.append(_area(need.get(p.produces[s])))
+        return top, positions
 
 
 def _cuts(size: int, count: int) -> list[Range]:
@@ -210,6 +210,9 @@ def patched(
     stage = _Stage(p)
     layer_need = simulate(p, range(len(p.rows)))
     layer_peak = max(layer_need, default=0)
+    after_peak = [0] * (len(layer_need) + 1)  # the most any step from each on needs
+    for k in range(len(layer_need) - 1, -1, -1):
+        after_peak[k] = max(after_peak[k + 1], layer_need[k])
     names = p.names
     candidates = stage.splits
     if split is not None:
@@ -241,6 +244,8 @@ def patched(
     budget = SEARCH_STEPS
     input_elems = sum(p.sizes[b] for b in p.inputs) if input_whole else 0
     for s in usable:
+        if best is not None and input_elems + p.sizes[p.writes[s]] >= best[0]:
+            continue  # the split's whole output alone needs more than the best so far
         budget -= (s + 1) * counts[0] * counts[1]
         if budget < 0 and best is not None:
             break
@@ -263,7 +268,7 @@ def patched(
             if full:
                 extra += row.counts.macs * computed[k] // full - row.counts.macs
                 stage_macs += row.counts.macs
-        rest = max(layer_need[s + 1 :], default=0)
+        rest = after_peak[s + 1]
         total = max(stage_peak, rest)
         key = (total, extra, s, stage_peak, stage_macs)
         if best is None or key[:2] < best[:2]:
