@@ -495,3 +495,18 @@ def test_an_onnx_export_of_torchvision_s_mobilenet_v2_gives_the_same_peaks(torch
     assert in_place.peak_at == "features_features_4_conv_conv_0_Conv"
     plain = memory(network, "int8", best_order=False)
     assert (plain.peak_bytes, plain.peak_at) == (1_505_280, "features_features_4_conv_conv_3_Conv")
+
+
+@pytest.mark.parametrize("exporter", ["ts", "dynamo"])
+def test_the_best_order_saves_on_shufflenet_s_downsampling_unit(onnx, exporter: str) -> None:
+    """ShuffleNetV2's stride-2 unit, fp32. In graph order branch 1's output is already held when
+    branch 2's 1×1 conv runs on the full-size input: 16·16·24 in + 8·8·24 + 16·16·24 out = 55,296 B.
+    The best order runs branch 2's 1×1 conv and its (in-place) depthwise conv first, before
+    branch 1 has made anything: 16·16·24 + 16·16·24 + one 8×8 channel = 49,408 B."""
+    from convcost.io.onnx_graph import load
+
+    path = Path(__file__).parent / "fixtures" / "onnx" / f"shuffle_unit.{exporter}.onnx"
+    network = evaluate(load(path.read_bytes(), str(path)).document)
+    found = memory(network, "fp32", inplace_depthwise=True)
+    assert found.best_order is not None and found.best_order.optimal
+    assert (found.peak_bytes, found.best_order.peak_bytes) == (55_296, 49_408)
