@@ -405,7 +405,7 @@ def test_fit_checks_and_the_fail_switch() -> None:
         ("weights", True, 4_194_304 - 3_470_760),
     ]
     assert misfits(fits) == [
-        "sram: the peak activation memory in graph order (1,404,928 B) is over 327,680 B by 1,077,248 B"
+        "sram: the peak activation memory in graph order needs 1,404,928 B, 1,077,248 B more than its 327,680 B"
     ]
     with_patches = patched(network, "4x4", "int8", inplace_depthwise=True)
     fits = checks(found, weights, 320 * 1024, None, with_patches)
@@ -510,3 +510,35 @@ def test_the_best_order_saves_on_shufflenet_s_downsampling_unit(onnx, exporter: 
     found = memory(network, "fp32", inplace_depthwise=True)
     assert found.best_order is not None and found.best_order.optimal
     assert (found.peak_bytes, found.best_order.peak_bytes) == (55_296, 49_408)
+
+
+def test_one_analysis_for_every_front_end() -> None:
+    from convcost.model.memory_report import analyse
+
+    found = analyse(
+        builtin("mobilenet_v2"), "int8", inplace_depthwise=True, sram="stm32f746", flash="2MiB", patches="4x4"
+    )
+    data = found.as_dict()
+    assert (data["peak_bytes"], data["peak_at"], data["sram_bytes"], data["boards"]) == (
+        1_404_928,
+        "b2.expand",
+        327_680,
+        ["stm32f746"],
+    )
+    assert data["steps"][3] == {"name": "b2.expand", "live_bytes": 1_404_928}
+    assert data["best_order"]["order"][:2] == ["conv1", "b1.dw"]
+    assert data["patches"]["split"] == "b4.project" and data["patches"]["peak_bytes"] == 312_816
+    assert {f["what"]: f["fits"] for f in data["fits"]} == {
+        "peak": False,
+        "best_order_peak": False,
+        "patches_peak": True,
+        "weights": False,
+    }
+    assert found.misfits() == [
+        "flash: the weights' total needs 3,470,760 B, 1,373,608 B more than its 2,097,152 B"
+    ]
+    text = "\n".join(found.lines())
+    assert "Peak activation memory (int8, in-place depthwise): 1,404,928 B at b2.expand." in text
+    assert "Patches 4x4 up to b4.project: 312,816 B" in text
+    with pytest.raises(ConvCostError, match="sram"):
+        analyse(builtin("mobilenet_v2"), sram="lots")

@@ -119,15 +119,15 @@ _WORDS = {
     "peak": "the peak activation memory in graph order",
     "best_order_peak": "the peak activation memory in the best order",
     "patches_peak": "the peak activation memory with patch-based inference",
-    "weights": "the weights",
+    "weights": "the weights' total",
 }
 
 
 def misfits(fits: tuple[Fit, ...]) -> list[str]:
     """One line per deciding check that fails: what ``fail_over`` exits 1 with."""
     return [
-        f"{fit.memory}: {_WORDS[fit.what]} ({fit.need_bytes:,} B) is over {fit.capacity_bytes:,} B "
-        f"by {-fit.margin_bytes:,} B"
+        f"{fit.memory}: {_WORDS[fit.what]} needs {fit.need_bytes:,} B, {-fit.margin_bytes:,} B more "
+        f"than its {fit.capacity_bytes:,} B"
         for fit in fits
         if fit.decides and not fit.fits
     ]
