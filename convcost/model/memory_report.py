@@ -26,6 +26,9 @@ CONVENTION = (
 )
 
 
+_MEMORY_NAMES = {"sram": "SRAM", "flash": "Flash"}
+
+
 class Analysis(NamedTuple):
     memory: Memory
     patched: Patched | None
@@ -116,7 +119,7 @@ class Analysis(NamedTuple):
                 f"fits, {fit.margin_bytes:,} B to spare" if fit.fits else f"over by {-fit.margin_bytes:,} B"
             )
             found.append(
-                f"{fit.memory.upper()} {fit.capacity_bytes:,} B: {fit.what.replace('_', ' ')} "
+                f"{_MEMORY_NAMES[fit.memory]} {fit.capacity_bytes:,} B: {fit.what.replace('_', ' ')} "
                 f"{fit.need_bytes:,} B {verdict}."
             )
         return found
