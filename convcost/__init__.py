@@ -19,6 +19,9 @@ from .core.forms import Comparison, Part, Variant, compare
 #: Names loaded on first use (name → module, attribute), so that ``import convcost`` stays cheap
 #: for callers costing single layers. Functions named like their module get another name here.
 _LAZY = {
+    "cost": ("api", "cost"),
+    "cost_layer": ("api", "cost_layer"),
+    "cost_sweep": ("api", "cost_sweep"),
     "comparison_dict": ("output.json_report", "comparison_dict"),
     "network_dict": ("output.json_report", "network_dict"),
     "evaluate": ("model.evaluate", "evaluate"),
@@ -58,7 +61,10 @@ __all__ = [
     "compare",
     "comparison_dict",
     "conv",
+    "cost",
+    "cost_layer",
     "cost_many",
+    "cost_sweep",
     "effective_macs",
     "evaluate",
     "make_settings",

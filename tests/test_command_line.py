@@ -22,6 +22,7 @@ from convcost.cli import cli
 from convcost.io.builtin_specs import catalogue, names
 from convcost.output.json_schema import output_schema
 from convcost.output.views import compared
+from tests.conftest import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ["--in", "28x28x8", "--out", "16", "-k", "3"]
@@ -175,7 +176,7 @@ def test_a_link_is_followed_and_a_pipe_is_written_in_place(tmp_path) -> None:
     os.mkfifo(fifo)
     reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
     run("layer", *SEED, "--json", "-o", str(fifo))
-    assert json.loads(reader.communicate(timeout=10)[0])["macs"] == 778_752
+    assert json.loads(reader.communicate(timeout=HANG_SECONDS)[0])["macs"] == 778_752
     assert fifo.is_fifo()  # never replaced by a file (nor would /dev/null be)
 
 
@@ -324,13 +325,15 @@ def test_fewer_and_more_are_the_right_words(args, words) -> None:
 
 
 def test_compared_words_never_read_one_times() -> None:
-    assert compared(100, 50, "MACs") == "2.00× fewer MACs"
-    assert compared(50, 100, "MACs") == "2.00× more MACs"
-    assert compared(100, 100, "MACs") == "as many MACs"
-    assert compared(1.0, 1.0, "time", "less") == "the same time"
-    assert compared(1000, 998, "bytes") == "0.2 % fewer bytes"
-    assert compared(1000, 1003, "bytes") == "0.3 % more bytes"
-    assert compared(10, 0, "MACs") == "no MACs at all"
+    from convcost.output.summary import change
+
+    assert compared(change(100, 50), "MACs") == "2.00× fewer MACs"
+    assert compared(change(50, 100), "MACs") == "2.00× more MACs"
+    assert compared(change(100, 100), "MACs") == "as many MACs"
+    assert compared(change(1.0, 1.0), "time", "less") == "the same time"
+    assert compared(change(1000, 998), "bytes") == "0.2 % fewer bytes"
+    assert compared(change(1000, 1003), "bytes") == "0.3 % more bytes"
+    assert compared(change(10, 0), "MACs") == "no MACs at all"
 
 
 def test_shapes_are_written_one_way() -> None:
@@ -387,7 +390,19 @@ def test_one_error_style(args) -> None:
 # ------------------------------------------------------------------ progress
 
 
-def _in_a_terminal(args: list[str], seconds: float = 60) -> str:
+#: convcost with its progress bars shown at once, not after half a second of work: whether a
+#: bar shows must not depend on how fast the machine is.
+AT_ONCE = (
+    "import functools, sys\n"
+    "from convcost.output import progress\n"
+    "progress.Progress.__init__ = functools.partialmethod(progress.Progress.__init__, delay=0)\n"
+    "from convcost.cli import main\n"
+    "sys.argv[0] = 'convcost'\n"
+    "main()\n"
+)
+
+
+def _in_a_terminal(args: list[str], seconds: float = HANG_SECONDS, *, bar_at_once: bool = False) -> str:
     """Run convcost with stdout and stderr on a pseudo-terminal; all it wrote, as text."""
     import pty
 
@@ -396,7 +411,8 @@ def _in_a_terminal(args: list[str], seconds: float = 60) -> str:
         os.environ.pop("COLUMNS", None)
         os.environ["TERM"] = "xterm"
         os.environ["PYTHONPATH"] = str(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "convcost", *args])
+        start = ["-c", AT_ONCE] if bar_at_once else ["-m", "convcost"]
+        os.execv(sys.executable, [sys.executable, *start, *args])
     out = b""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -425,11 +441,13 @@ def big_spec(tmp_path_factory) -> Path:
 
 
 def test_a_progress_bar_shows_on_a_terminal_for_long_work(big_spec) -> None:
-    shown = _in_a_terminal(["compare", str(big_spec), "-o", str(big_spec.with_suffix(".txt"))])
+    out = str(big_spec.with_suffix(".txt"))
+    shown = _in_a_terminal(["compare", str(big_spec), "-o", out], bar_at_once=True)
     assert "Costing" in shown and "━" in shown, shown[-500:]
     out = str(big_spec.with_suffix(".csv"))
-    sweep = _in_a_terminal(["sweep", "--in", "28x28x8", "--out", "1..10000", "-k", "3", "-o", out])
-    assert "Traceback" not in sweep  # (the bar shows if the sweep lasts over half a second)
+    args = ["sweep", "--in", "28x28x8", "--out", "1..10000", "-k", "3", "-o", out]
+    sweep = _in_a_terminal(args, bar_at_once=True)
+    assert "Sweeping" in sweep and "Traceback" not in sweep, sweep[-500:]
 
 
 def test_a_sweep_reports_each_point_to_its_bar() -> None:

@@ -6,13 +6,13 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from convcost.cli import cli
+from tests.conftest import hang_guard
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -267,8 +267,8 @@ def test_golden_compare_table(golden, render_plain) -> None:
     from convcost.core.options import DEFAULT
     from convcost.io.spec_file import read
     from convcost.model.evaluate import evaluate
-    from convcost.output.rich_view import network_tables
     from convcost.output.summary import network_summary
+    from convcost.output.views import network_tables
 
     net = evaluate(read((SPECS / "seed_5x5_vs_3x3.yaml").read_bytes()))
     golden("compare_seed_5x5_vs_3x3", render_plain(Group(*network_tables(network_summary(net, None, DEFAULT), "seed_5x5_vs_3x3.yaml"))))
@@ -389,9 +389,8 @@ def test_value_errors_in_independent_layers_are_all_reported(tmp_path) -> None:
 def test_hostile_files_end_quickly_with_an_error(tmp_path, content, needle) -> None:
     path = tmp_path / "hostile.yaml"
     path.write_bytes(content)
-    start = time.monotonic()
-    result = CliRunner().invoke(cli, ["compare", str(path), "--json"])
-    assert time.monotonic() - start < 10  # a ceiling against hangs, not a speed target
+    with hang_guard():  # how quickly is test_hostile's, timed under pytest -m perf
+        result = CliRunner().invoke(cli, ["compare", str(path), "--json"])
     assert_errors(result, needle)
 
 
@@ -403,9 +402,8 @@ def test_alias_bomb_is_refused_quickly(tmp_path) -> None:
             f"  - {{type: repeat, times: 1, layers: &a{i} [{{type: repeat, times: 1, layers: *a{i - 1}}}, "
         )
         text += f"{{type: repeat, times: 1, layers: *a{i - 1}}}]}}\n"
-    start = time.monotonic()
-    result = compare(tmp_path, text, "--json")
-    assert time.monotonic() - start < 10
+    with hang_guard():
+        result = compare(tmp_path, text, "--json")
     assert_errors(result, "expands to more than")
 
 

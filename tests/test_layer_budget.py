@@ -81,7 +81,7 @@ def test_the_core_reads_the_budget_like_the_flag() -> None:
         max_layers(True)
 
 
-def test_plot_compare_takes_the_budget_as_compare_does(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_plot_compare_takes_the_budget_as_compare_does(tmp_path, matplotlib) -> None:  # type: ignore[no-untyped-def]
     spec = tmp_path / "chain.yaml"
     spec.write_text(_chain(12))
     chart = str(tmp_path / "chart.svg")

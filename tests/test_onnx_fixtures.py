@@ -19,10 +19,17 @@ import yaml
 from convcost.model.evaluate import evaluate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "onnx"
-TRUTH: dict[str, dict] = (
-    json.loads((FIXTURES / "truth.json").read_text()) if (FIXTURES / "truth.json").exists() else {}
-)
+#: The fixtures are part of the repository: a missing truth.json or model fails, never skips
+#: (python -m tests.torch_nets.export writes them again).
+TRUTH: dict[str, dict] = json.loads((FIXTURES / "truth.json").read_text())
 KEYS = sorted(key for key, entry in TRUTH.items() if "export_error" not in entry)
+
+
+def fixture(key: str) -> Path:
+    """A fixture that truth.json lists, or the test fails saying which is missing."""
+    path = FIXTURES / f"{key}.onnx"
+    assert key in TRUTH and path.exists(), f"missing fixture {path.name} (python -m tests.torch_nets.export)"
+    return path
 FLOAT = {1, 10, 11, 16}
 
 
@@ -30,7 +37,7 @@ def convert(key: str):
     from convcost.io.onnx import load
 
     entry = TRUTH[key]
-    path = FIXTURES / f"{key}.onnx"
+    path = fixture(key)
     options = {}
     if entry["model"] == "dynamic":  # symbolic batch, height and width: give them
         n, c, *spatial = entry["input_shape"]
@@ -60,14 +67,15 @@ def folded_params(onnx, key: str | Path) -> int:
 
 
 def test_every_structure_has_fixtures_from_both_exporters() -> None:
-    if not TRUTH:
-        pytest.skip("no tests/fixtures/onnx/truth.json")
     models = {entry["model"] for entry in TRUTH.values()}
+    assert len(models) >= 19  # as exported: an emptied truth.json must not pass
+    assert all("export_error" not in entry for entry in TRUTH.values())
     for model in models:
         assert {f"{model}.ts", f"{model}.dynamo"} <= set(KEYS), model
     for key in KEYS:
-        assert (FIXTURES / f"{key}.onnx").exists(), key
+        fixture(key)
         assert not (FIXTURES / f"{key}.weights").exists()  # the weight files are absent on purpose
+    assert {path.name.removesuffix(".onnx") for path in FIXTURES.glob("*.onnx")} == set(KEYS)
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -140,8 +148,6 @@ def test_attention_matmuls_are_macs(onnx, key: str) -> None:
 
 
 def test_batch_comes_from_the_model(onnx) -> None:
-    if "batch2.ts" not in TRUTH:
-        pytest.skip("no batch2 fixture")
     converted = convert("batch2.ts")
     assert converted.batch == 2
     network = evaluate(converted.document)
@@ -154,10 +160,7 @@ def test_symbolic_dims_are_an_error_until_given(onnx, exporter: str) -> None:
     from convcost.core.errors import ConvCostError
     from convcost.io.onnx import load
 
-    path = FIXTURES / f"dynamic.{exporter}.onnx"
-    if not path.exists():
-        pytest.skip("no dynamic fixture")
-    data = path.read_bytes()
+    data = fixture(f"dynamic.{exporter}").read_bytes()
     with pytest.raises(ConvCostError) as error:
         load(data, "m.onnx")
     text = str(error.value)
@@ -179,10 +182,7 @@ def test_symbolic_dims_are_an_error_until_given(onnx, exporter: str) -> None:
 def test_in_reinfers_a_static_model_and_batch_overrides(onnx, exporter: str) -> None:
     from convcost.io.onnx import load
 
-    path = FIXTURES / f"two_head_detector.{exporter}.onnx"
-    if not path.exists():
-        pytest.skip("no two_head_detector fixture")
-    data = path.read_bytes()
+    data = fixture(f"two_head_detector.{exporter}").read_bytes()
     base = load(data, "m.onnx")
     bigger = load(data, "m.onnx", input_shape=(64, 64, 3), batch=3)
     assert bigger.batch == 3 and bigger.document["input"] == "64x64x3"
@@ -194,9 +194,7 @@ def test_shapes_fixed_inside_a_model_do_not_fit_another_input(onnx) -> None:
     from convcost.core.errors import ConvCostError
     from convcost.io.onnx import load
 
-    path = FIXTURES / "shuffle_unit.ts.onnx"  # its Reshape targets are constants of the export size
-    if not path.exists():
-        pytest.skip("no shuffle_unit fixture")
+    path = fixture("shuffle_unit.ts")  # its Reshape targets are constants of the export size
     with pytest.raises(ConvCostError) as error:
         load(path.read_bytes(), "m.onnx", input_shape=(32, 32, 3))
     assert "Reshape" in error.value.field and "\n" not in str(error.value)
@@ -204,8 +202,6 @@ def test_shapes_fixed_inside_a_model_do_not_fit_another_input(onnx) -> None:
 
 def test_several_outputs_are_all_listed(onnx) -> None:
     key = "two_head_detector.ts"
-    if key not in TRUTH:
-        pytest.skip("no two_head_detector fixture")
     converted = convert(key)
     network = evaluate(converted.document)
     assert len(converted.document["outputs"]) == 2
@@ -216,7 +212,8 @@ def test_several_outputs_are_all_listed(onnx) -> None:
 
 @pytest.mark.parametrize("key", KEYS)
 def test_imported_documents_follow_the_spec_schema(onnx, key: str) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema  # the test extra's
+
     from convcost.io.schema import spec_schema
 
     jsonschema.validate(convert(key).document, spec_schema())

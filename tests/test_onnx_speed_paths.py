@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convcost.core.errors import ConvCostError
+from tests.conftest import optional_module
 
-onnx = pytest.importorskip("onnx") if not os.environ.get("CI") else __import__("onnx")
-np = pytest.importorskip("numpy")
+onnx = optional_module("onnx", "onnx")
+np = optional_module("numpy", "onnx")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 

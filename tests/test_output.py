@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import jsonschema
 import pytest
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from convcost.cli import cli
 from convcost.core.devices import Device
 from convcost.core.dtypes import DType
+from convcost.core.options import Convention
 from convcost.output.json_report import _join
 from convcost.output.json_schema import output_schema
 
@@ -147,3 +149,31 @@ def test_devices_table_fills_columns_by_dtype_not_by_dict_order(monkeypatch) -> 
     rows = run("devices", "--format", "csv").stdout.splitlines()
     assert rows[0].startswith("name,title,peak_flops_fp32,peak_flops_fp16,peak_flops_bf16,peak_flops_int8")
     assert any(row.startswith("back,Backwards,1000000000000.0,2000000000000.0,") for row in rows)
+
+
+def test_the_settings_echo_and_its_schema_are_made_from_settings() -> None:
+    """A new Settings field of a known type needs no edit to the JSON report or its schema."""
+    from convcost.core.options import DEFAULT, Settings
+    from convcost.output.json_report import head_dict, settings_dict
+    from convcost.output.json_schema import output_schema, settings_properties
+
+    assert list(settings_dict(More()))[-2:] == ["sparse", "passes"]
+    assert settings_dict(More())["sparse"] is True and settings_dict(More())["passes"] == 3
+    assert settings_properties(More)["sparse"] == {"type": "boolean"}
+    assert settings_properties(More)["passes"] == {"type": "integer", "minimum": 1}
+    head = head_dict(DEFAULT)
+    assert list(head)[3:] == list(Settings._fields)
+    layer = output_schema()["oneOf"][0]
+    assert all(field in layer["properties"] and field in layer["required"] for field in Settings._fields)
+
+
+class More(NamedTuple):
+    """Settings with two more fields (at module level: the schema reads its annotations)."""
+
+    convention: Convention = Convention()
+    dtype: DType = DType.FP32
+    batch: int = 1
+    fused: bool = False
+    device: Device | None = None
+    sparse: bool = True
+    passes: int = 3

@@ -20,11 +20,6 @@ SEED = ["--in", "28x28x8", "--out", "16", "-k", "3"]
 A100 = ["--device", "a100", "--dtype", "fp16"]
 
 
-@pytest.fixture(scope="module")
-def matplotlib():
-    return optional_module("matplotlib", "plot")
-
-
 def run(*args: str):
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.stderr

@@ -40,14 +40,17 @@ ALLOWED = {
     "model": {"core", "model"},
     "io": {"core", "model", "io"},
     "output": {"core", "model", "output"},
-    "cli": {"core", "model", "io", "output", "cli"},
+    "api": {"core", "model", "io", "output", "api"},
+    # the command line reads no file and costs nothing itself: it calls the API (see below)
+    "cli": {"core", "output", "api", "cli"},
 }
 #: Third-party packages each layer may import: the core and the model need none.
 THIRD_PARTY = {
     "core": set(),
     "model": set(),
-    "io": {"yaml", "onnx"},
+    "io": {"yaml", "onnx", "torch"},
     "output": {"rich"},
+    "api": set(),
     "cli": {"click", "yaml"},
 }
 
@@ -101,9 +104,24 @@ def test_dependencies_point_one_way() -> None:
                     continue  # __version__
                 if target.split(".")[1] not in ALLOWED[layer]:
                     problems.append(f"{module} imports {target}")
-            elif root in {"click", "rich", "yaml", "onnx"} and root not in THIRD_PARTY[layer]:
+            elif root in {"click", "rich", "yaml", "onnx", "torch"} and root not in THIRD_PARTY[layer]:
                 problems.append(f"{module} imports {target}")
     assert problems == []
+
+
+def test_the_cli_reads_nothing_itself_and_calls_the_api() -> None:
+    """cli/ imports neither the ONNX reader nor the spec reader nor the model: only cost() and friends."""
+    readers = ("convcost.io", "convcost.model")
+    found = {
+        f"{module} imports {target}"
+        for module, imports in _imports().items()
+        if module.startswith("convcost.cli")
+        for target, _ in imports
+        if target.startswith(readers)
+    }
+    assert found == set()
+    calls = {t for m, imports in _imports().items() if m.startswith("convcost.cli") for t, _ in imports}
+    assert "convcost.api" in calls
 
 
 def test_no_import_cycles_between_modules() -> None:
@@ -133,6 +151,7 @@ def test_no_import_cycles_between_modules() -> None:
 
 CORE = [
     "convcost",
+    "convcost.api",
     "convcost.core.conv",
     "convcost.core.values",
     "convcost.core.forms",

@@ -151,3 +151,17 @@ def test_hide_zero_leaves_rows_out_but_not_the_totals() -> None:
     assert len(shown["layers"]) == len(every["layers"]) - sum(
         1 for r in every["layers"] if not r["macs"] and not r["params"]
     )
+
+
+def test_cost_takes_depth_and_hide_zero_and_names_a_bad_one() -> None:
+    import pytest
+
+    import convcost
+    from convcost.core.errors import ConvCostError
+
+    rolled = convcost.cost("resnet50", depth=1, hide_zero=True)
+    assert [row.module for row in rolled.rows] == ["conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc"]
+    assert rolled.to_dict() == _compare("resnet50", "--depth", "1", "--hide-zero")
+    for bad, needle in (({"depth": 0}, "depth: 0 is not allowed"), ({"hide_zero": "yes"}, "hide_zero: 'yes'")):
+        with pytest.raises(ConvCostError, match=needle):
+            convcost.cost("resnet50", **bad)

@@ -274,12 +274,14 @@ def test_golden_views(golden, name, width) -> None:
     golden(f"{name}_{width}", at(width, *GOLDEN_VIEWS[name]))
 
 
-# ------------------------------------------------------------------ speed
+# ------------------------------------------------------------------ speed (pytest -m perf only)
 
 
+@pytest.mark.perf
 def test_a_10000_row_table_renders_faster_than_its_json(tmp_path) -> None:
     """The table path lays out columns once and writes lines: at 10,000 rows it costs at most
-    1.5× what the JSON costs to render from the same summary (both share the costing)."""
+    1.5× what the JSON costs to render from the same summary (both share the costing). In CPU
+    seconds, best of three: it takes about 0.3× here, so a busy machine has a wide margin."""
     from convcost.model.evaluate import evaluate
     from convcost.output.summary import network_summary
 
@@ -291,9 +293,9 @@ def test_a_10000_row_table_renders_faster_than_its_json(tmp_path) -> None:
     def best(fmt: str) -> float:
         times = []
         for _ in range(3):
-            start = time.perf_counter()
-            emit.text(summary, fmt, "big")  # type: ignore[arg-type]
-            times.append(time.perf_counter() - start)
+            start = time.process_time()
+            emit.text(summary, fmt, emit.RenderOptions(title="big"))  # type: ignore[arg-type]
+            times.append(time.process_time() - start)
         return min(times)
 
     table, as_json = best("table"), best("json")

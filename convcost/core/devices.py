@@ -92,3 +92,102 @@ def find_device(name: str) -> Device:
         f"{name!r} is not a device profile; expected one of {', '.join(DEVICES)} "
         "(or give peak_tflops and bandwidth_gbs)",
     )
+
+
+class Board(NamedTuple):
+    """A microcontroller or NPU system: the SRAM activations can use and the flash weights sit in (bytes).
+
+    Vendors' "KB" and "MB" are binary (KiB, MiB); the figures here are bytes.
+    """
+
+    name: str
+    title: str
+    sram: int
+    flash: int
+    source: str
+
+
+_KIB = 1024
+_MIB = 1024 * 1024
+
+BOARDS: dict[str, Board] = {
+    board.name: board
+    for board in (
+        Board(
+            "stm32f411",
+            "STMicroelectronics STM32F411xE (Cortex-M4)",
+            128 * _KIB,
+            512 * _KIB,
+            "ST DS10314 (STM32F411xC/xE datasheet): up to 512 Kbytes of Flash memory, 128 Kbytes of SRAM",
+        ),
+        Board(
+            "stm32f746",
+            "STMicroelectronics STM32F746xG (Cortex-M7)",
+            320 * _KIB,
+            1 * _MIB,
+            "ST DS10916 (STM32F745xx/STM32F746xx datasheet): up to 1 Mbyte of Flash; 320 Kbytes of "
+            "SRAM including 64 Kbytes of DTCM (the 16 Kbytes of ITCM and 4 Kbytes of backup SRAM "
+            "not counted); MCUNet's board",
+        ),
+        Board(
+            "stm32h743",
+            "STMicroelectronics STM32H743xI (Cortex-M7)",
+            992 * _KIB,
+            2 * _MIB,
+            "ST DS12110 (STM32H742xI/G, STM32H743xI/G datasheet): up to 2 Mbytes of Flash; 'up to "
+            "1 Mbyte of RAM': 128 Kbytes of DTCM and up to 864 Kbytes of user SRAM counted here (the "
+            "64 Kbytes of ITCM hold code, the 4 Kbytes of backup SRAM are left out). The RAM is in "
+            "banks: the largest, AXI SRAM, is 512 Kbytes",
+        ),
+        Board(
+            "nrf52840",
+            "Nordic nRF52840 (Cortex-M4F)",
+            256 * _KIB,
+            1 * _MIB,
+            "Nordic nRF52840 Product Specification v1.7: 1 MB flash and 256 KB RAM",
+        ),
+        Board(
+            "nano33ble",
+            "Arduino Nano 33 BLE (Sense) — nRF52840",
+            256 * _KIB,
+            1 * _MIB,
+            "Arduino Nano 33 BLE datasheet: nRF52840, 1 MB flash and 256 KB SRAM (the chip's; the "
+            "Mbed OS core uses part of the SRAM); TensorFlow Lite Micro's reference board",
+        ),
+        Board(
+            "rp2040",
+            "Raspberry Pi Pico (RP2040, Cortex-M0+)",
+            264 * _KIB,
+            2 * _MIB,
+            "RP2040 datasheet: 264 kB on-chip SRAM in six banks; Raspberry Pi Pico datasheet: 2 MB "
+            "QSPI flash on the board",
+        ),
+        Board(
+            "esp32s3",
+            "Espressif ESP32-S3-WROOM-1-N8 (Xtensa LX7)",
+            512 * _KIB,
+            8 * _MIB,
+            "ESP32-S3 datasheet: 512 KB SRAM on chip (the 16 KB of RTC SRAM left out); "
+            "ESP32-S3-WROOM-1 datasheet: the N8 module has 8 MB of quad SPI flash (modules with "
+            "PSRAM add off-chip RAM, not counted)",
+        ),
+        Board(
+            "alif-e7",
+            "Alif Ensemble E7 (Cortex-M55 + Arm Ethos-U55 NPUs)",
+            13 * _MIB + 512 * _KIB,
+            5 * _MIB + 512 * _KIB,
+            "Alif Semiconductor Ensemble E7 product brief: up to 13.5 MB of SRAM and 5.5 MB of MRAM "
+            "(non-volatile, where weights sit) at the largest part number; smaller parts have less",
+        ),
+    )
+}
+
+
+def find_board(name: str) -> Board:
+    key = name.strip().lower().replace("_", "-").replace(" ", "")
+    for board in BOARDS.values():
+        if key in (board.name, board.name.replace("-", "")):
+            return board
+    raise ConvCostError(
+        "board", f"{name!r} is not a board profile; expected one of {', '.join(BOARDS)} (or a size: 256KiB)"
+    )

@@ -68,10 +68,14 @@ class Convention(NamedTuple):
 
 
 class Settings(NamedTuple):
-    dtype: DType = DType.FP32
-    batch: int = 1
-    fused: bool = False
+    """What a run counts under. Every JSON document echoes these fields in this order, and the
+    output schema describes them, both made from this class (``json_report.settings_dict``,
+    ``json_schema``): a new field of a type they know needs no edit there."""
+
     convention: Convention = Convention()
+    dtype: DType = DType.FP32
+    batch: int = 1  # like every int setting, at least 1
+    fused: bool = False
     device: Device | None = None
 
 
@@ -160,9 +164,11 @@ def settings(
             "given on the command line",
         )
     return Settings(
-        chosen,
-        values.positive_int(batch, "batch"),
-        _flag(fused, "fused"),
-        Convention(kind, DEFAULT_BIAS[kind] if count_bias is None else _flag(count_bias, "count_bias")),
-        machine,
+        dtype=chosen,
+        batch=values.positive_int(batch, "batch"),
+        fused=_flag(fused, "fused"),
+        convention=Convention(
+            kind, DEFAULT_BIAS[kind] if count_bias is None else _flag(count_bias, "count_bias")
+        ),
+        device=machine,
     )

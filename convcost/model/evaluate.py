@@ -142,6 +142,8 @@ class Network:
     options: Options
     outputs: tuple[tuple[str, tuple[int, ...]], ...] = ()
     _rows: tuple[Row, ...] | None = field(default=None, repr=False)
+    #: The graph the rows were costed from: which row reads which (peak memory needs it).
+    graph: Compiled | None = field(default=None, repr=False, compare=False)
 
     @property
     def rows(self) -> tuple[Row, ...]:
@@ -425,6 +427,7 @@ def cost(compiled: Compiled, options: Options = DEFAULT_OPTIONS) -> Network:
     network = Network(
         tuple(segments), first_input, outputs[-1][1] if outputs else None, options, tuple(outputs)
     )
+    network.graph = compiled
     return network
 
 

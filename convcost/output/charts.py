@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 INSTALL_HINT = "charts need matplotlib: pip install 'convcost[plot]'"
 ImageFormat = Literal["svg", "png"]
-#: Charts per summary kind, by name (``convcost plot --chart NAME``).
-CHART_NAMES = ("layers", "kinds", "roofline", "saving")
 
 
 class PlotUnavailable(RuntimeError):

@@ -188,7 +188,7 @@ def devices_table(devices: Mapping[str, Device]) -> Table:
 _FORMULA_START = ("=", "+", "-", "@")
 
 
-def _csv_cell(cell: Any) -> Any:
+def csv_cell(cell: Any) -> Any:
     """Numbers as they are; text escaped, and quoted with ' where a spreadsheet would run it."""
     if cell is None:
         return ""
@@ -205,7 +205,7 @@ def to_csv(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([_csv_cell(cell) for cell in row] for row in rows)
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -245,8 +245,12 @@ def to_markdown(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(table: Table, fmt: str) -> str:
-    return to_csv(table) if fmt == "csv" else to_markdown(table)
-
-
-__all__: Sequence[str] = ["Shape", "devices_table", "layer_table", "network_table", "render", "sweep_table"]
+__all__: Sequence[str] = [
+    "Shape",
+    "devices_table",
+    "layer_table",
+    "network_table",
+    "sweep_table",
+    "to_csv",
+    "to_markdown",
+]

@@ -9,6 +9,8 @@ against :func:`convcost.output.json_schema.output_schema` by the tests.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import Enum
+from functools import singledispatch
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
@@ -17,7 +19,7 @@ from ..core.conv import Conv
 from ..core.devices import Device
 from ..core.errors import bad_value
 from ..core.forms import Comparison
-from ..core.options import DEFAULT, Settings
+from ..core.options import DEFAULT, Convention, Settings
 
 if TYPE_CHECKING:  # imported where a network is reported: ``layer --json`` starts without them
     from ..model.evaluate import Network
@@ -82,22 +84,42 @@ def device_dict(device: Device) -> dict[str, Any]:
     }
 
 
+@singledispatch
+def _echo(value: object) -> Any:
+    """A setting's value as JSON: ints and booleans as they are (see the types registered below)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"no JSON echo for a setting of type {type(value).__name__}")
+
+
+@_echo.register(Enum)
+def _(value: Enum) -> Any:
+    return value.value
+
+
+@_echo.register(Convention)
+def _(value: Convention) -> dict[str, Any]:
+    kind = value.kind.value
+    return {"count": kind, "bias": value.bias, "label": value.label, "definition": value.definition}
+
+
+@_echo.register(Device)
+def _(value: Device) -> dict[str, Any]:
+    return device_dict(value)
+
+
+def settings_dict(s: Settings) -> dict[str, Any]:
+    """The settings a document was counted under: every field of :class:`Settings`, in its order."""
+    return {name: _echo(value) for name, value in zip(type(s)._fields, s, strict=True)}
+
+
 def head_dict(s: Settings) -> dict[str, Any]:
     """What every document starts with: version, conventions and the settings it was counted under."""
     return {
         "format_version": FORMAT_VERSION,
         "convcost_version": __version__,
         "conventions": conventions.AS_JSON,
-        "convention": {
-            "count": s.convention.kind.value,
-            "bias": s.convention.bias,
-            "label": s.convention.label,
-            "definition": s.convention.definition,
-        },
-        "dtype": s.dtype.value,
-        "batch": s.batch,
-        "fused": s.fused,
-        "device": device_dict(s.device) if s.device is not None else None,
+        **settings_dict(s),
     }
 
 

@@ -8,10 +8,12 @@ README does not document.
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from ..core.dtypes import DType
-from ..core.options import AS_FORMS, CountKind
+from ..core.devices import Device
+from ..core.options import AS_FORMS, Convention, CountKind, Settings
 from .json_report import FORMAT_VERSION
 
 _INT = {"type": "integer"}
@@ -54,22 +56,42 @@ _MEMORY = {
     "memory_s": _NUMBER,
 }
 
+def _setting(kind: Any) -> dict[str, Any]:
+    """The schema of a setting of type ``kind`` (an annotation of :class:`Settings`)."""
+    if get_origin(kind) in (Union, UnionType):
+        members = [arg for arg in get_args(kind) if arg is not type(None)]
+        assert len(members) == 1, kind
+        return _nullable(_setting(members[0]))
+    if kind is Convention:
+        return _object(
+            {
+                "count": {"enum": [k.value for k in CountKind]},
+                "bias": _BOOL,
+                "label": _STRING,
+                "definition": _STRING,
+            }
+        )
+    if kind is Device:
+        return _ref("device")
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return {"enum": [member.value for member in kind]}
+    if kind is bool:
+        return _BOOL
+    if kind is int:
+        return {"type": "integer", "minimum": 1}  # every int setting is at least 1 (batch)
+    raise TypeError(f"no schema for a setting of type {kind!r}")
+
+
+def settings_properties(settings: type = Settings) -> dict[str, Any]:
+    """The schema of every field of :class:`Settings`, in its order, from its annotations."""
+    return {name: _setting(kind) for name, kind in get_type_hints(settings).items()}
+
+
 _HEAD = {
     "format_version": {"const": FORMAT_VERSION},
     "convcost_version": _STRING,
     "conventions": {"type": "object", "additionalProperties": _STRING},
-    "convention": _object(
-        {
-            "count": {"enum": [k.value for k in CountKind]},
-            "bias": _BOOL,
-            "label": _STRING,
-            "definition": _STRING,
-        }
-    ),
-    "dtype": {"enum": [t.value for t in DType]},
-    "batch": {"type": "integer", "minimum": 1},
-    "fused": _BOOL,
-    "device": _nullable(_ref("device")),
+    **settings_properties(),
 }
 
 _GEOMETRY = {

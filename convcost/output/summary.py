@@ -8,7 +8,7 @@ Markdown and Rich views only choose and format fields; they compute nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import gcd, prod
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the network's and sweep's model: imported where a network i
     from ..model.evaluate import Network, Row
     from ..model.kinds import BreakdownKind
     from ..model.receptive_field import ReceptiveField
-    from ..model.sweep import Point
+    from ..model.sweep import Point, Skipped
 
 # The types made once per row, variant or sweep point are NamedTuples: as immutable as frozen
 # dataclasses, and several times cheaper to build (a frozen dataclass sets each field through
@@ -102,12 +102,26 @@ class Theory(NamedTuple):
     ratio_exact: str
 
 
+class Change(NamedTuple):
+    """How the depthwise-separable form compares with the regular one on one measure."""
+
+    before: float  # the regular form's
+    after: float  # the depthwise-separable form's
+    factor: float  # the larger over the smaller, never below 1 (0 when either is 0)
+    pct: float  # |after − before| / before · 100 (0 when before is 0)
+
+
+def change(before: float, after: float) -> Change:
+    factor = max(before, after) / min(before, after) if before and after else 0.0
+    return Change(before, after, factor, abs(after - before) / before * 100 if before else 0.0)
+
+
 class Saving(NamedTuple):
     """The depthwise-separable form against the regular one, as a table's closing line says it."""
 
-    macs_factor: float  # regular MACs / separable MACs (below 1: the separable form costs more)
-    bytes_factor: float
-    time_factor: float | None
+    headline: Change  # in the headline count (MACs, FLOPs or ops)
+    bytes: Change
+    time: Change | None  # with a device
     regular_bound: Bound | None
     separable_bound: Bound | None
     regular_intensity: float
@@ -128,6 +142,12 @@ class LayerSummary(NamedTuple):
     theory: Theory
     saving: Saving
     notes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``layer --json`` object."""
+        from .json_report import layer_document
+
+        return layer_document(self)
 
 
 class RowSummary(NamedTuple):
@@ -195,6 +215,12 @@ class NetworkSummary:
     depth: int | None = None  # the depth rows are rolled up to (--depth), if any
     hidden: int = 0  # rows left out for having no MACs and no params (--hide-zero)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The ``compare --json`` object."""
+        from .json_report import network_document
+
+        return network_document(self)
+
 
 class PointSummary(NamedTuple):
     swept: Mapping[str, int | tuple[int, ...]]
@@ -208,6 +234,14 @@ class SweepSummary:
     points: tuple[PointSummary, ...]
     theory_limit_pct: float | None  # 1 − 1/D_K² when every point shares its kernel
     skipped: int  # points that cannot exist (see the sweep's note)
+    skipped_by_field: Mapping[str, Skipped] = field(default_factory=dict)  # field → count, first error
+    total: int = 0  # points in the product, skipped ones included
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``sweep --json`` object."""
+        from .json_report import sweep_document
+
+        return sweep_document(self)
 
 
 # ---------------------------------------------------------------- building blocks
@@ -331,18 +365,14 @@ def _saving(variants: Sequence[VariantSummary], s: Settings) -> Saving:
     dws = next(v for v in variants if v.name == DEPTHWISE_SEPARABLE)
     before, after = regular.memory, dws.memory
     return Saving(
-        _share(regular.work.macs, dws.work.macs),
-        _share(before.bytes, after.bytes),
-        _share_f(before.timing.time_s, after.timing.time_s) if before.timing and after.timing else None,
+        change(regular.work.headline, dws.work.headline),
+        change(before.bytes, after.bytes),
+        change(before.timing.time_s, after.timing.time_s) if before.timing and after.timing else None,
         before.timing.bound if before.timing else None,
         after.timing.bound if after.timing else None,
         before.arithmetic_intensity,
         after.arithmetic_intensity,
     )
-
-
-def _share_f(part: float, whole: float) -> float:
-    return part / whole if whole else 0.0
 
 
 def _ridge(s: Settings) -> float | None:
@@ -607,7 +637,13 @@ def _swept_value(text: str) -> int | tuple[int, ...]:
     return parts[0] if len(parts) == 1 else parts
 
 
-def sweep_summary(points: Sequence[Point], s: Settings, skipped: int = 0) -> SweepSummary:
+def sweep_summary(
+    points: Sequence[Point],
+    s: Settings,
+    skipped: int = 0,
+    skipped_by_field: Mapping[str, Skipped] | None = None,
+    total: int = 0,
+) -> SweepSummary:
     keys = list(points[0].swept) if points else []
     varying = tuple(key for key in keys if len({p.swept[key] for p in points}) > 1)
     kernels = {p.comparison.theory_dk2 for p in points}
@@ -624,6 +660,8 @@ def sweep_summary(points: Sequence[Point], s: Settings, skipped: int = 0) -> Swe
         ),
         limit,
         skipped,
+        dict(skipped_by_field or {}),
+        total or len(points) + skipped,
     )
 
 

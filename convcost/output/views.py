@@ -16,7 +16,7 @@ from ..core.dtypes import DType
 from ..core.errors import escape_text
 from ..core.options import DEFAULT, Settings
 from ..core.values import PadPairs, format_dims
-from .summary import LayerSummary, Memory, NetworkSummary, StepSummary, SweepSummary, VariantSummary
+from .summary import Change, LayerSummary, Memory, NetworkSummary, StepSummary, SweepSummary, VariantSummary
 from .text_table import Blank, Block, Column, Drawn, Para, Table, cell_len, wrap
 
 # ---------------------------------------------------------------- formatting
@@ -78,23 +78,22 @@ def one_d_words(shape: Sequence[int]) -> str:
     )
 
 
-def compared(before: float, after: float, noun: str, fewer: str = "fewer", more: str = "more") -> str:
-    """How ``after`` compares with ``before``: ``5.76× fewer MACs``, ``1.06× more MACs``, ``as many MACs``.
+def compared(c: Change, noun: str, fewer: str = "fewer", more: str = "more") -> str:
+    """How the separable form compares: ``5.76× fewer MACs``, ``1.06× more MACs``, ``as many MACs``.
 
     The factor is never below 1: the word says which way. Within half a percent the
     difference is given in percent, so that a factor never reads ``1.00×``.
     """
-    if before == after:
+    if c.before == c.after:
         return f"as many {noun}" if noun != "time" else "the same time"
-    if after == 0:
+    if c.after == 0:
         return f"no {noun} at all"
-    if before == 0:
-        return f"{after:,.0f} {noun} against none"
-    word = fewer if after < before else more
-    factor = max(before, after) / min(before, after)
-    if factor < 1.005:
-        return f"{abs(after - before) / before * 100:.2g} % {word} {noun}"
-    return f"{factor:.2f}× {word} {noun}"
+    if c.before == 0:
+        return f"{c.after:,.0f} {noun} against none"
+    word = fewer if c.after < c.before else more
+    if c.factor < 1.005:
+        return f"{c.pct:.2g} % {word} {noun}"
+    return f"{c.factor:.2f}× {word} {noun}"
 
 
 def describe(layer: Conv) -> str:
@@ -249,12 +248,10 @@ def memory_view(summary: LayerSummary) -> list[Block]:
     ]
     table = Table(columns, title=title, row_styles=["dim" if sub else "" for _, _, sub in rows])
     blocks: list[Block] = [table]
-    regular = summary.variants[0]
-    dws = summary.variants[-1]
     saving = summary.saving
-    line = f"depthwise-separable: {compared(regular.work.headline, dws.work.headline, s.convention.label)}"
-    if regular.memory.timing is not None and dws.memory.timing is not None and summary.ridge_point:
-        line += f", {compared(regular.memory.timing.time_s, dws.memory.timing.time_s, 'time', 'less')}"
+    line = f"depthwise-separable: {compared(saving.headline, s.convention.label)}"
+    if saving.time is not None and summary.ridge_point:
+        line += f", {compared(saving.time, 'time', 'less')}"
         line += (
             f": the regular conv is {saving.regular_bound}-bound "
             f"({saving.regular_intensity:.0f} FLOP/B), "
@@ -271,7 +268,7 @@ def memory_view(summary: LayerSummary) -> list[Block]:
         )
     else:
         line += (
-            f", {compared(regular.memory.bytes, dws.memory.bytes, 'bytes')}; arithmetic intensity "
+            f", {compared(saving.bytes, 'bytes')}; arithmetic intensity "
             f"{saving.regular_intensity:.0f} → {saving.separable_intensity:.0f} FLOP/B "
             "(add --device NAME for a roofline time)."
         )

@@ -52,6 +52,9 @@ Fold = Callable[[ModuleType, list[Array], Attrs], "list[Array] | None"]
 FoldSize = Callable[[ModuleType, list[Array]], int]
 #: A check of a node whatever the shapes (given the graph's weights' dims): raises ConvCostError.
 Check = Callable[["NodeProto", Mapping[str, tuple[int, ...]]], None]
+#: An op's shape rule, per the ONNX spec: (its inputs' dims, its attributes) → its outputs' dims.
+#: Raises ValueError, in words that follow the node's name, for inputs that do not fit.
+ShapeRule = Callable[[list[tuple[int, ...]], Attrs], "list[tuple[int, ...]]"]
 #: The value of an op that reads only its input's shape: (dims, attributes) → an int or a vector.
 OfShape = Callable[[list[int], Attrs], "int | list[int]"]
 
@@ -79,6 +82,8 @@ class Op:
     same_shape: bool = False
     #: Its inference works out windows: an output dim of 0 is as wrong as a negative one.
     windowed: bool = False
+    #: Its shape rule (where convcost has one; onnx's inference gives every shape, this checks it).
+    shape: ShapeRule | None = None
     fold: Fold | None = None
     fold_size: FoldSize | None = None
     #: Folded before its inputs are looked at (an op of no inputs).

@@ -6,12 +6,14 @@ after it folded in); a product of two activations is a ``matmul`` entry, a stati
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from ..layout import Shape, Static, Value, aligned, stored_shape, text
+from ..layout import Shape, Static, Value, aligned, decode, dims_field, stored_shape, text
 from ..read import inputs_of, standard
-from ..registry import Op, lookup, register
+from ..registry import Attrs, Op, lookup, register
+from .opaque import opaque
 
 if TYPE_CHECKING:
     from onnx import NodeProto
@@ -172,7 +174,212 @@ def gemm(ctx: Context, node: NodeProto) -> None:
         ctx.produce(node, out, "add", {}, sources, batch, layout, suffix="C")
 
 
+# ---------------------------------------------------------------------------- einsum
+
+_ELLIPSIS = "..."
+
+
+def einsum_labels(equation: str, ranks: Sequence[int]) -> tuple[list[list[str]], list[str]]:
+    """Each operand's index labels and the output's, per the ONNX spec (and numpy's ``einsum``).
+
+    The dims an ellipsis stands for are labelled ``…0``, ``…1``…, right-aligned across operands (they
+    broadcast). Without ``->`` the output is the ellipsis dims, then the letters that appear once, in
+    alphabetical order. Raises ValueError for an equation that does not fit the operands.
+    """
+    text_ = equation.replace(" ", "")
+    lhs, arrow, rhs = text_.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(ranks):
+        raise ValueError(f"{len(terms)} operand term(s) for {len(ranks)} input(s)")
+    heads: list[tuple[str, int, str]] = []  # letters before the ellipsis, its dims, letters after
+    for term, rank in zip(terms, ranks, strict=True):
+        head, dots, tail = term.partition(_ELLIPSIS)
+        for part in (head, tail):
+            if not all(c.isascii() and c.isalpha() for c in part):
+                raise ValueError(f"term {term!r} has a label that is not a letter")
+        if not dots and len(head) != rank:
+            raise ValueError(f"term {term!r} has {len(head)} labels for an operand of {rank} dims")
+        if dots and len(head) + len(tail) > rank:
+            raise ValueError(f"term {term!r} has more labels than its operand's {rank} dims")
+        heads.append((head, rank - len(head) - len(tail) if dots else 0, tail))
+    most = max(dims for _, dims, _ in heads)
+    labels = [[*head, *(f"…{most - dims + j}" for j in range(dims)), *tail] for head, dims, tail in heads]
+    letters = [label for term in labels for label in term if not label.startswith("…")]
+    if arrow:
+        head, dots, tail = rhs.partition(_ELLIPSIS)
+        if not all(c.isascii() and c.isalpha() for c in head + tail):
+            raise ValueError(f"output term {rhs!r} has a label that is not a letter")
+        output = [*head, *(f"…{j}" for j in range(most) if dots), *tail]
+        if len(set(output)) != len(output):
+            raise ValueError(f"output term {rhs!r} repeats a label")
+        if set(head + tail) - set(letters):
+            raise ValueError(f"output term {rhs!r} has a label no operand has")
+    else:
+        output = [f"…{j}" for j in range(most)] + sorted(c for c in set(letters) if letters.count(c) == 1)
+    return labels, output
+
+
+def einsum_sizes(labels: list[list[str]], dims: Sequence[Shape]) -> dict[str, int]:
+    """Each label's size: the same in every operand, or 1 in some (broadcast)."""
+    sizes: dict[str, int] = {}
+    for term, shape in zip(labels, dims, strict=True):
+        for label, size in zip(term, shape, strict=True):
+            known = sizes.setdefault(label, size)
+            if known != size and 1 not in (known, size):
+                shown = label if not label.startswith("…") else "of the ellipsis"
+                raise ValueError(f"index {shown} has sizes {known} and {size}")
+            sizes[label] = max(known, size)
+    return sizes
+
+
+def einsum_shape(dims: list[Shape], attrs: Attrs) -> list[Shape]:
+    """The output of an Einsum, per the ONNX spec."""
+    equation = str(decode(attrs["equation"]))
+    labels, output = einsum_labels(equation, [len(d) for d in dims])
+    sizes = einsum_sizes(labels, dims)
+    return [tuple(sizes[label] for label in output)]
+
+
+class _Term(NamedTuple):
+    """An operand or partial result of a contraction: its entry and the labels of its stored dims."""
+
+    entry: str
+    labels: list[str]
+
+
+def einsum(ctx: Context, node: NodeProto) -> None:
+    """Contracted pairwise, left to right, each pair a ``matmul`` (with free transposes and reshapes):
+    its MACs the product of the sizes of every distinct index of the two."""
+    names = list(node.input)
+    if len(names) < 2 or not all(names):  # one operand: a transpose, trace or sum, not a product
+        opaque(ctx, node)
+        return
+    equation = str(decode(ctx.attrs(node).get("equation", b"")))
+    dims = [ctx.dims(node, name) for name in names]
+    try:
+        labels, output = einsum_labels(equation, [len(d) for d in dims])
+        sizes = einsum_sizes(labels, dims)
+    except ValueError as exc:
+        raise ctx.fail(node, f"has equation {equation!r}, which does not fit its inputs: {exc}") from None
+    out = node.output[0]
+    out_shape = ctx.shape_of(node, out)
+    expected = tuple(sizes[label] for label in output)
+    if expected != out_shape:
+        raise ctx.fail(
+            node,
+            f"its equation {equation!r} makes it {text(expected)} "
+            f"but the model's shapes say {text(out_shape)}",
+        )
+    if any(len(set(term)) != len(term) for term in labels):
+        opaque(ctx, node, "an index repeated in one operand")
+        return
+    if any(
+        size != sizes[label]
+        for t, d in zip(labels, dims, strict=True)
+        for label, size in zip(t, d, strict=True)
+    ):
+        opaque(ctx, node, "operands that broadcast")
+        return
+    batch_label = _batch_label(ctx, names, labels, output)
+    if batch_label is None:
+        names = [
+            ctx.unbatched(node, n, "it contracts the batch axis") if n in ctx.values else n for n in names
+        ]
+    terms = []
+    for name, term in zip(names, labels, strict=True):
+        if name in ctx.values:
+            entry, value = ctx.in_layout(node, name, "plain")
+            kept = [label for axis, label in enumerate(term) if axis != value.batch]
+        else:
+            kept = term
+            entry = ctx.conform(node, name, tuple(sizes[label] for label in term) or (1,), "plain")
+        terms.append(_Term(entry, kept))
+    current = terms[0]
+    for step, other in enumerate(terms[1:], start=1):
+        keep = set(output).union(*labels[step + 1 :])
+        current = _contract(ctx, node, current, other, keep - {batch_label or ""}, sizes, step)
+    target = [label for label in output if label != batch_label]
+    entry = current.entry
+    if current.labels != target:
+        perm = [current.labels.index(label) for label in target]
+        shape = tuple(sizes[label] for label in target)
+        entry = ctx.emit(node, "transpose", {"perm": perm}, [entry], shape, suffix="out")
+    batch = output.index(batch_label) if batch_label is not None else None
+    stored = stored_shape(out_shape, "plain", batch)
+    if ctx.stored[entry] != stored:
+        entry = ctx.emit(node, "reshape", {"shape": dims_field(stored)}, [entry], stored, suffix="out")
+    ctx.set_value(node, out, out_shape, "plain", batch, entry)
+
+
+def _batch_label(ctx: Context, names: list[str], labels: list[list[str]], output: list[str]) -> str | None:
+    """The label of the batch axis, where the contraction keeps it one (None: the batch is lost, or none)."""
+    found = {
+        term[ctx.values[n].batch or 0] for n, term in zip(names, labels, strict=True) if _batched(ctx, n)
+    }
+    if len(found) != 1:
+        return None
+    label = found.pop()
+    for name, term in zip(names, labels, strict=True):
+        if label in term and not (_batched(ctx, name) and term[ctx.values[name].batch or 0] == label):
+            return None  # a weight or an unbatched operand has it
+    return label if label in output else None
+
+
+def _batched(ctx: Context, name: str) -> bool:
+    return name in ctx.values and ctx.values[name].batch is not None
+
+
+def _contract(
+    ctx: Context, node: NodeProto, x: _Term, y: _Term, keep: set[str], sizes: dict[str, int], step: int
+) -> _Term:
+    """One pairwise contraction: X as [B, M, K], Y as [B, K, N], a matmul, the indices no one needs summed."""
+    shared = [label for label in x.labels if label in y.labels]
+    batch = [label for label in shared if label in keep]
+    inner = [label for label in shared if label not in keep]
+    rows = [label for label in x.labels if label not in y.labels]
+    cols = [label for label in y.labels if label not in x.labels]
+
+    def arranged(term: _Term, order: list[str], first: list[str], second: list[str], side: str) -> str:
+        entry = term.entry
+        if term.labels != order:
+            perm = [term.labels.index(label) for label in order]
+            entry = ctx.emit(
+                node,
+                "transpose",
+                {"perm": perm},
+                [entry],
+                tuple(sizes[o] for o in order),
+                suffix=f"{side}{step}",
+            )
+        shape = (*(sizes[b] for b in batch), prod(sizes[f] for f in first), prod(sizes[s] for s in second))
+        if ctx.stored[entry] != shape:
+            entry = ctx.emit(
+                node, "reshape", {"shape": dims_field(shape)}, [entry], shape, suffix=f"{side}{step}"
+            )
+        return entry
+
+    a = arranged(x, batch + rows + inner, rows, inner, "a")
+    b = arranged(y, batch + inner + cols, inner, cols, "b")
+    made = (*(sizes[b] for b in batch), prod(sizes[r] for r in rows), prod(sizes[c] for c in cols))
+    entry = ctx.emit(node, "matmul", {}, [a, b], made, suffix=f"step{step}" if step > 1 else "")
+    result = batch + rows + cols
+    if not result:
+        return _Term(entry, [])
+    shape = tuple(sizes[label] for label in result)
+    if ctx.stored[entry] != shape:
+        entry = ctx.emit(node, "reshape", {"shape": dims_field(shape)}, [entry], shape, suffix=f"c{step}")
+    summed = [axis for axis, label in enumerate(result) if label not in keep]
+    if summed:
+        kept = [label for label in result if label in keep]
+        shape = tuple(sizes[label] for label in kept) or (1,)
+        fields: Fields = {"mode": "sum", "axes": summed, "keepdims": False}
+        entry = ctx.emit(node, "reduce", fields, [entry], shape, suffix=f"sum{step}")
+        result = kept
+    return _Term(entry, result)
+
+
 register(
     Op("MatMul", matmul, arity=(2, 2, "two operands"), any_operand=True),
     Op("Gemm", gemm, arity=(2, 3, "two matrices (and an optional C)"), any_operand=True),
+    Op("Einsum", einsum, any_operand=True, shape=einsum_shape),
 )

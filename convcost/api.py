@@ -1,0 +1,319 @@
+"""The public calls: cost a network, a layer or a sweep the way the command line does.
+
+:func:`cost` takes anything ``convcost compare`` takes — a shipped spec's name, a spec or ONNX
+file, ``-`` for stdin — and also the bytes of one, a spec dict, or (with the torch extra) a
+PyTorch module. Its options are ``compare``'s flags, dashes written as underscores (``--as``
+is ``as_form``, ``--in`` is ``input_shape``). Each call returns the summary every output format
+renders from; ``.to_dict()`` is the ``--json`` object.
+
+Errors are :class:`~convcost.core.errors.ConvCostError`: an option's names the option
+(``width_mult``); problems in the input are one :class:`~convcost.io.source.SourceErrors`
+naming the input, each problem with its spec path and line; an input that cannot be read at
+all is a :class:`~convcost.io.source.CannotRead` (an ``OSError``).
+
+Nothing here imports click or rich: the command line is a thin layer over these calls.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Union
+
+from .core import limits, values
+from .core.errors import ConvCostError, bad_value
+from .core.options import Settings, settings
+from .core.options import max_layers as layer_budget
+from .io.source import CannotRead, NotOnnx, SourceErrors, located
+from .model.sweep import SWEPT
+
+if TYPE_CHECKING:
+    from .io.source import Loaded
+    from .output.summary import Catalogue, LayerSummary, NetworkSummary, SchemaDocument, SweepSummary
+
+#: What :func:`cost` takes: a name, a path or ``-``; the bytes of a spec or a model; a spec dict;
+#: or a ``torch.nn.Module`` (with ``input=``).
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Mapping[str, Any], Any]
+
+#: The name a source held in memory goes by in messages and in the result's ``source``.
+BYTES = "<bytes>"
+
+
+def make_settings(
+    dtype: object = "fp32",
+    batch: object = None,
+    fused: object = False,
+    count: object = "macs",
+    count_bias: object = None,
+    device: object = None,
+    peak_tflops: object = None,
+    bandwidth_gbs: object = None,
+) -> Settings:
+    """The settings of a run, from the flags' values (``batch`` None: 1)."""
+    return settings(
+        dtype=dtype,
+        batch=1 if batch is None else batch,
+        fused=fused,  # type: ignore[arg-type]  # settings() checks it is a bool
+        count=count,
+        count_bias=count_bias,  # type: ignore[arg-type]
+        device=device,
+        peak_tflops=peak_tflops,
+        bandwidth_gbs=bandwidth_gbs,
+    )
+
+
+def cost(
+    source: Source,
+    *,
+    as_form: object = None,
+    width_mult: object = None,
+    input_shape: object = None,
+    max_layers: object = None,
+    depth: object = None,
+    hide_zero: object = False,
+    input: object = None,
+    dtype: object = "fp32",
+    batch: object = None,
+    fused: object = False,
+    count: object = "macs",
+    count_bias: object = None,
+    device: object = None,
+    peak_tflops: object = None,
+    bandwidth_gbs: object = None,
+) -> NetworkSummary:
+    """The cost of a network: what ``convcost compare SOURCE`` shows, in every format.
+
+    ``batch`` None is 1, or an ONNX model's own batch; given, it replaces an ONNX model's.
+    ``input`` (a shape, or a tensor or tuple of tensors) is the example input of a PyTorch
+    module, which is exported to ONNX in memory and costed as the model.
+    ``depth`` rolls the rows up to modules that many levels deep; ``hide_zero`` leaves out rows
+    with no MACs and no params (the totals keep them).
+    """
+    chosen = make_settings(dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs)
+    from .model.whatif import options as what_if
+
+    options = what_if(as_form, width_mult, input_shape)
+    budget = layer_budget(max_layers)
+    levels = None if depth is None else values.positive_int(depth, "depth")
+    if not isinstance(hide_zero, bool):
+        raise bad_value("hide_zero", hide_zero, "expected true or false")
+    given_batch = chosen.batch if batch is not None else None
+    with limits.allowing(budget):
+        name, loaded = _load(source, options.input_shape, given_batch, input)
+        asked = options
+        if loaded.onnx:
+            # The converter re-inferred every shape for input_shape, and the model's batch is the batch.
+            options = options._replace(input_shape=None)
+            chosen = chosen._replace(batch=loaded.batch)
+        network = _evaluate(loaded.document, options, name)
+        network.options = asked  # report the what-ifs the user asked for
+        from .output.summary import network_summary
+
+        return network_summary(network, name, chosen, loaded.notes, loaded.unsupported, levels, hide_zero)
+
+
+def _load(
+    source: Source, input_shape: tuple[int, ...] | None, batch: int | None, example: object
+) -> tuple[str | None, Loaded]:
+    """The source's name and its document."""
+    from .io import source as reading
+
+    if example is not None and not _is_module(source):
+        raise ConvCostError("input", "is the example input of a PyTorch module; this source is not one")
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
+    if isinstance(source, str):
+        return reading.source_name(source), reading.load_document(source, input_shape, batch)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        onnx = data[:1] == reading.ONNX_FIRST_BYTE
+        return BYTES, reading.parse(data, onnx, BYTES, input_shape, batch)
+    if isinstance(source, Mapping):
+        return None, reading.Loaded(source, [])
+    if _is_module(source):
+        from .io.torch_export import export
+
+        if example is None:
+            raise ConvCostError("input", "a PyTorch module needs an example input: a shape or tensors")
+        name = type(source).__name__
+        return name, reading.parse(export(source, example), True, name, input_shape, batch)
+    raise bad_value(
+        "source",
+        source,
+        "expected a shipped spec's name, a path, '-', the bytes of a spec or model, a spec dict, "
+        "or a torch.nn.Module",
+    )
+
+
+def _is_module(source: object) -> bool:
+    """Whether ``source`` is a ``torch.nn.Module`` (torch is never imported to find out)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(source, torch.nn.Module)
+
+
+def _evaluate(document: object, options: Any, name: str | None) -> Any:
+    """The network of a document; its problems are one :class:`SourceErrors` naming the input."""
+    from .model.evaluate import evaluate
+    from .model.spec_check import SpecErrors
+
+    where = name if name is not None else "spec"
+    try:
+        return evaluate(document, options)
+    except SpecErrors as errors:
+        raise SourceErrors(where, errors.errors) from None
+    except ConvCostError as exc:
+        raise SourceErrors(where, [exc]) from None
+
+
+def cost_layer(
+    in_shape: object,
+    out: object,
+    kernel: object,
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    dilation: object = 1,
+    groups: object = 1,
+    bias: object = False,
+    transposed: object = False,
+    output_padding: object = 0,
+    dtype: object = "fp32",
+    batch: object = None,
+    fused: object = False,
+    count: object = "macs",
+    count_bias: object = None,
+    device: object = None,
+    peak_tflops: object = None,
+    bandwidth_gbs: object = None,
+) -> LayerSummary:
+    """One conv layer and its forms: what ``convcost layer`` shows. The arguments are its flags."""
+    from .core.conv import conv
+    from .core.forms import compare
+
+    chosen = make_settings(dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs)
+    comparison = compare(
+        conv(
+            in_shape,
+            out,
+            kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,  # type: ignore[arg-type]  # conv() checks it is a bool
+            transposed=transposed,  # type: ignore[arg-type]
+            output_padding=output_padding,
+        )
+    )
+    from .output.summary import layer_summary
+
+    return layer_summary(comparison, chosen)
+
+
+def cost_sweep(
+    swept: Mapping[str, object],
+    fixed: Mapping[str, object] | None = None,
+    *,
+    on_point: Callable[[], None] | None = None,
+    dtype: object = "fp32",
+    batch: object = None,
+    fused: object = False,
+    count: object = "macs",
+    count_bias: object = None,
+    device: object = None,
+    peak_tflops: object = None,
+    bandwidth_gbs: object = None,
+) -> SweepSummary:
+    """A layer over lists and ranges of its values: what ``convcost sweep`` shows.
+
+    ``swept`` maps ``in``, ``out``, ``kernel``, ``groups``, ``stride`` and ``dilation`` to a value,
+    a comma list or a range (``16..1024*2``); ``fixed`` holds ``padding``, ``bias``, ``transposed``
+    and ``output_padding``. ``on_point`` is called after each point (a progress bar).
+    """
+    from .model.sweep import sweep
+    from .output.summary import sweep_summary
+
+    chosen = make_settings(dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs)
+    points = sweep(swept, fixed if fixed is not None else {}, on_point=on_point)
+    return sweep_summary(points, chosen, points.skipped, points.skipped_by_field, points.total)
+
+
+def convert(source: str, input_shape: object = None, batch: object = None) -> Loaded:
+    """An ONNX model (a path, or ``-``) as a spec document (``convcost import``); a spec is refused."""
+    from .core import values
+    from .io.source import load_document
+
+    shape = values.shape(input_shape, "in") if input_shape is not None else None
+    samples = values.positive_int(batch, "batch") if batch is not None else None
+    return load_document(source, shape, samples, onnx_only=True)
+
+
+def model_count() -> int:
+    """How many specs are shipped (``convcost models`` lists them)."""
+    from .io.builtin_specs import names
+
+    return len(names())
+
+
+def models(on_model: Callable[[], None] | None = None) -> Catalogue:
+    """The shipped specs, each costed under the default conventions (``convcost models``)."""
+    from .io.builtin_specs import catalogue
+    from .io.spec_file import read
+    from .model.evaluate import evaluate
+    from .output.summary import Catalogue, ModelInfo
+
+    infos = []
+    for spec in catalogue():
+        with spec.path.open("rb") as handle:
+            data = handle.read()
+        network = evaluate(read(data))
+        totals = network.totals
+        infos.append(
+            ModelInfo(
+                spec.name,
+                spec.network,
+                spec.paper,
+                spec.title,
+                network.input_shape,
+                totals.macs,
+                totals.params,
+                network.row_count,
+            )
+        )
+        if on_model is not None:
+            on_model()
+    return Catalogue(tuple(infos))
+
+
+def schema(which: str = "spec") -> SchemaDocument:
+    """The JSON Schema of spec files (``spec``) or of the ``--json`` output (``output``)."""
+    from .output.summary import SchemaDocument
+
+    if which == "output":
+        from .output.json_schema import output_schema
+
+        return SchemaDocument(output_schema(), "output")
+    if which != "spec":
+        raise bad_value("which", which, "expected spec or output")
+    from .io.schema import spec_schema
+
+    return SchemaDocument(spec_schema(), "spec")
+
+
+__all__ = [
+    "SWEPT",
+    "CannotRead",
+    "NotOnnx",
+    "Source",
+    "SourceErrors",
+    "convert",
+    "cost",
+    "cost_layer",
+    "cost_sweep",
+    "located",
+    "make_settings",
+    "models",
+    "schema",
+]

@@ -1,0 +1,355 @@
+"""The flags: each group of options written once, shared by the commands that take it.
+
+Values stay text here; the core parses and checks them, so a flag and a spec key read the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from ..core import limits
+from ..core.dtypes import DType
+from ..core.errors import show_value
+from ..core.options import AS_FORMS, CountKind
+from ..output.formats import FORMATS, format_help
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _completer(*choices: str) -> Callable[[click.Context, click.Parameter, str], list[str]]:
+    """Shell completion of an option's words."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+        return [word for word in choices if word.startswith(incomplete)]
+
+    return complete
+
+
+def _complete_device(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from ..core.devices import DEVICES
+
+    return [name for name in DEVICES if name.startswith(incomplete)]
+
+
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """click's Choice, with the error worded as every other: ``'xml' is not allowed; expected one of …``."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value in self.choices:
+            return value
+        self.fail(f"{show_value(value)} is not allowed; expected one of {', '.join(map(str, self.choices))}")
+
+
+class FilePath(click.Path):
+    """click's Path, but a NUL byte (which only the API can pass) is refused, not a traceback."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\0" in value:
+            self.fail(f"{show_value(value)} is not a file name (it holds a NUL byte)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def spec_path() -> click.Path:
+    """SPEC and MODEL: a path (the shell completes files), ``-`` for stdin; existence is checked later
+    (a shipped spec's name is not a file)."""
+    return FilePath(allow_dash=True, dir_okay=True)
+
+
+def add(func: F, options: Sequence[Callable[[F], F]]) -> F:
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def cost_options(func: F) -> F:
+    """The options that say how to count and what machine to estimate for (layer, compare, sweep)."""
+    return add(
+        func,
+        [
+            click.option(
+                "--dtype",
+                default="fp32",
+                show_default=True,
+                metavar="T",
+                help="Element type: fp32, fp16, bf16 or int8.",
+                shell_complete=_completer(*(t.value for t in DType)),
+            ),
+            click.option(
+                "--batch",
+                default=None,
+                metavar="N",
+                help="Batch size: work and activations scale. [default: 1, or an ONNX model's own]",
+            ),
+            click.option(
+                "--fused",
+                is_flag=True,
+                help="Run a depthwise-separable pair as one kernel: its intermediate tensor stays on chip.",
+            ),
+            click.option(
+                "--count",
+                "count_kind",
+                default="macs",
+                show_default=True,
+                metavar="KIND",
+                help="Headline count: macs, flops (2 per MAC) or ops (exact multiplications + additions); "
+                "ratios follow it.",
+                shell_complete=_completer(*(k.value for k in CountKind)),
+            ),
+            click.option(
+                "--count-bias/--no-count-bias",
+                default=None,
+                help="Bias adds in the headline count (default: not in MACs; in FLOPs and ops).",
+            ),
+            click.option(
+                "--device",
+                metavar="NAME",
+                help="Roofline estimate for a profile (see 'convcost devices').",
+                shell_complete=_complete_device,
+            ),
+            click.option(
+                "--peak-tflops", metavar="X", help="Roofline for any machine: its dense peak, TFLOP/s."
+            ),
+            click.option("--bandwidth-gbs", metavar="Y", help="… and its memory bandwidth, GB/s."),
+        ],
+    )
+
+
+def file_option(required: bool = False, help_text: str = "") -> Callable[[F], F]:
+    return click.option(
+        "-o",
+        "--output",
+        "output",
+        type=FilePath(allow_dash=True),
+        required=required,
+        metavar="FILE",
+        help=help_text or "Write to FILE instead of stdout, atomically (a failed run leaves no half file).",
+    )
+
+
+def format_options(func: F) -> F:
+    """--format, --json as its shorthand, and -o/--output."""
+    return add(
+        func,
+        [
+            click.option(
+                "--format",
+                "fmt",
+                type=Choice(FORMATS),
+                default=None,
+                metavar="FORMAT",
+                help=format_help(),
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json."),
+            file_option(),
+        ],
+    )
+
+
+def output_options(func: F) -> F:
+    """The format options, and --wide for tables."""
+    return add(
+        format_options(func),
+        [
+            click.option(
+                "--wide",
+                is_flag=True,
+                help="Tables at their natural width, every column (default: fit the terminal).",
+            )
+        ],
+    )
+
+
+_SHAPE_HELP = (
+    "Input shape: spatial dims then channels joined by 'x' — "
+    "28x28x8 (H×W×C), 300x16 (L×C), 16x56x56x64 (D×H×W×C)."
+)
+
+
+def layer_options(func: F) -> F:
+    """The flags of one layer (``layer`` and ``plot layer``)."""
+    return add(
+        func,
+        [
+            click.option("--in", "in_shape", required=True, metavar="SHAPE", help=_SHAPE_HELP),
+            click.option("--out", required=True, metavar="N", help="Output channels (number of kernels)."),
+            click.option(
+                "-k",
+                "--kernel",
+                required=True,
+                metavar="K",
+                help="Kernel size: 3, or one per spatial dim (3x5).",
+            ),
+            click.option(
+                "--stride",
+                default="1",
+                show_default=True,
+                metavar="S",
+                help="Stride: one int or per dim (2x1).",
+            ),
+            click.option(
+                "--padding",
+                default="0",
+                show_default=True,
+                metavar="P",
+                help="An int, per dim (1x2), before:after pairs (0:1x0:1), 'valid', or 'same' "
+                "(output = ceil(in/stride), the odd pixel after, as TensorFlow).",
+            ),
+            click.option(
+                "--dilation",
+                default="1",
+                show_default=True,
+                metavar="D",
+                help="Dilation: one int or per dim.",
+            ),
+            click.option(
+                "--groups",
+                default="1",
+                show_default=True,
+                metavar="G",
+                help="Groups; must divide input channels and --out.",
+            ),
+            click.option(
+                "--bias/--no-bias",
+                default=False,
+                show_default=True,
+                help="Count a bias per output channel. Off by default: counts are of the weights alone.",
+            ),
+            click.option(
+                "--transposed", is_flag=True, help="A transposed conv (MACs counted per input element)."
+            ),
+            click.option(
+                "--output-padding",
+                default="0",
+                show_default=True,
+                metavar="P",
+                help="Transposed only: extra output.",
+            ),
+            cost_options,
+        ],
+    )
+
+
+def compare_options(func: F) -> F:
+    return add(
+        func,
+        [
+            click.argument("spec", metavar="SPEC", type=spec_path()),
+            click.option(
+                "--as",
+                "as_form",
+                type=Choice(AS_FORMS),
+                metavar="FORM",
+                help="regular or separable: rewrite every conv with a kernel larger than 1×1 "
+                "in that form first.",
+            ),
+            click.option(
+                "--width-mult",
+                metavar="A",
+                help="Scale conv output channels by A (e.g. 0.75); linear outputs stay.",
+            ),
+            click.option(
+                "--in", "in_shape", metavar="SHAPE", help="Replace the spec's input shape (e.g. 160x160x3)."
+            ),
+            click.option(
+                "--max-layers",
+                metavar="N",
+                help="Layer budget, for generated networks: graph layers and layers costed one by "
+                f"one.  [default: {limits.DEFAULT_MAX_LAYERS:,}]",
+            ),
+            click.option(
+                "--depth",
+                metavar="N",
+                help="Roll rows up to modules N levels deep (1: layer1, layer2, …; 2: layer1.0, …); "
+                "the totals are the same.",
+            ),
+            click.option(
+                "--hide-zero",
+                is_flag=True,
+                help="Leave out rows with no MACs and no params (not from the totals).",
+            ),
+            cost_options,
+        ],
+    )
+
+
+def sweep_options(func: F) -> F:
+    return add(
+        func,
+        [
+            click.option(
+                "--in",
+                "in_shape",
+                required=True,
+                metavar="SHAPES",
+                help="Input shape, or a comma list of them.",
+            ),
+            click.option(
+                "--out",
+                required=True,
+                metavar="N",
+                help="Output channels: a list (16,32,64) or a range (16..1024*2, 16..128:16).",
+            ),
+            click.option(
+                "-k", "--kernel", required=True, metavar="K", help="Kernel size, or a list (1,3,5,7)."
+            ),
+            click.option("--stride", default="1", show_default=True, metavar="S", help="Stride, or a list."),
+            click.option(
+                "--padding",
+                default="0",
+                show_default=True,
+                metavar="P",
+                help="Padding, as for 'layer' (one value for every point).",
+            ),
+            click.option(
+                "--dilation", default="1", show_default=True, metavar="D", help="Dilation, or a list."
+            ),
+            click.option(
+                "--groups", default="1", show_default=True, metavar="G", help="Groups, a list or a range."
+            ),
+            click.option(
+                "--bias/--no-bias", default=False, show_default=True, help="Count a bias per output channel."
+            ),
+            click.option("--transposed", is_flag=True, help="Transposed convs."),
+            click.option(
+                "--output-padding",
+                default="0",
+                show_default=True,
+                metavar="P",
+                help="Transposed only: extra output.",
+            ),
+            cost_options,
+        ],
+    )
+
+
+def chart_options(func: F) -> F:
+    return add(
+        func,
+        [
+            click.option(
+                "--chart",
+                type=Choice(("layers", "kinds", "roofline", "saving")),
+                metavar="NAME",
+                help="layers, kinds, roofline or saving (default: the first that fits).",
+            ),
+            file_option(required=True, help_text="The image: FILE.svg or FILE.png (written atomically)."),
+        ],
+    )
+
+
+def cost_args(args: dict[str, Any]) -> dict[str, Any]:
+    """The cost options, popped from a command's keyword arguments, as the API's keywords."""
+    batch = args.pop("batch")
+    return {
+        "dtype": args.pop("dtype"),
+        "batch": 1 if batch == "" else batch,  # an empty --batch is 1, as it always was
+        "fused": args.pop("fused"),
+        "count": args.pop("count_kind"),
+        "count_bias": args.pop("count_bias"),
+        "device": args.pop("device"),
+        "peak_tflops": args.pop("peak_tflops"),
+        "bandwidth_gbs": args.pop("bandwidth_gbs"),
+    }

@@ -1,0 +1,161 @@
+"""Recurrent layers: LSTM, GRU and RNN, forward, reverse or bidirectional, ``layout`` 0 or 1.
+
+Each direction is a product of the whole sequence by W (``linear`` over the input's last dim) and one
+by R (``linear`` over the hidden states, the gates' first H columns standing in for them: the same
+T positions of H features), their sum the gates: T·B·(gates·H)·(I + H) MACs a direction, W, R and B
+counted as params (the two linears' biases are B's two halves), and LSTM's peepholes a parameter of
+3·H a direction. The gates' element-wise work is left out (as FlopCounterMode's formula does).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from ..layout import Shape, axis_map, decode, dims_field, stored_shape, text
+from ..registry import Attrs, Op, register
+from .opaque import opaque
+
+if TYPE_CHECKING:
+    from onnx import NodeProto
+
+    from ..context import Context, Fields
+
+
+def _directions(attrs: Attrs) -> int:
+    return 2 if decode(attrs.get("direction", b"forward")) == "bidirectional" else 1
+
+
+def recurrent_shape(dims: list[Shape], attrs: Attrs, gates: int) -> list[Shape]:
+    """Y, Y_h (and Y_c) per the ONNX spec: [T, D, B, H] and [D, B, H], or with ``layout`` 1
+    [B, T, D, H] and [B, D, H]. ``dims``: X's, W's and R's."""
+    x, w, r = dims[:3]
+    if len(x) != 3:
+        raise ValueError(f"its input is {len(x)}-D ({text(x)}); it needs 3 dims")
+    layout = int(attrs.get("layout", 0))
+    steps, batch, features = (x[1], x[0], x[2]) if layout else x
+    directions = _directions(attrs)
+    hidden = int(attrs.get("hidden_size", r[-1] if len(r) == 3 else 0))
+    need_w, need_r = (directions, gates * hidden, features), (directions, gates * hidden, hidden)
+    if tuple(w) != need_w or tuple(r) != need_r:
+        raise ValueError(
+            f"its weights W {text(w)} and R {text(r)} do not fit {directions} direction(s) of "
+            f"{gates} gate(s) of {hidden} from {features} features: W {text(need_w)}, R {text(need_r)}"
+        )
+    if layout:
+        return [(batch, steps, directions, hidden), (batch, directions, hidden), (batch, directions, hidden)]
+    return [(steps, directions, batch, hidden), (directions, batch, hidden), (directions, batch, hidden)]
+
+
+def recurrent(ctx: Context, node: NodeProto, gates: int, peepholes: int | None = None) -> None:
+    """One LSTM, GRU or RNN node (``peepholes``: the input that holds them, LSTM's)."""
+    names = [*node.input, *[""] * 8]
+    x, w, r, b = names[:4]
+    p = names[peepholes] if peepholes is not None else ""
+    if not ctx.is_static(w) or not ctx.is_static(r) or any(n and not ctx.is_static(n) for n in (b, p)):
+        opaque(ctx, node, "computed weight")
+        return
+    attrs = ctx.attrs(node)
+    try:
+        made = recurrent_shape([ctx.dims(node, n) for n in (x, w, r)], attrs, gates)
+    except ValueError as exc:
+        raise ctx.fail(node, str(exc)) from None
+    for name in (w, r, b, p):
+        if name:
+            ctx.weight(node, name)
+    layout = int(attrs.get("layout", 0))
+    directions, hidden = made[1][1 if layout else 0], made[0][-1]
+    for out, shape in zip(node.output, made, strict=False):
+        if out and ctx.shape_of(node, out) != shape:
+            raise ctx.fail(
+                node,
+                f"its output {out!r} is {text(shape)} by the ONNX spec, but the model's shapes say "
+                f"{text(ctx.shape_of(node, out))}",
+            )
+    axis = 0 if layout else 1  # X's batch axis
+    if ctx.values[x].batch not in (axis, None):
+        x = ctx.unbatched(node, x, "its batch axis is not the recurrence's")
+    entry, value = ctx.in_layout(node, x, "plain")
+    tracked = value.batch is not None
+    y_batch = (0 if layout else 2) if tracked else None
+    state_batch = (0 if layout else 1) if tracked else None
+    lead = value.stored[:-1]
+    width = gates * hidden
+    linear: Fields = {"out": width, "flatten": False}
+    if not b:
+        linear["bias"] = False
+    one = list(made[0])
+    one[2 if layout else 1] = 1  # a direction's Y
+    single = stored_shape(tuple(one), "plain", y_batch)
+    parts = []
+    for d in range(directions):
+        tag = ("fwd", "bwd")[d] if directions == 2 else ""
+        y = _direction(ctx, node, entry, lead, linear, hidden, p, tag)
+        if single != (*lead, hidden):
+            suffix = f"{tag}_y" if tag else "y"
+            y = ctx.emit(node, "reshape", {"shape": dims_field(single)}, [y], single, suffix=suffix)
+        parts.append(y)
+    rank = len(made[0])
+    whole = stored_shape(made[0], "plain", y_batch)
+    dirs_axis = axis_map(rank, "plain", y_batch)[2 if layout else 1]
+    assert dirs_axis is not None
+    y = parts[0]
+    if directions == 2:
+        fields: Fields = {} if dirs_axis == len(whole) - 1 else {"axis": dirs_axis}
+        y = ctx.emit(node, "concat", fields, parts, whole, suffix="y")
+    if node.output and node.output[0]:
+        ctx.set_value(node, node.output[0], made[0], "plain", y_batch, y)
+    states = [o for o in node.output[1:3] if o]
+    if not states:
+        return
+    steps_axis = axis_map(rank, "plain", y_batch)[1 if layout else 0]
+    assert steps_axis is not None
+    steps = made[0][1 if layout else 0]
+    last = list(whole)
+    last[steps_axis] = 1
+    stored = stored_shape(made[1], "plain", state_batch)
+    sliced = ctx.emit(
+        node,
+        "slice",
+        {"start": steps - 1, "stop": steps, "axis": steps_axis},
+        [y],
+        tuple(last),
+        suffix="last",
+    )
+    state = ctx.emit(node, "reshape", {"shape": dims_field(stored)}, [sliced], stored, suffix="state")
+    for out in states:
+        ctx.set_value(node, out, made[1], "plain", state_batch, state)
+
+
+def _direction(
+    ctx: Context, node: NodeProto, x: str, lead: Shape, linear: Fields, hidden: int, peepholes: str, tag: str
+) -> str:
+    """One direction's entries, from the input's entry ``x`` to its hidden states (``lead`` × H)."""
+
+    def named(part: str) -> str:
+        return f"{tag}_{part}" if tag else part
+
+    width = int(str(linear["out"]))
+    gx = ctx.emit(node, "linear", linear, [x], (*lead, width), suffix=named("w"))
+    h = ctx.emit(node, "slice", {"start": 0, "stop": hidden}, [gx], (*lead, hidden), suffix=named("h"))
+    gh = ctx.emit(node, "linear", linear, [h], (*lead, width), suffix=named("r"))
+    cell = ctx.emit(node, "add", {}, [gx, gh], (*lead, width), suffix=named("gates"))
+    if peepholes:
+        three = (*[1] * len(lead), 3 * hidden)
+        name = f"{peepholes}_{tag or 'p'}"
+        peep = ctx.emit(node, "parameter", {"shape": dims_field(three)}, [], three, name=name)
+        shape = (*lead, 3 * hidden)
+        cell = ctx.emit(node, "slice", {"start": 0, "stop": 3 * hidden}, [cell], shape, suffix=named("c"))
+        cell = ctx.emit(node, "mul", {}, [cell, peep], shape, suffix=named("peepholes"))
+    return ctx.emit(node, "slice", {"start": 0, "stop": hidden}, [cell], (*lead, hidden), suffix=named("y"))
+
+
+def _shape(gates: int) -> partial[list[Shape]]:
+    return partial(recurrent_shape, gates=gates)
+
+
+register(
+    Op("LSTM", partial(recurrent, gates=4, peepholes=7), shape=_shape(4)),
+    Op("GRU", partial(recurrent, gates=3), shape=_shape(3)),
+    Op("RNN", partial(recurrent, gates=1), shape=_shape(1)),
+)
