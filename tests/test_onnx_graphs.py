@@ -529,5 +529,7 @@ def test_norms_softmax_reduce_split_slice_gather_and_transposed_conv(onnx) -> No
     assert found["up"].type == "transposed" and found["up"].output_shape == (13, 13, 2)
     assert found["up"].counts.macs == 36 * 4 * 2 * 9  # per input element, as FlopCounterMode
     assert found["tripled"].type == "add" and found["tripled"].counts.other_ops == 144 * 2
-    assert found["gram"].type == "opaque" and converted.unsupported == {"Einsum": 1}
+    # a Gram matrix as an Einsum: one matmul over c, d and the h·w positions contracted
+    assert found["gram"].type == "matmul" and found["gram"].counts.macs == 4 * 4 * 36
+    assert converted.unsupported == {}
     assert len(converted.document["outputs"]) == 8

@@ -141,8 +141,12 @@ def conv_transpose(ctx: Context, node: NodeProto) -> None:
     out = node.output[0]
     out_shape = ctx.shape_of(node, out)
     auto = decode(a.get("auto_pad", "NOTSET"))
+    extra: list[tuple[int, int]] = []  # positions beyond the natural output, before and after
     if "output_shape" in a or auto != "NOTSET":
-        # Padding chosen to give the stated output: total = s·(in−1) + op + d·(k−1) + 1 − out.
+        # Padding chosen to give the stated output (the ONNX spec's, as its reference computes it):
+        # total = s·(in−1) + op + d·(k−1) + 1 − out, split by auto_pad. Below zero (an output_shape past
+        # the natural size) the output is extended: the transposed conv pads no less than 0, and its
+        # output gets the rest as zeros, which no tap reaches.
         pairs = []
         for size, o, k, s, d, op in zip(
             value.shape[2:], out_shape[2:], kernel, strides, dilations, output_padding, strict=True
@@ -150,6 +154,8 @@ def conv_transpose(ctx: Context, node: NodeProto) -> None:
             total = s * (size - 1) + op + d * (k - 1) + 1 - o
             start = total // 2 if auto == "SAME_UPPER" else total - total // 2
             pairs.append((start, total - start))
+        extra = [(max(-lo, 0), max(-hi, 0)) for lo, hi in pairs]
+        pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
     else:
         pads = list(a.get("pads", [0] * (2 * n)))
         pairs = [(pads[i], pads[i + n]) for i in range(n)]
@@ -174,7 +180,14 @@ def conv_transpose(ctx: Context, node: NodeProto) -> None:
         fields["bias"] = True
     if any(op for op in output_padding):
         fields["output_padding"] = per_dim(output_padding)
-    ctx.produce(node, out, "transposed", fields, [entry], value.batch, "nchw")
+    if any(extra):
+        entry = ctx.emit(node, "transposed", fields, [entry], None)
+        stored_pairs = [(0, 0)] * first + extra + [(0, 0)]  # channels-last: spatial dims, then C
+        ctx.produce(
+            node, out, "pad", {"pads": pads_text(stored_pairs)}, [entry], value.batch, "nchw", "extended"
+        )
+    else:
+        ctx.produce(node, out, "transposed", fields, [entry], value.batch, "nchw")
     if len(names) > 2 and names[2] and not bias:
         sources, batch, layout = ctx.broadcast_inputs(node, [out, names[2]], out)
         ctx.produce(node, out, "add", {}, sources, batch, layout, suffix="bias")

@@ -370,6 +370,53 @@ def resize(ctx: Context, node: NodeProto) -> None:
     ctx.produce(node, out, "resize", fields, [entry], value.batch, "nchw")
 
 
+def depth_to_space(ctx: Context, node: NodeProto, inverse: bool = False) -> None:
+    """DepthToSpace (a pixel shuffle), or with ``inverse`` SpaceToDepth: data moved, no work.
+
+    On the channels-last tensor it is a reshape that splits the channels (DCR: blocks outermost;
+    CRD: channels outermost) or the rows and columns, a transpose that interleaves the blocks with
+    them, and a reshape that joins them: exactly the op's data movement, entry for entry.
+    """
+    entry, value = ctx.in_layout(node, node.input[0], "nchw")
+    a = ctx.attrs(node)
+    size = int(a["blocksize"])
+    first = lead(value)
+    outer, (rows, cols, channels) = value.stored[:first], value.stored[first:]
+    f = first
+    if inverse:  # [rows/b, b, cols/b, b, C] → [rows/b, cols/b, b, b, C]
+        split = (*outer, rows // size, size, cols // size, size, channels)
+        order = [*range(f), f, f + 2, f + 1, f + 3, f + 4]
+    elif decode(a.get("mode", "DCR")) == "CRD":  # channels as [C/b², b, b]
+        split = (*outer, rows, cols, channels // size**2, size, size)
+        order = [*range(f), f, f + 3, f + 1, f + 4, f + 2]
+    else:  # DCR: channels as [b, b, C/b²]
+        split = (*outer, rows, cols, size, size, channels // size**2)
+        order = [*range(f), f, f + 2, f + 1, f + 3, f + 4]
+    entry = ctx.emit(node, "reshape", {"shape": dims_field(split)}, [entry], split, suffix="blocks")
+    moved = tuple(split[i] for i in order)
+    entry = ctx.emit(node, "transpose", {"perm": order}, [entry], moved, suffix="moved")
+    out = node.output[0]
+    joined = ctx.shape_of(node, out)
+    shape = stored_shape(joined, "nchw", value.batch)
+    ctx.produce(node, out, "reshape", {"shape": dims_field(shape)}, [entry], value.batch, "nchw")
+
+
+def _depth_to_space_shape(dims: list[Shape], attrs: Attrs) -> list[Shape]:
+    """[N, C, H, W] → [N, C/b², H·b, W·b]."""
+    (n, c, h, w), size = dims[0], int(attrs["blocksize"])
+    if c % (size * size):
+        raise ValueError(f"its {c} channels are not divisible by blocksize² ({size * size})")
+    return [(n, c // (size * size), h * size, w * size)]
+
+
+def _space_to_depth_shape(dims: list[Shape], attrs: Attrs) -> list[Shape]:
+    """[N, C, H, W] → [N, C·b², H/b, W/b]."""
+    (n, c, h, w), size = dims[0], int(attrs["blocksize"])
+    if h % size or w % size:
+        raise ValueError(f"its {h}x{w} map is not divisible by blocksize {size}")
+    return [(n, c * size * size, h // size, w // size)]
+
+
 # ---------------------------------------------------------------------------- folds
 
 
@@ -493,8 +540,8 @@ register(
     Op("Expand", expand, fold=_expand, fold_size=_expand_size),
     Op("Resize", resize, spatial=True),
     Op("Upsample", resize, spatial=True),
-    Op("DepthToSpace", spatial=True),
-    Op("SpaceToDepth", spatial=True),
+    Op("DepthToSpace", depth_to_space, spatial=True, shape=_depth_to_space_shape),
+    Op("SpaceToDepth", partial(depth_to_space, inverse=True), spatial=True, shape=_space_to_depth_shape),
     # constants and shape arithmetic: values, never costed
     Op("Constant", schema=False, fold=_constant, fold_first=True),
     Op("ConstantOfShape", fold=_constant_of_shape, fold_size=_constant_of_shape_size),
