@@ -59,4 +59,4 @@ def test_an_output_past_the_natural_size_is_padded_after_the_conv() -> None:
     converted, _ = cost(transposed(strides=[2, 2], output_shape=[21, 19]))
     layers = {layer["name"]: layer for layer in converted.document["layers"]}
     assert "padding" not in layers["up"]
-    assert layers["up_extended"] == {"name": "up_extended", "type": "pad", "pads": "2x1x0"}
+    assert layers["up_extended"] == {"name": "up_extended", "type": "pad", "module": "", "pads": "2x1x0"}
