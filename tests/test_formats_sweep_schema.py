@@ -45,11 +45,12 @@ def test_compare_csv_one_row_per_layer_and_markdown_pastes() -> None:
     data = json.loads(run("compare", spec, "--json").stdout)
     rows = rows_of(run("compare", spec, "--format", "csv").stdout)
     assert [r["name"] for r in rows] == [layer["name"] for layer in data["layers"]]
+    assert [r["module"] for r in rows] == [layer["module"] for layer in data["layers"]]
     assert sum(int(r["macs"]) for r in rows) == data["totals"]["macs"] == 568_740_352
     by_name = {r["name"]: r for r in rows}
     assert by_name["sep13"]["rf_size"] == "315x315" and by_name["fc"]["rf_size"] == ""
     md = run("compare", spec, "--format", "markdown").stdout.splitlines()
-    assert md[0].startswith("| name | type |") and md[1].startswith("|---|---|")
+    assert md[0].startswith("| name | module | type |") and md[1].startswith("|---|---|")
     assert len(md) == 2 + len(rows) and all(line.count("|") == md[0].count("|") for line in md)
     assert "| 10,838,016 |" in md[2]
 

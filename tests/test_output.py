@@ -122,7 +122,7 @@ def test_csv_and_markdown_say_what_the_json_says() -> None:
     spec = str(SPECS / "resnet18.yaml")
     data = json.loads(run("compare", spec, "--json").stdout)
     csv_rows = run("compare", spec, "--format", "csv").stdout.splitlines()[1:]
-    assert [int(line.split(",")[5]) for line in csv_rows] == [row["macs"] for row in data["layers"]]
+    assert [int(line.split(",")[6]) for line in csv_rows] == [row["macs"] for row in data["layers"]]
     markdown = run("compare", spec, "--format", "markdown").stdout
     assert f"| {data['layers'][0]['macs']:,} |" in markdown
 

@@ -95,6 +95,7 @@ def network_table(summary: NetworkSummary) -> Table:
     timed = summary.settings.device is not None
     header = [
         "name",
+        "module",
         "type",
         "path",
         "input_shape",
@@ -118,6 +119,7 @@ def network_table(summary: NetworkSummary) -> Table:
         rows.append(
             [
                 row.name,
+                row.module,
                 row.type,
                 row.path,
                 _shape(row.input_shape),
