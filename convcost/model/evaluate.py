@@ -268,7 +268,7 @@ class _Evaluator:
             handler = KINDS[kind].handler
             assert handler is not None
             costed = handler(fields, shapes)
-            _within_limits(costed)
+            _within_limits(costed, node, prefix)
             comparison = self.compare(costed.reference) if costed.reference is not None else None
         except MergeMismatch as exc:
             a, b = exc.first, exc.other
@@ -345,9 +345,13 @@ _TOO_LARGE = (
 )
 
 
-def _within_limits(costed: Costed) -> None:
-    """Refuse a layer whose output or counts pass :data:`~convcost.core.limits.MAX_RESULT`
-    (a repeated upsample or linear layer can grow them copy by copy)."""
+def _within_limits(costed: Costed, node: Node, prefix: str) -> None:
+    """Refuse a layer whose output has a size no one could write (a dim past 30 digits), or whose
+    output or counts pass :data:`~convcost.core.limits.MAX_RESULT` (a repeated concat, upsample
+    or linear layer can grow them copy by copy)."""
+    shape = costed.output_shape
+    if len(shape) > limits.MAX_DIMS or max(shape, default=0) > limits.MAX_INT:
+        values.check_derived(shape, f"{node.title or f'{node.kind} {prefix + node.name!r}'}: its output")
     c = costed.counts
     if capped_prod(costed.output_shape) > MAX_RESULT:
         raise ConvCostError("", _TOO_LARGE.format(what="output"))
