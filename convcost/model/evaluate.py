@@ -17,6 +17,7 @@ from ..core import limits, values
 from ..core.conv import Conv, Counts, capped_prod, effective_macs, weighted_sum
 from ..core.errors import ConvCostError
 from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, compare
+from ..core.layout import channels_first_note
 from ..core.limits import MAX_RESULT, MAX_RESULT_DIGITS
 from . import receptive_field as rf_rules
 from .graph import NETWORK_INPUT, SOURCE, Compiled, Graph, Node, compile_graph
@@ -116,6 +117,9 @@ class Network:
     output_shape: tuple[int, ...] | None
     options: Options
     outputs: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: What the reader should know about how the network was read (an input that looks
+    #: written channels-first), for the result's ``notes``.
+    notes: tuple[str, ...] = ()
     _rows: tuple[Row, ...] | None = field(default=None, repr=False)
 
     @property
@@ -388,10 +392,17 @@ def cost(compiled: Compiled, options: Options = DEFAULT_OPTIONS) -> Network:
     first_input = shape
     if first_input is None:  # a what-if list: its first layer's own 'in'
         first_input = next((row.input_shape for row, _ in _weighted(segments)), None)
-    network = Network(
-        tuple(segments), first_input, outputs[-1][1] if outputs else None, options, tuple(outputs)
+    habit = None
+    if shape is not None:  # 3x224x224: PyTorch's order, read as H×W×C
+        habit = channels_first_note(shape, "--in" if options.input_shape else "input:")
+    return Network(
+        tuple(segments),
+        first_input,
+        outputs[-1][1] if outputs else None,
+        options,
+        tuple(outputs),
+        (habit,) if habit else (),
     )
-    return network
 
 
 def evaluate(document: object, options: Options = DEFAULT_OPTIONS) -> Network:
