@@ -17,7 +17,7 @@ from convcost.cli import cli
 from convcost.core.errors import ConvCostError
 from convcost.core.forms import compare
 from convcost.core.layout import ChannelsLast, channels_first_note, from_channels_first, looks_channels_first
-from convcost.core.options import read_input, settings
+from convcost.core.options import read_shape, settings
 from convcost.io.builtin_specs import find
 from convcost.io.spec_file import read
 from convcost.model.evaluate import evaluate
@@ -104,19 +104,19 @@ def test_channels_first_reads_pytorchs_order() -> None:
 
 def test_channels_first_is_a_setting_that_reads_in_and_its_batch() -> None:
     plain = settings()
-    assert read_input("3x224x224", plain) == ((3, 224, 224), plain)  # channels-last unless asked
+    assert read_shape("3x224x224", plain) == ((3, 224, 224), plain)  # channels-last unless asked
     first = settings(channels_first=True)
     assert first.channels_first and not plain.channels_first
-    assert read_input("3x224x224", first) == ((224, 224, 3), first)
-    shape, chosen = read_input("1x3x224x224", first)
+    assert read_shape("3x224x224", first) == ((224, 224, 3), first)
+    shape, chosen = read_shape("1x3x224x224", first)
     assert shape == (224, 224, 3) and chosen.batch == 1
-    shape, chosen = read_input("4x3x224x224", settings(channels_first=True, batch=4))
+    shape, chosen = read_shape("4x3x224x224", settings(channels_first=True, batch=4))
     assert shape == (224, 224, 3) and chosen.batch == 4
-    shape, chosen = read_input("4x3x224x224", first)
+    shape, chosen = read_shape("4x3x224x224", first)
     assert chosen.batch == 4 and chosen._replace(batch=1) == first
     with pytest.raises(ConvCostError, match=r"in: '4x3x224x224' holds a batch of 4 .* but the batch is 2"):
-        read_input("4x3x224x224", settings(channels_first=True, batch=2))
+        read_shape("4x3x224x224", settings(channels_first=True, batch=2))
     with pytest.raises(ConvCostError, match="channels_first: 'yes' is not allowed"):
         settings(channels_first="yes")  # type: ignore[arg-type]
-    layer = conv(read_input("3x224x224", first)[0], 64, 7, stride=2, padding=3)
+    layer = conv(read_shape("3x224x224", first)[0], 64, 7, stride=2, padding=3)
     assert layer.output_shape == (112, 112, 64) and layer.macs == 118_013_952

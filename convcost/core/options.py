@@ -74,7 +74,7 @@ class Settings(NamedTuple):
     fused: bool = False
     convention: Convention = Convention()
     device: Device | None = None
-    #: Input shapes are written in PyTorch's order (C×H×W, N×C×H×W): see :func:`read_input`.
+    #: Input shapes are written in PyTorch's order (C×H×W, N×C×H×W): see :func:`read_shape`.
     channels_first: bool = False
 
 
@@ -139,7 +139,7 @@ def settings(
 ) -> Settings:
     """Validate the user's choices. ``device`` is a profile name; or give both
     ``peak_tflops`` (dense, for the chosen dtype) and ``bandwidth_gbs`` for any other machine.
-    ``channels_first``: input shapes are given in PyTorch's order (:func:`read_input`)."""
+    ``channels_first``: input shapes are given in PyTorch's order (:func:`read_shape`)."""
     kind = _choice(CountKind, count, "count")
     assert isinstance(kind, CountKind)
     chosen = _choice(DType, dtype, "dtype")
@@ -174,14 +174,14 @@ def settings(
     )
 
 
-def read_input(value: object, chosen: Settings, field: str = "in") -> tuple[tuple[int, ...], Settings]:
+def read_shape(value: object, chosen: Settings, field: str = "in") -> tuple[tuple[int, ...], Settings]:
     """An input shape (``--in``) under the settings: channels-last as written, or with
     ``channels_first`` read in PyTorch's order (C×H×W; N×C×H×W, whose N becomes the batch).
 
     A batch in the shape and another in the settings must agree, unless the settings' is the
     default 1. Returns the channels-last shape and the settings with that batch.
 
-    >>> shape, chosen = read_input("2x3x224x224", settings(channels_first=True))
+    >>> shape, chosen = read_shape("2x3x224x224", settings(channels_first=True))
     >>> shape, chosen.batch
     ((224, 224, 3), 2)
     """
