@@ -358,11 +358,12 @@ def test_a_repeat_that_never_settles_stops_at_the_costing_budget(tmp_path) -> No
 
 @timed
 def test_a_chain_that_grows_without_end_stops_at_the_result_limit(tmp_path) -> None:
-    for layer, what in (
-        ("{type: upsample, scale: 1000}", "its output would pass 10^200"),
-        ("{out: 4, kernel: 1, stride: 2}", "its receptive field would pass 10^200"),
+    for shape, layer, what in (
+        ("1x1x4", "{type: upsample, scale: 1000}", "spatial dim 1 has 31 digits; at most 30 are allowed"),
+        ("1x1x1x1x1x1x1x1x4", "{type: upsample, scale: 10}", "its output would pass 10^200"),
+        ("1x1x4", "{out: 4, kernel: 1, stride: 2}", "its receptive field would pass 10^200"),
     ):
-        text = f"input: 1x1x4\nlayers: [{{type: repeat, times: 199999, layers: [{layer}]}}]\n"
+        text = f"input: {shape}\nlayers: [{{type: repeat, times: 199999, layers: [{layer}]}}]\n"
         assert_refused(invoke(["compare", spec(tmp_path, text), "--json"]), what)
 
 

@@ -265,3 +265,40 @@ def test_ci_runs_the_readme_test_commands() -> None:
     commands = script.split("word for word, to the end of this file:\n", 1)[1].strip()
     assert commands.splitlines() == ["pip install '.[test,torch,onnx,plot]'", "pytest", "pytest -m perf"]
     assert f"```sh\n{commands}\n```" in README.read_text(encoding="utf-8")
+
+
+def _sessions_with_files(readme: str) -> list[tuple[dict[str, str], list[tuple[str, str]]]]:
+    """The README's console examples that show their input (``$ cat bad.yaml``): the files each
+    shows, and each ``$ convcost …`` command with the output shown under it."""
+    import re
+
+    sessions = []
+    for block in re.findall(r"```console\n(.*?)```", readme, re.S):
+        if "\n$ cat " not in f"\n{block}":
+            continue
+        files, commands = {}, []
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, shown = chunk.partition("\n")
+            if command.startswith("cat "):
+                files[command[len("cat ") :]] = shown
+            else:
+                commands.append((command, shown))
+        sessions.append((files, commands))
+    return sessions
+
+
+def test_readme_examples_that_show_their_input_reproduce(tmp_path, monkeypatch) -> None:
+    import shlex
+
+    sessions = _sessions_with_files(README.read_text(encoding="utf-8"))
+    assert any("bad.yaml" in files for files, _ in sessions)  # "Errors in specs", reproducible
+    monkeypatch.chdir(tmp_path)
+    for files, commands in sessions:
+        for name, text in files.items():
+            (tmp_path / name).write_text(text, encoding="utf-8")
+        for command, shown in commands:
+            words = shlex.split(command)
+            assert words[0] == "convcost", command
+            result = CliRunner().invoke(cli, words[1:])
+            printed = "\n".join(line.rstrip() for line in (result.stdout + result.stderr).splitlines())
+            assert printed == shown.rstrip("\n"), command

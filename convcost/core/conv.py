@@ -272,6 +272,7 @@ def conv(
             raise bad_value("output_padding", output_padding, "only a transposed conv takes output padding")
         ops = ()
         out_spatial = _output(spatial, ks, ss, pads, ds)
+    values.check_derived(out_spatial + (out_channels,), "the layer's output", "in")
     _check_size(shape, out_spatial, out_channels, ks)
     return Conv(
         shape, out_channels, ks, ss, pads, ds, g, bias, out_spatial + (out_channels,), rule, transposed, ops

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from .conv import Conv, Counts, pointwise
 from .errors import bad_value
+from .layout import channels_first_note
 
 REGULAR = "regular"
 GROUPED = "grouped"
@@ -127,7 +128,7 @@ def compare(layer: Conv) -> Comparison:
         regular_counts,
     )
     n, dk2 = layer.out_channels, prod(layer.kernel)
-    return Comparison(layer, own, variants, n, dk2, _notes(variants, n, dk2))
+    return Comparison(layer, own, variants, n, dk2, _notes(layer, variants, n, dk2))
 
 
 def _matches_theory(count: int, regular: int, n: int, dk2: int) -> bool:
@@ -135,8 +136,11 @@ def _matches_theory(count: int, regular: int, n: int, dk2: int) -> bool:
     return count * n * dk2 == regular * (n + dk2)
 
 
-def _notes(variants: dict[str, Variant], n: int, dk2: int) -> tuple[str, ...]:
+def _notes(layer: Conv, variants: dict[str, Variant], n: int, dk2: int) -> tuple[str, ...]:
     notes = []
+    habit = channels_first_note(layer.in_shape)  # 3x224x224: PyTorch's order, read as H×W×C
+    if habit is not None:
+        notes.append(habit)
     dws, regular = variants[DEPTHWISE_SEPARABLE].counts, variants[REGULAR].counts
     if not _matches_theory(dws.macs, regular.macs, n, dk2):
         notes.append(

@@ -13,7 +13,8 @@ from . import values
 from .conv import Counts
 from .devices import Device, find_device
 from .dtypes import DType
-from .errors import ConvCostError, bad_value
+from .errors import ConvCostError, bad_value, show_value
+from .layout import from_channels_first
 from .limits import DEFAULT_MAX_LAYERS, MAX_MAX_LAYERS, MAX_RATE, MIN_RATE
 
 #: The forms ``--as`` can rewrite every spatial conv into.
@@ -77,6 +78,8 @@ class Settings(NamedTuple):
     batch: int = 1  # like every int setting, at least 1
     fused: bool = False
     device: Device | None = None
+    #: Input shapes are written in PyTorch's order (C×H×W, N×C×H×W): see :func:`read_shape`.
+    channels_first: bool = False
 
 
 DEFAULT = Settings()
@@ -136,9 +139,11 @@ def settings(
     device: object = None,
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
+    channels_first: bool = False,
 ) -> Settings:
     """Validate the user's choices. ``device`` is a profile name; or give both
-    ``peak_tflops`` (dense, for the chosen dtype) and ``bandwidth_gbs`` for any other machine."""
+    ``peak_tflops`` (dense, for the chosen dtype) and ``bandwidth_gbs`` for any other machine.
+    ``channels_first``: input shapes are given in PyTorch's order (:func:`read_shape`)."""
     kind = _choice(CountKind, count, "count")
     assert isinstance(kind, CountKind)
     chosen = _choice(DType, dtype, "dtype")
@@ -171,4 +176,30 @@ def settings(
             kind, DEFAULT_BIAS[kind] if count_bias is None else _flag(count_bias, "count_bias")
         ),
         device=machine,
+        channels_first=_flag(channels_first, "channels_first"),
     )
+
+
+def read_shape(value: object, chosen: Settings, field: str = "in") -> tuple[tuple[int, ...], Settings]:
+    """An input shape (``--in``) under the settings: channels-last as written, or with
+    ``channels_first`` read in PyTorch's order (C×H×W; N×C×H×W, whose N becomes the batch).
+
+    A batch in the shape and another in the settings must agree, unless the settings' is the
+    default 1. Returns the channels-last shape and the settings with that batch.
+
+    >>> shape, chosen = read_shape("2x3x224x224", settings(channels_first=True))
+    >>> shape, chosen.batch
+    ((224, 224, 3), 2)
+    """
+    if not chosen.channels_first:
+        return values.shape(value, field), chosen
+    reading = from_channels_first(value, field)
+    if reading.batch is None or reading.batch == chosen.batch:
+        return reading.shape, chosen
+    if chosen.batch != 1:
+        raise ConvCostError(
+            field,
+            f"{show_value(value)} holds a batch of {reading.batch} (N×C×H×W, channels first) but the "
+            f"batch is {chosen.batch}; give one, or the same",
+        )
+    return reading.shape, chosen._replace(batch=reading.batch)

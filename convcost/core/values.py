@@ -189,6 +189,30 @@ def _pad_pair(item: object, field: str) -> tuple[int, int] | None:
     return (lo, hi)
 
 
+def check_derived(shape: Sequence[int], what: str, field: str = "") -> None:
+    """Refuse a worked-out shape (a concat's, a transposed conv's, a repeat's growth) that could
+    not have been written: a dim past :data:`~convcost.core.limits.MAX_DIGITS` digits, or more than
+    :data:`~convcost.core.limits.MAX_DIMS` dims. ``what`` names the shape in the message.
+
+    Every size a user writes is held to these limits; a size a layer works out is held to the
+    same, so that doubling channels by concatenation cannot reach what ``--in`` refuses.
+    """
+    if len(shape) > MAX_DIMS:
+        raise ConvCostError(
+            field, f"{what} has {len(shape):,} dims; at most {MAX_DIMS} are allowed, as in a written shape"
+        )
+    if not shape or max(shape) <= MAX_INT:
+        return
+    axis = next(i for i, size in enumerate(shape) if size > MAX_INT)
+    dim = "channels have" if axis == len(shape) - 1 else f"spatial dim {axis + 1} has"
+    shown = "x".join(str(size) if size < 10**12 else f"{str(size)[:10]}…" for size in shape[:8])
+    raise ConvCostError(
+        field,
+        f"{what} {shown}{'x…' if len(shape) > 8 else ''}: {dim} {digits(shape[axis]):,} digits; "
+        f"at most {MAX_DIGITS} are allowed in any size, written or worked out",
+    )
+
+
 def format_dims(values: Sequence[int | str], sep: str = "x", *, collapse: bool = False) -> str:
     """``(28, 28, 8)`` → ``28x28x8``, the syntax the flags take; ``sep="×"`` for text people read.
 

@@ -55,6 +55,35 @@ def find(spec: str) -> Path | None:
     return SPEC_DIR / f"{stem}.yaml"
 
 
+def nearest(spec: str, most: int = 3) -> list[str]:
+    """The shipped specs' names nearest ``spec`` (a name or a path; its file name without
+    ``.yaml``/``.json`` is compared): those it starts (``mobilenet``), else the closest by
+    difflib (``mobilenetv2``)."""
+    stem = re.split(r"[/\\]", spec)[-1].lower()
+    for suffix in (".yaml", ".yml", ".json"):
+        stem = stem.removesuffix(suffix)
+    if not stem or len(stem) > 200:  # a long text is no misspelt name, and difflib is quadratic
+        return []
+    import difflib  # only when there is a mistake to explain
+
+    every = names()
+    found = [name for name in every if name.startswith(stem)]
+    return (found or difflib.get_close_matches(stem, every, n=most, cutoff=0.6))[:most]
+
+
+def not_found(spec: str) -> str:
+    """What to say when ``spec`` is neither a file nor a shipped spec's name: the nearest names,
+    and where to see them all (``convcost compare mobilenet``)."""
+    from ..core.errors import show_value
+
+    close = nearest(spec)
+    if close:
+        hint = f"; did you mean {', '.join(close)}? (convcost models lists them)"
+    else:
+        hint = " (convcost models lists the shipped ones)"
+    return f"cannot read {show_value(spec)}: no such file or built-in spec{hint}"
+
+
 def _title(path: Path) -> str:
     """The header comment's first paragraph, joined into one line."""
     words: list[str] = []

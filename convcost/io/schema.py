@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model.kinds import COMMON_FIELDS, KINDS, Field
+from ..model.kinds import ACTIVATION_TYPES, COMMON_FIELDS, KINDS, Field
 from ..model.spec_check import TOP_LEVEL
 
 _NUMBER = r"\+?[0-9]+"
@@ -85,9 +85,22 @@ def _entry(kind: str, fields: dict[str, Field], help_text: str) -> dict[str, Any
     }
 
 
+def _activation_by_name() -> dict[str, Any]:
+    """``type: relu`` and the other activations' names: an activation whose name gives ``fn``."""
+    fields = {key: spec for key, spec in KINDS["activation"].fields.items() if key != "fn"}
+    entry = _entry("activation", fields, "")
+    entry["title"] = "activation by name"
+    entry["properties"]["type"] = {
+        "enum": list(ACTIVATION_TYPES),
+        "description": "An activation by its function's name: type: relu is type: activation, fn: relu.",
+    }
+    return entry
+
+
 def spec_schema() -> dict[str, Any]:
     """The schema, as a dict ready for ``json.dumps``."""
     entries = [_entry(name, kind.fields, kind.help) for name, kind in KINDS.items()]
+    entries.append(_activation_by_name())
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "convcost spec",

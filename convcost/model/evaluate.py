@@ -17,6 +17,7 @@ from ..core import limits, values
 from ..core.conv import Conv, Counts, capped_prod, effective_macs, weighted_sum
 from ..core.errors import ConvCostError
 from ..core.forms import DEPTHWISE_SEPARABLE, REGULAR, Comparison, compare
+from ..core.layout import channels_first_note
 from ..core.limits import MAX_RESULT, MAX_RESULT_DIGITS
 from . import receptive_field as rf_rules
 from .graph import NETWORK_INPUT, SOURCE, Compiled, Graph, Node, compile_graph, join_module
@@ -141,6 +142,9 @@ class Network:
     output_shape: tuple[int, ...] | None
     options: Options
     outputs: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: What the reader should know about how the network was read (an input that looks
+    #: written channels-first), for the result's ``notes``.
+    notes: tuple[str, ...] = ()
     _rows: tuple[Row, ...] | None = field(default=None, repr=False)
     #: The graph the rows were costed from: which row reads which (peak memory needs it).
     graph: Compiled | None = field(default=None, repr=False, compare=False)
@@ -286,7 +290,7 @@ class _Evaluator:
             handler = KINDS[kind].handler
             assert handler is not None
             costed = handler(fields, shapes)
-            _within_limits(costed)
+            _within_limits(costed, node, prefix)
             comparison = self.compare(costed.reference) if costed.reference is not None else None
         except MergeMismatch as exc:
             a, b = exc.first, exc.other
@@ -385,9 +389,13 @@ _TOO_LARGE = (
 )
 
 
-def _within_limits(costed: Costed) -> None:
-    """Refuse a layer whose output or counts pass :data:`~convcost.core.limits.MAX_RESULT`
-    (a repeated upsample or linear layer can grow them copy by copy)."""
+def _within_limits(costed: Costed, node: Node, prefix: str) -> None:
+    """Refuse a layer whose output has a size no one could write (a dim past 30 digits), or whose
+    output or counts pass :data:`~convcost.core.limits.MAX_RESULT` (a repeated concat, upsample
+    or linear layer can grow them copy by copy)."""
+    shape = costed.output_shape
+    if len(shape) > limits.MAX_DIMS or max(shape, default=0) > limits.MAX_INT:
+        values.check_derived(shape, f"{node.title or f'{node.kind} {prefix + node.name!r}'}: its output")
     c = costed.counts
     if capped_prod(costed.output_shape) > MAX_RESULT:
         raise ConvCostError("", _TOO_LARGE.format(what="output"))
@@ -424,8 +432,16 @@ def cost(compiled: Compiled, options: Options = DEFAULT_OPTIONS) -> Network:
     first_input = shape
     if first_input is None:  # a what-if list: its first layer's own 'in'
         first_input = next((row.input_shape for row, _ in _weighted(segments)), None)
+    habit = None
+    if shape is not None:  # 3x224x224: PyTorch's order, read as H×W×C
+        habit = channels_first_note(shape, "--in" if options.input_shape else "input:")
     network = Network(
-        tuple(segments), first_input, outputs[-1][1] if outputs else None, options, tuple(outputs)
+        tuple(segments),
+        first_input,
+        outputs[-1][1] if outputs else None,
+        options,
+        tuple(outputs),
+        (habit,) if habit else (),
     )
     network.graph = compiled
     return network

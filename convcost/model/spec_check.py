@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from ..core import limits, values
 from ..core.errors import ConvCostError, shorten, show_value
-from .kinds import COMMON_FIELDS, KINDS, TYPE_NAMES, Field
+from .kinds import ACTIVATION_TYPES, COMMON_FIELDS, KINDS, TYPE_NAMES, Field
 
 #: Upper bounds that keep hostile specs from running long: expanded layers and block depth.
 MAX_DEPTH = 32
@@ -134,30 +134,36 @@ class _Checker:
             )
             return None
         line = _own_line(item) or line
-        kind = item.get("type", "conv")
+        kind = written = item.get("type", "conv")
+        if isinstance(written, str) and written in ACTIVATION_TYPES:
+            kind = "activation"  # the name of an activation means an activation with that fn
         if not isinstance(kind, str) or kind not in TYPE_NAMES:
             self.error(
                 f"{path}.type",
-                f"{show_value(kind)} is not a type{_did_you_mean(kind, TYPE_NAMES)}; "
-                f"expected one of {', '.join(TYPE_NAMES)}",
+                f"{show_value(kind)} is not a type{_did_you_mean(kind, (*TYPE_NAMES, *ACTIVATION_TYPES))}; "
+                f"expected one of {', '.join(TYPE_NAMES)}, "
+                f"or an activation's name: {', '.join(ACTIVATION_TYPES)}",
                 line_of(item, "type") or line,
             )
             return None
-        allowed, required, checked = _rules(kind)
+        assert isinstance(written, str)
+        allowed, required, checked = _rules(written)
         ok = True
         for key in item:
             if key not in allowed:
                 ok = False
+                implied = f" (type: {written} is an activation, fn: {written})" if key == "fn" else ""
                 self.error(
                     f"{path}.{key_text(key)}",
-                    f"unknown key for a {kind}{_did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}",
+                    f"unknown key for a {written}{_did_you_mean(key, allowed)}{implied}; "
+                    f"allowed: {', '.join(allowed)}",
                     line_of(item, key) or line,
                 )
         for key in required:
             if key not in item:
                 ok = False
                 self.error(path, f"a {kind} needs {key!r}", line)
-        name = item.get("name", f"{kind}{index + 1}")
+        name = item.get("name", f"{written}{index + 1}")
         if not isinstance(name, str) or not name or "." in name or len(name) > MAX_NAME_CHARS:
             self.error(
                 f"{path}.name",
@@ -186,7 +192,8 @@ class _Checker:
         if not ok:
             return None
         children = self.block_children(kind, item, path, line, depth)
-        return Entry(kind, str(name), path, line, item, children)
+        fields = item if written == kind else _Meaning(item, {"type": kind, "fn": written})
+        return Entry(kind, str(name), path, line, fields, children)
 
     def block_children(
         self, kind: str, item: Mapping[str, object], path: str, line: int | None, depth: int
@@ -280,10 +287,28 @@ class _Checker:
         return found
 
 
+class _Meaning(dict[str, object]):
+    """An entry as what it means (``type: relu`` as ``type: activation, fn: relu``), its keys'
+    line numbers those it was written with, so that errors still point at the file."""
+
+    __slots__ = ("line", "lines")
+
+    def __init__(self, item: Mapping[str, object], implied: Mapping[str, object]) -> None:
+        super().__init__(item)
+        self.update(implied)
+        self.line = _own_line(item)
+        lines = getattr(item, "lines", None)
+        self.lines = lines if isinstance(lines, dict) else {}
+
+
 @functools.cache
 def _rules(kind: str) -> tuple[dict[str, Field], tuple[str, ...], tuple[tuple[str, Field], ...]]:
     """A kind's keys (its own and the common ones), its required keys, and the keys whose values
-    are checked here (names, choices): worked out once per kind, not once per entry."""
+    are checked here (names, choices): worked out once per kind, not once per entry. An
+    activation's name takes an activation's keys but ``fn``, which the name gives."""
+    if kind in ACTIVATION_TYPES:
+        allowed, required, checked = _rules("activation")
+        return {k: v for k, v in allowed.items() if k != "fn"}, required, checked
     fields = KINDS[kind].fields
     allowed = {**COMMON_FIELDS, **fields}
     required = tuple(key for key, spec in fields.items() if spec.required)

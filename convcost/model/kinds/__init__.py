@@ -41,7 +41,7 @@ from .convolutions import (
     cost_transposed,
     scale_channels,
 )
-from .elementwise import cost_activation
+from .elementwise import ACTIVATION_TYPES, cost_activation
 from .linear import cost_linear, cost_matmul, per_position
 from .norms import cost_batchnorm, cost_channel_norm, cost_layernorm
 from .pooling import cost_pool
@@ -97,8 +97,11 @@ put_in_order(
 )  # fmt: skip
 
 TYPE_NAMES = tuple(KINDS)
+if set(ACTIVATION_TYPES) & set(KINDS):  # a kind's own name must always mean that kind
+    raise ValueError(f"activation names shadow kinds: {sorted(set(ACTIVATION_TYPES) & set(KINDS))}")
 
 __all__ = [
+    "ACTIVATION_TYPES",
     "BREAKDOWN",
     "COMMON_FIELDS",
     "CONV_FIELDS",

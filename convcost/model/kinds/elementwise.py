@@ -56,6 +56,13 @@ def cost_activation(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Coste
     return other_costed(shapes[0], prod(shapes[0]))
 
 
+#: Activations by name, each a spec type of its own meaning ``activation`` with that ``fn``
+#: (``type: relu``), as PyTorch users write the module: lowercase, as ONNX import writes ``fn``.
+ACTIVATION_TYPES: tuple[str, ...] = (
+    "relu", "relu6", "leakyrelu", "gelu", "silu", "swish", "sigmoid", "hardswish", "hardsigmoid",
+    "tanh", "elu", "selu", "celu", "softplus", "softsign", "mish",
+)  # fmt: skip
+
 _FN = Field("str", "The function (relu, gelu, sigmoid, hardswish, …): one op per element whichever.",
             default="relu")  # fmt: skip
 register(Kind("activation", "An element-wise function such as relu or gelu (one op per element).",
