@@ -15,6 +15,13 @@ RECURRENT = (
     "T the whole sequence); its W, R, B and peepholes are params; the gates' element-wise work is left out"
 )
 BIAS = "bias is off unless asked for (the counts are of the weights alone)"
+CONSTANTS = (
+    "ONNX compute whose inputs are all constants is costed as layers like any other (it runs at every "
+    "inference unless a runtime folds it); with fold_constants it is folded and costs nothing. Params are "
+    "the initializers read as weights, as tables (a Gather's data) or combined with activations, each "
+    "once: a constant that is only a layer's input (a coordinate table) is none, and a computed tensor "
+    "never is"
+)
 
 #: The ``conventions`` object of every JSON report.
 AS_JSON = {
@@ -24,6 +31,7 @@ AS_JSON = {
     "params": PARAMS,
     "einsum": EINSUM,
     "recurrent": RECURRENT,
+    "constants": CONSTANTS,
 }
 
 #: One line for the foot of tables.

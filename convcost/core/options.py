@@ -73,6 +73,8 @@ class Settings(NamedTuple):
     fused: bool = False
     convention: Convention = Convention()
     device: Device | None = None
+    #: An imported model's compute on constants folded away (free) rather than costed as layers.
+    fold_constants: bool = False
 
 
 DEFAULT = Settings()
@@ -132,9 +134,11 @@ def settings(
     device: object = None,
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
+    fold_constants: bool = False,
 ) -> Settings:
     """Validate the user's choices. ``device`` is a profile name; or give both
-    ``peak_tflops`` (dense, for the chosen dtype) and ``bandwidth_gbs`` for any other machine."""
+    ``peak_tflops`` (dense, for the chosen dtype) and ``bandwidth_gbs`` for any other machine.
+    ``fold_constants``: an imported ONNX model's compute on constants is folded (free), not costed."""
     kind = _choice(CountKind, count, "count")
     assert isinstance(kind, CountKind)
     chosen = _choice(DType, dtype, "dtype")
@@ -165,4 +169,5 @@ def settings(
         _flag(fused, "fused"),
         Convention(kind, DEFAULT_BIAS[kind] if count_bias is None else _flag(count_bias, "count_bias")),
         machine,
+        _flag(fold_constants, "fold_constants"),
     )

@@ -97,6 +97,7 @@ def head_dict(s: Settings) -> dict[str, Any]:
         "dtype": s.dtype.value,
         "batch": s.batch,
         "fused": s.fused,
+        "fold_constants": s.fold_constants,
         "device": device_dict(s.device) if s.device is not None else None,
     }
 

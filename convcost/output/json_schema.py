@@ -69,6 +69,7 @@ _HEAD = {
     "dtype": {"enum": [t.value for t in DType]},
     "batch": {"type": "integer", "minimum": 1},
     "fused": _BOOL,
+    "fold_constants": _BOOL,
     "device": _nullable(_ref("device")),
 }
 
