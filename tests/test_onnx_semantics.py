@@ -82,16 +82,10 @@ def build(nodes, inputs, outputs, initializers=(), opset: int = 17, functions=()
     return helper.make_model(graph, opset_imports=opsets, functions=list(functions))
 
 
-def load_function():
-    try:  # the package issue 18 creates
-        from convcost.io.onnx import load  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        from convcost.io.onnx_graph import load
-    return load
-
-
 def cost(model, **options):
-    converted = load_function()(model.SerializeToString(), "m.onnx", **options)
+    from convcost.io.onnx import load
+
+    converted = load(model.SerializeToString(), "m.onnx", **options)
     return converted, evaluate(converted.document)
 
 
