@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...core.errors import ConvCostError
 from ...model.kinds import KINDS
-from .checks import check_declared_dims, check_opset, check_structure, check_symbolic
+from .checks import check_declared_dims, check_functions, check_opset, check_structure, check_symbolic
 from .context import BatchMixed, Context, Fields
 from .fold import static_eval
 from .inference import fold_constants, infer, set_inputs, shapes_only, unknown
@@ -88,6 +88,7 @@ def _convert(
         raise ConvCostError("spec", "has an empty graph (no nodes): there is nothing to cost")
     check_size(model.graph)
     check_opset(model, onnx)
+    check_functions(model)
     if len(model.functions):
         try:
             from onnx import inliner
