@@ -239,6 +239,7 @@ def make_settings(options: dict[str, Any]) -> Settings:
             device=options.pop("device"),
             peak_tflops=options.pop("peak_tflops"),
             bandwidth_gbs=options.pop("bandwidth_gbs"),
+            fold_constants=options.pop("fold_constants", False),
         )
 
 
@@ -548,6 +549,15 @@ def layer(fmt: str | None, as_json: bool, output: str | None, wide: bool, **args
 # ---------------------------------------------------------------- compare
 
 
+def _fold_constants_option() -> Callable[[F], F]:
+    return click.option(
+        "--fold-constants",
+        is_flag=True,
+        help="ONNX: fold compute whose inputs are all constants (it then costs nothing) instead of "
+        "costing it as layers.",
+    )
+
+
 def compare_options(func: F) -> F:
     return _add(
         func,
@@ -569,6 +579,7 @@ def compare_options(func: F) -> F:
             click.option(
                 "--in", "in_shape", metavar="SHAPE", help="Replace the spec's input shape (e.g. 160x160x3)."
             ),
+            _fold_constants_option(),
             click.option(
                 "--max-layers",
                 metavar="N",
@@ -600,7 +611,8 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
         budget = max_layers(args["max_layers"])
     source = "<stdin>" if spec == "-" else spec
     with progress(f"Costing {escape_text(source)}", fmt, output), limits.allowing(budget):
-        loaded = load_document(spec, options.input_shape, chosen.batch if given_batch is not None else None)
+        batch = chosen.batch if given_batch is not None else None
+        loaded = load_document(spec, options.input_shape, batch, fold_constants=chosen.fold_constants)
         asked = options
         if loaded.onnx:
             # The converter re-inferred every shape for --in, and the model's batch is the batch.
@@ -655,7 +667,11 @@ class Loaded(NamedTuple):
 
 
 def load_document(
-    spec: str, input_shape: tuple[int, ...] | None = None, batch: int | None = None, what: str = "SPEC"
+    spec: str,
+    input_shape: tuple[int, ...] | None = None,
+    batch: int | None = None,
+    what: str = "SPEC",
+    fold_constants: bool = False,
 ) -> Loaded:
     """A spec file's document: YAML, JSON, or an ONNX model converted (with --in and --batch applied).
 
@@ -676,7 +692,9 @@ def load_document(
         if onnx:
             from .io.onnx import load
 
-            converted = load(data, source, input_shape=input_shape, batch=batch)
+            converted = load(
+                data, source, input_shape=input_shape, batch=batch, fold_constants=fold_constants
+            )
             return Loaded(converted.document, converted.notes, True, converted.batch, converted.unsupported)
         from .io.spec_file import read
 
@@ -692,8 +710,11 @@ def load_document(
 @click.argument("model", metavar="MODEL.onnx", type=_spec_path())
 @click.option("--in", "in_shape", metavar="SHAPE", help="Replace the model's input shape (e.g. 160x160x3).")
 @click.option("--batch", metavar="N", help="Replace the model's batch (needed when it is symbolic).")
+@_fold_constants_option()
 @_file_option()
-def import_command(model: str, in_shape: str | None, batch: str | None, output: str | None) -> None:
+def import_command(
+    model: str, in_shape: str | None, batch: str | None, fold_constants: bool, output: str | None
+) -> None:
     """Write the spec YAML of an ONNX model ('-' reads it from stdin). Needs the onnx extra:
     pip install 'convcost[onnx]'.
 
@@ -710,7 +731,7 @@ def import_command(model: str, in_shape: str | None, batch: str | None, output: 
         shape = values.shape(in_shape, "in") if in_shape is not None else None
         samples = values.positive_int(batch, "batch") if batch is not None else None
     with progress(f"Reading {escape_text(model)}", "yaml", output):
-        loaded = load_document(model, shape, samples, what="MODEL")
+        loaded = load_document(model, shape, samples, what="MODEL", fold_constants=fold_constants)
     import yaml
 
     # comment lines: a newline in the file name or a note must not start a line of YAML

@@ -179,8 +179,8 @@ register(
     Op("Where", elementwise, transparent=True, any_operand=True, fold=_where),
     Op("BitShift", elementwise, transparent=True, any_operand=True),
     # aliases: the same values (for costing) under another name
-    Op("Identity", identity, transparent=True, any_operand=True, same_shape=True, fold=_same),
-    Op("Dropout", identity, transparent=True, any_operand=True, same_shape=True),
-    Op("Cast", identity, transparent=True, any_operand=True, fold=_cast),
-    Op("CastLike", identity, transparent=True, any_operand=True, fold=_cast_like),
+    Op("Identity", identity, transparent=True, any_operand=True, same_shape=True, fold=_same, moves=True),
+    Op("Dropout", identity, transparent=True, any_operand=True, same_shape=True, moves=True),
+    Op("Cast", identity, transparent=True, any_operand=True, fold=_cast, moves=True),
+    Op("CastLike", identity, transparent=True, any_operand=True, fold=_cast_like, moves=True),
 )

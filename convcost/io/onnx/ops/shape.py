@@ -522,30 +522,30 @@ def _size(dims: list[int], attrs: Attrs) -> int:
     return prod(dims)
 
 
-TRANSPOSE = Op("Transpose", transpose, fold=_transpose)
-RESHAPE = Op("Reshape", partial(reshape, shuffle=True), fold=_reshape)
+TRANSPOSE = Op("Transpose", transpose, fold=_transpose, moves=True)
+RESHAPE = Op("Reshape", partial(reshape, shuffle=True), fold=_reshape, moves=True)
 
 register(
     Op("Concat", concat, arity=(1, None, "at least one input"), transparent=True, any_operand=True,
-       fold=_concat, fold_size=gathered_size),
-    Op("Split", split, transparent=True),
-    Op("Slice", slice_, transparent=True, fold=_slice),
-    Op("Pad", pad, transparent=True),
-    Op("Gather", gather, fold=_gather, fold_size=_gather_size),
+       fold=_concat, fold_size=gathered_size, moves=True),
+    Op("Split", split, transparent=True, moves=True),
+    Op("Slice", slice_, transparent=True, fold=_slice, moves=True),
+    Op("Pad", pad, transparent=True, moves=True),
+    Op("Gather", gather, fold=_gather, fold_size=_gather_size, moves=True),
     RESHAPE,
-    Op("Flatten", reshape),
-    Op("Squeeze", reshape, fold=_squeeze),
-    Op("Unsqueeze", reshape, fold=_unsqueeze),
+    Op("Flatten", reshape, moves=True),
+    Op("Squeeze", reshape, fold=_squeeze, moves=True),
+    Op("Unsqueeze", reshape, fold=_unsqueeze, moves=True),
     TRANSPOSE,
-    Op("Expand", expand, fold=_expand, fold_size=_expand_size),
+    Op("Expand", expand, fold=_expand, fold_size=_expand_size, moves=True),
     Op("Resize", resize, spatial=True),
     Op("Upsample", resize, spatial=True),
     Op("DepthToSpace", depth_to_space, spatial=True, shape=_depth_to_space_shape),
     Op("SpaceToDepth", partial(depth_to_space, inverse=True), spatial=True, shape=_space_to_depth_shape),
     # constants and shape arithmetic: values, never costed
-    Op("Constant", schema=False, fold=_constant, fold_first=True),
-    Op("ConstantOfShape", fold=_constant_of_shape, fold_size=_constant_of_shape_size),
-    Op("Range", fold=_range, fold_size=_range_size),
+    Op("Constant", schema=False, fold=_constant, fold_first=True, moves=True),
+    Op("ConstantOfShape", fold=_constant_of_shape, fold_size=_constant_of_shape_size, moves=True),
+    Op("Range", fold=_range, fold_size=_range_size, moves=True),
     Op("Shape", of_shape=_shape),
     Op("Size", of_shape=_size),
 )  # fmt: skip
