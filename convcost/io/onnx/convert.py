@@ -228,7 +228,8 @@ def convert_node(ctx: Context, node: NodeProto) -> None:
     elif not any(name in ctx.values or name in ctx.folded for name in inputs_of(node)):
         constants.evaluate(ctx, node)
     elif op is not None and op.handler is not None:
-        if not op.any_operand and node.input[0] not in ctx.values and node.input[0] not in ctx.folded:
+        first = node.input[0]
+        if not op.any_operand and not op.table and first not in ctx.values and first not in ctx.folded:
             opaque(ctx, node, "data computed from constants")
         else:
             op.handler(ctx, node)

@@ -100,6 +100,9 @@ class Op:
     #: Its first input is the data and the others its weights: a constant read as its first input is the
     #: layer's input (a coordinate table under an MLP), not a learned param.
     weighted: bool = False
+    #: Its first input may be a table (an initializer) read at positions the model computes: an
+    #: embedding, whose table is learned params.
+    table: bool = False
 
 
 #: Every op convcost knows, by op_type (filled by the ``ops/`` modules as they are imported).

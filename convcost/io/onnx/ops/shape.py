@@ -157,6 +157,9 @@ def slice_(ctx: Context, node: NodeProto) -> None:
 
 def gather(ctx: Context, node: NodeProto) -> None:
     data, indices = node.input[0], node.input[1]
+    if ctx.is_static(data) and indices in ctx.values:
+        embedding(ctx, node)
+        return
     if data not in ctx.values or indices in ctx.values:
         opaque(ctx, node, "indices computed from data" if indices in ctx.values else "embedding lookup")
         return
@@ -188,6 +191,21 @@ def gather(ctx: Context, node: NodeProto) -> None:
     if layout == "nchw" and not can_nchw(out_shape, batch):  # pragma: no cover - same rank
         layout = "plain"
     ctx.produce(node, node.output[0], "gather", fields, [value.entry], batch, layout)
+
+
+def embedding(ctx: Context, node: NodeProto) -> None:
+    """Rows of a table (BERT's token embeddings) at positions the model computes: a ``gather`` of as
+    many rows as each sample has positions, from the table, which is learned params."""
+    table, indices = node.input[0], node.input[1]
+    shape = ctx.dims(node, table)
+    positions = ctx.values[indices]
+    axis = int(ctx.attrs(node).get("axis", 0)) % len(shape)
+    source = ctx.conform(node, table, shape, "plain")
+    fields: Fields = {"count": prod(positions.stored)}  # one sample's (the batch is dropped)
+    if axis != len(shape) - 1:
+        fields["axis"] = axis
+    batch = axis + positions.batch if positions.batch is not None else None
+    ctx.produce(node, node.output[0], "gather", fields, [source], batch, "plain")
 
 
 def reshaped_batch(ctx: Context, node: NodeProto, value: Value, out: Shape) -> int | None:
@@ -531,7 +549,7 @@ register(
     Op("Split", split, transparent=True, moves=True),
     Op("Slice", slice_, transparent=True, fold=_slice, moves=True),
     Op("Pad", pad, transparent=True, moves=True),
-    Op("Gather", gather, fold=_gather, fold_size=_gather_size, moves=True),
+    Op("Gather", gather, fold=_gather, fold_size=_gather_size, moves=True, table=True),
     RESHAPE,
     Op("Flatten", reshape, moves=True),
     Op("Squeeze", reshape, fold=_squeeze, moves=True),
