@@ -287,6 +287,16 @@ def test_the_option_on_the_command_line_and_in_the_settings(onnx, tmp_path) -> N
         assert cli_json(spec)["totals"]["macs"] == macs
 
 
+def test_the_setting_is_validated_like_the_others() -> None:
+    import convcost
+    from convcost.core.errors import ConvCostError
+
+    with pytest.raises(ConvCostError, match="fold_constants: 'yes'"):
+        convcost.make_settings(fold_constants="yes")
+    assert convcost.make_settings(fold_constants=True).fold_constants is True
+    assert convcost.make_settings().fold_constants is False
+
+
 def test_shape_arithmetic_stays_free_in_both_modes(onnx) -> None:
     for options in ({}, {"fold_constants": True}):
         _, network = cost(cast_model(), **options)
