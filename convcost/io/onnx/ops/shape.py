@@ -558,8 +558,9 @@ register(
     Op("Expand", expand, fold=_expand, fold_size=_expand_size, moves=True),
     Op("Resize", resize, spatial=True),
     Op("Upsample", resize, spatial=True),
-    Op("DepthToSpace", depth_to_space, spatial=True, shape=_depth_to_space_shape),
-    Op("SpaceToDepth", partial(depth_to_space, inverse=True), spatial=True, shape=_space_to_depth_shape),
+    Op("DepthToSpace", depth_to_space, spatial=True, shape=_depth_to_space_shape, moves=True),
+    Op("SpaceToDepth", partial(depth_to_space, inverse=True), spatial=True, shape=_space_to_depth_shape,
+       moves=True),
     # constants and shape arithmetic: values, never costed
     Op("Constant", schema=False, fold=_constant, fold_first=True, moves=True),
     Op("ConstantOfShape", fold=_constant_of_shape, fold_size=_constant_of_shape_size, moves=True),
