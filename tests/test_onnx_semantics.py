@@ -408,6 +408,25 @@ def function_bomb(levels: int = 40):
     return build(nodes, [x], [value("y", None)], [tensor("w", 4, 3, 1, 1)], functions=functions)
 
 
+def bomb_in_a_branch():
+    """The bomb's call inside an If's then-branch: inlining reaches into branches too."""
+    from onnx import helper
+
+    model = function_bomb()
+    then_branch = helper.make_graph(
+        [helper.make_node("f0", ["c"], ["t"], domain="local")], "then", [], [value("t", None)]
+    )
+    else_branch = helper.make_graph(
+        [helper.make_node("Identity", ["c"], ["e"])], "else", [], [value("e", None)]
+    )
+    branch = helper.make_node(
+        "If", ["cond"], ["y"], name="branch", then_branch=then_branch, else_branch=else_branch
+    )
+    model.graph.node[1].CopyFrom(branch)
+    model.graph.initializer.append(tensor("cond", dtype="bool", values=[True]))
+    return model
+
+
 def recursive_function():
     """f calls itself: no expansion ends."""
     from onnx import helper
@@ -455,6 +474,8 @@ def invalid(case: str):
         return conv_model(weight), ["node 'c' (Conv)", "'w'"]
     if case == "function expansion bomb":
         return function_bomb(), ["node 'bomb'"]
+    if case == "function expansion bomb in a branch":
+        return bomb_in_a_branch(), ["node 'branch'"]
     if case == "recursive function":
         return recursive_function(), ["node 'loop'"]
     raise AssertionError(case)
@@ -469,6 +490,7 @@ INVALID = [
     "unknown weight dtype",
     "undefined weight dtype",
     "function expansion bomb",
+    "function expansion bomb in a branch",
     "recursive function",
 ]
 

@@ -6,6 +6,7 @@ A malformed model is one :class:`ConvCostError` naming the node, never a crash f
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -62,8 +63,8 @@ def check_opset(model: ModelProto, onnx: ModuleType) -> None:
 def check_functions(model: ModelProto) -> None:
     """Local functions expand within the layer budget, counted before onnx inlines them: each
     function's size once expanded is worked out once, so a doubling chain of functions calling each
-    other (a bomb of 2^40 nodes in a file of 40 functions) is refused by its size at once. A function
-    that calls itself, directly or not, is refused too."""
+    other (a bomb of 2^40 nodes in a file of 40 functions) is refused by its size at once. Calls in
+    the bodies of If and Loop count too. A function that calls itself, directly or not, is refused."""
     functions = {(f.domain, f.name): f for f in model.functions}
     if not functions:
         return
@@ -81,7 +82,7 @@ def check_functions(model: ModelProto) -> None:
             key, done = stack.pop()
             if key in sizes:
                 continue
-            body = functions[key].node
+            body = _flattened(functions[key].node)
             if done:
                 open_.discard(key)
                 total = sum(sizes[callee] if (callee := called(n)) else 1 for n in body)
@@ -103,14 +104,27 @@ def check_functions(model: ModelProto) -> None:
 
     total = 0
     for node in model.graph.node:
-        callee = called(node)
-        total += size(callee, node) if callee else 1
-        if total > budget:
-            raise ConvCostError(
-                label(node),
-                f"calls model-local functions that expand the graph past {budget:,} nodes; at most "
-                f"{budget:,} are converted (--max-layers raises the budget)",
-            )
+        for inner in _flattened([node]):
+            callee = called(inner)
+            total += size(callee, node) if callee else 1
+            if total > budget:
+                raise ConvCostError(
+                    label(node),
+                    f"calls model-local functions that expand the graph past {budget:,} nodes; at most "
+                    f"{budget:,} are converted (--max-layers raises the budget)",
+                )
+
+
+def _flattened(nodes: Sequence[NodeProto]) -> list[NodeProto]:
+    """The nodes, and those in the graphs inside them (If and Loop bodies), however deep."""
+    found: list[NodeProto] = []
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for body in subgraphs(node):
+            stack.extend(reversed(body.node))
+    return found
 
 
 def check_structure(graph: GraphProto, version: int | None) -> None:
