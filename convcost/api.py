@@ -48,6 +48,7 @@ def make_settings(
     device: object = None,
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
+    fold_constants: object = False,
 ) -> Settings:
     """The settings of a run, from the flags' values (``batch`` None: 1)."""
     return settings(
@@ -59,6 +60,7 @@ def make_settings(
         device=device,
         peak_tflops=peak_tflops,
         bandwidth_gbs=bandwidth_gbs,
+        fold_constants=fold_constants,  # type: ignore[arg-type]  # settings() checks it is a bool
     )
 
 
@@ -80,6 +82,7 @@ def cost(
     device: object = None,
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
+    fold_constants: object = False,
 ) -> NetworkSummary:
     """The cost of a network: what ``convcost compare SOURCE`` shows, in every format.
 
@@ -88,8 +91,12 @@ def cost(
     module, which is exported to ONNX in memory and costed as the model.
     ``depth`` rolls the rows up to modules that many levels deep; ``hide_zero`` leaves out rows
     with no MACs and no params (the totals keep them).
+    ``fold_constants``: an ONNX model's compute whose inputs are all constants is folded (free)
+    instead of costed as layers.
     """
-    chosen = make_settings(dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs)
+    chosen = make_settings(
+        dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs, fold_constants
+    )
     from .model.whatif import options as what_if
 
     options = what_if(as_form, width_mult, input_shape)
@@ -99,7 +106,7 @@ def cost(
         raise bad_value("hide_zero", hide_zero, "expected true or false")
     given_batch = chosen.batch if batch is not None else None
     with limits.allowing(budget):
-        name, loaded = _load(source, options.input_shape, given_batch, input)
+        name, loaded = _load(source, options.input_shape, given_batch, input, chosen.fold_constants)
         asked = options
         if loaded.onnx:
             # The converter re-inferred every shape for input_shape, and the model's batch is the batch.
@@ -113,7 +120,11 @@ def cost(
 
 
 def _load(
-    source: Source, input_shape: tuple[int, ...] | None, batch: int | None, example: object
+    source: Source,
+    input_shape: tuple[int, ...] | None,
+    batch: int | None,
+    example: object,
+    fold_constants: bool = False,
 ) -> tuple[str | None, Loaded]:
     """The source's name and its document."""
     from .io import source as reading
@@ -123,11 +134,12 @@ def _load(
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     if isinstance(source, str):
-        return reading.source_name(source), reading.load_document(source, input_shape, batch)
+        document = reading.load_document(source, input_shape, batch, fold_constants=fold_constants)
+        return reading.source_name(source), document
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         onnx = data[:1] == reading.ONNX_FIRST_BYTE
-        return BYTES, reading.parse(data, onnx, BYTES, input_shape, batch)
+        return BYTES, reading.parse(data, onnx, BYTES, input_shape, batch, fold_constants)
     if isinstance(source, Mapping):
         return None, reading.Loaded(source, [])
     if _is_module(source):
@@ -136,7 +148,7 @@ def _load(
         if example is None:
             raise ConvCostError("input", "a PyTorch module needs an example input: a shape or tensors")
         name = type(source).__name__
-        return name, reading.parse(export(source, example), True, name, input_shape, batch)
+        return name, reading.parse(export(source, example), True, name, input_shape, batch, fold_constants)
     raise bad_value(
         "source",
         source,
@@ -240,14 +252,18 @@ def cost_sweep(
     return sweep_summary(points, chosen, points.skipped, points.skipped_by_field, points.total)
 
 
-def convert(source: str, input_shape: object = None, batch: object = None) -> Loaded:
+def convert(
+    source: str, input_shape: object = None, batch: object = None, fold_constants: object = False
+) -> Loaded:
     """An ONNX model (a path, or ``-``) as a spec document (``convcost import``); a spec is refused."""
     from .core import values
     from .io.source import load_document
 
     shape = values.shape(input_shape, "in") if input_shape is not None else None
     samples = values.positive_int(batch, "batch") if batch is not None else None
-    return load_document(source, shape, samples, onnx_only=True)
+    if not isinstance(fold_constants, bool):
+        raise bad_value("fold_constants", fold_constants, "expected true or false")
+    return load_document(source, shape, samples, onnx_only=True, fold_constants=fold_constants)
 
 
 def model_count() -> int:

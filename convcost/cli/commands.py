@@ -20,6 +20,7 @@ from .options import (
     compare_options,
     cost_args,
     file_option,
+    fold_constants_option,
     layer_options,
     output_options,
     spec_path,
@@ -73,6 +74,7 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
             max_layers=args["max_layers"],
             depth=args["depth"],
             hide_zero=args["hide_zero"],
+            fold_constants=args["fold_constants"],
             **options,
         )
     asked = summary.options["in"]
@@ -183,8 +185,11 @@ def sweep_command(fmt: str | None, as_json: bool, output: str | None, wide: bool
 @click.argument("model", metavar="MODEL.onnx", type=spec_path())
 @click.option("--in", "in_shape", metavar="SHAPE", help="Replace the model's input shape (e.g. 160x160x3).")
 @click.option("--batch", metavar="N", help="Replace the model's batch (needed when it is symbolic).")
+@fold_constants_option
 @file_option()
-def import_command(model: str, in_shape: str | None, batch: str | None, output: str | None) -> None:
+def import_command(
+    model: str, in_shape: str | None, batch: str | None, fold_constants: bool, output: str | None
+) -> None:
     """Write the spec YAML of an ONNX model ('-' reads it from stdin). Needs the onnx extra:
     pip install 'convcost[onnx]'.
 
@@ -196,7 +201,7 @@ def import_command(model: str, in_shape: str | None, batch: str | None, output: 
     """
     check_output(output)
     with input_errors("MODEL"), progress(f"Reading {escape_text(model)}", "yaml", output):
-        loaded = api.convert(model, in_shape, batch)
+        loaded = api.convert(model, in_shape, batch, fold_constants)
     import yaml
 
     # comment lines: a newline in the file name or a note must not start a line of YAML

@@ -232,6 +232,15 @@ def layer_options(func: F) -> F:
     )
 
 
+#: ONNX compute on constants: costed as layers (the default), or folded away.
+fold_constants_option = click.option(
+    "--fold-constants",
+    is_flag=True,
+    help="ONNX: fold compute whose inputs are all constants (it then costs nothing) instead of "
+    "costing it as layers.",
+)
+
+
 def compare_options(func: F) -> F:
     return add(
         func,
@@ -270,6 +279,7 @@ def compare_options(func: F) -> F:
                 is_flag=True,
                 help="Leave out rows with no MACs and no params (not from the totals).",
             ),
+            fold_constants_option,
             cost_options,
         ],
     )

@@ -14,6 +14,13 @@ RECURRENT = (
     "an ONNX LSTM, GRU or RNN costs T·B·(gates·H)·(I+H) MACs per direction (gates: LSTM 4, GRU 3, RNN 1; "
     "T the whole sequence); its W, R, B and peepholes are params; the gates' element-wise work is left out"
 )
+CONSTANTS = (
+    "ONNX compute whose inputs are all constants is costed as layers like any other (it runs at every "
+    "inference unless a runtime folds it); with fold_constants it is folded and costs nothing. Params are "
+    "the initializers read as weights, as tables (a Gather's data) or combined with activations, each "
+    "once: a constant that is only a layer's input (a coordinate table) is none, and a computed tensor "
+    "never is"
+)
 
 #: The ``conventions`` object of every JSON report.
 AS_JSON = {
@@ -23,6 +30,7 @@ AS_JSON = {
     "params": PARAMS,
     "einsum": EINSUM,
     "recurrent": RECURRENT,
+    "constants": CONSTANTS,
 }
 
 #: One line for the foot of tables.

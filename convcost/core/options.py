@@ -80,6 +80,8 @@ class Settings(NamedTuple):
     device: Device | None = None
     #: Input shapes are written in PyTorch's order (C×H×W, N×C×H×W): see :func:`read_shape`.
     channels_first: bool = False
+    #: An imported model's compute on constants folded away (free) rather than costed as layers.
+    fold_constants: bool = False
 
 
 DEFAULT = Settings()
@@ -140,10 +142,12 @@ def settings(
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
     channels_first: bool = False,
+    fold_constants: bool = False,
 ) -> Settings:
     """Validate the user's choices. ``device`` is a profile name; or give both
     ``peak_tflops`` (dense, for the chosen dtype) and ``bandwidth_gbs`` for any other machine.
-    ``channels_first``: input shapes are given in PyTorch's order (:func:`read_shape`)."""
+    ``channels_first``: input shapes are given in PyTorch's order (:func:`read_shape`).
+    ``fold_constants``: an imported ONNX model's compute on constants is folded (free), not costed."""
     kind = _choice(CountKind, count, "count")
     assert isinstance(kind, CountKind)
     chosen = _choice(DType, dtype, "dtype")
@@ -177,6 +181,7 @@ def settings(
         ),
         device=machine,
         channels_first=_flag(channels_first, "channels_first"),
+        fold_constants=_flag(fold_constants, "fold_constants"),
     )
 
 

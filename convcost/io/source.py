@@ -150,6 +150,7 @@ def parse(
     source: str,
     input_shape: Sequence[int] | None = None,
     batch: int | None = None,
+    fold_constants: bool = False,
 ) -> Loaded:
     """The spec document in ``data``: YAML or JSON read, or an ONNX model converted (with
     ``input_shape`` and ``batch`` applied)."""
@@ -157,7 +158,9 @@ def parse(
         if onnx:
             from .onnx import load
 
-            converted = load(data, source, input_shape=input_shape, batch=batch)
+            converted = load(
+                data, source, input_shape=input_shape, batch=batch, fold_constants=fold_constants
+            )
             return Loaded(converted.document, converted.notes, True, converted.batch, converted.unsupported)
         from .spec_file import read
 
@@ -180,10 +183,11 @@ def load_document(
     batch: int | None = None,
     *,
     onnx_only: bool = False,
+    fold_constants: bool = False,
 ) -> Loaded:
     """A spec file's document, by path, shipped spec's name, or ``-`` for stdin: YAML, JSON, or an
     ONNX model converted (``onnx_only``: a spec is refused with :class:`NotOnnx`)."""
     data, onnx = read_input(resolve(spec))
     if onnx_only and not onnx:
         raise NotOnnx("source", f"{show_value(spec)} is not an ONNX model")
-    return parse(data, onnx, source_name(spec), input_shape, batch)
+    return parse(data, onnx, source_name(spec), input_shape, batch, fold_constants)

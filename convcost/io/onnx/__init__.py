@@ -15,10 +15,12 @@ input holds. A model that mixes its batch axis into the computation (a ``Gemm`` 
 over the batch) is costed as one pass over its whole input.
 
 Each op is one entry in the registry (:mod:`.registry`, entries in ``ops/`` by family): its arity,
-layout facts, constant fold and handler. Shape ops, constants and shape arithmetic cost nothing; a
-learned tensor used as an operand (a class token, a position embedding, a layer scale) is a
-``parameter`` entry, its elements counted once. An op convcost cannot cost becomes an ``opaque``
-entry that passes its shape on, and is listed in the notes and in :attr:`Converted.unsupported` —
+layout facts, constant fold and handler. Shape ops, constants and shape arithmetic cost nothing;
+compute whose inputs are all constants is costed as layers, or folded with ``fold_constants``, and a
+learned tensor used as an operand (a class token, a position embedding, a layer scale) or gathered as
+a table is a ``parameter`` entry, its elements counted once (:mod:`.constants`). An op convcost
+cannot cost becomes an ``opaque`` entry that passes its shape on, and is listed in the notes and in
+:attr:`Converted.unsupported` —
 never silently dropped. A malformed graph is a :class:`ConvCostError` naming the node (:mod:`.checks`).
 """
 

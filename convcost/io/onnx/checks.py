@@ -6,12 +6,14 @@ A malformed model is one :class:`ConvCostError` naming the node, never a crash f
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ...core import limits
 from ...core.errors import ConvCostError
 from ...core.limits import MAX_DIMS
-from .layout import dims_text
+from .layout import decode, dims_text
 from .read import (
     declared_dims,
     has_shape,
@@ -31,6 +33,12 @@ if TYPE_CHECKING:
 
 #: The standard-domain opsets this reader knows the ops of (the newest is onnx's own).
 OLDEST_OPSET = 7
+#: The values ONNX defines for the ``auto_pad`` attribute of convs and pools.
+AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
+#: TensorProto.STRING: a tensor of strings, which only some ops take.
+_STRING = 8
+#: AttributeProto.STRING.
+_STRING_ATTRIBUTE = 3
 
 
 def check_opset(model: ModelProto, onnx: ModuleType) -> None:
@@ -52,9 +60,79 @@ def check_opset(model: ModelProto, onnx: ModuleType) -> None:
         )
 
 
+def check_functions(model: ModelProto) -> None:
+    """Local functions expand within the layer budget, counted before onnx inlines them: each
+    function's size once expanded is worked out once, so a doubling chain of functions calling each
+    other (a bomb of 2^40 nodes in a file of 40 functions) is refused by its size at once. Calls in
+    the bodies of If and Loop count too. A function that calls itself, directly or not, is refused."""
+    functions = {(f.domain, f.name): f for f in model.functions}
+    if not functions:
+        return
+    budget = limits.MAX_GRAPH_NODES
+    sizes: dict[tuple[str, str], int] = {}  # a function → its nodes once expanded (budget + 1 at most)
+
+    def called(node: NodeProto) -> tuple[str, str] | None:
+        key = (node.domain, node.op_type)
+        return key if key in functions else None
+
+    def size(root: tuple[str, str], caller: NodeProto) -> int:
+        """Depth first without recursion: a call chain can be as long as the file allows."""
+        stack, open_ = [(root, False)], set()
+        while stack:
+            key, done = stack.pop()
+            if key in sizes:
+                continue
+            body = _flattened(functions[key].node)
+            if done:
+                open_.discard(key)
+                total = sum(sizes[callee] if (callee := called(n)) else 1 for n in body)
+                sizes[key] = min(total, budget + 1)
+                continue
+            open_.add(key)
+            stack.append((key, True))
+            for inner in body:
+                callee = called(inner)
+                if callee in open_:
+                    raise ConvCostError(
+                        label(caller),
+                        f"calls the model-local function {'::'.join(root)}, in which "
+                        f"{'::'.join(key)} calls {'::'.join(callee)} again; local functions must not recurse",
+                    )
+                if callee is not None and callee not in sizes:
+                    stack.append((callee, False))
+        return sizes[root]
+
+    total = 0
+    for node in model.graph.node:
+        for inner in _flattened([node]):
+            callee = called(inner)
+            total += size(callee, node) if callee else 1
+            if total > budget:
+                raise ConvCostError(
+                    label(node),
+                    f"calls model-local functions that expand the graph past {budget:,} nodes; at most "
+                    f"{budget:,} are converted (--max-layers raises the budget)",
+                )
+
+
+def _flattened(nodes: Sequence[NodeProto]) -> list[NodeProto]:
+    """The nodes, and those in the graphs inside them (If and Loop bodies), however deep."""
+    found: list[NodeProto] = []
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for body in subgraphs(node):
+            stack.extend(reversed(body.node))
+    return found
+
+
 def check_structure(graph: GraphProto, version: int | None) -> None:
-    """What a node must have whatever the shapes: inputs, weights of the right rank, attributes."""
+    """What a node must have whatever the shapes: inputs, weights of the right rank, attributes; each
+    value made once; tensors of types ONNX defines."""
     weights = {t.name: tuple(t.dims) for t in graph.initializer}
+    check_names(graph)
+    check_types(graph, version)
     for node in graph.node:
         if not standard(node):
             continue
@@ -72,6 +150,68 @@ def check_structure(graph: GraphProto, version: int | None) -> None:
             op.check(node, weights)
         if op is None or op.schema:
             check_schema(node, version)
+        auto_pad = next((a for a in node.attribute if a.name == "auto_pad"), None)
+        rule = decode(auto_pad.s) if auto_pad is not None and auto_pad.type == _STRING_ATTRIBUTE else None
+        if rule is not None and rule not in AUTO_PADS:
+            expected = ", ".join(AUTO_PADS)
+            raise ConvCostError(label(node), f"has auto_pad {rule!r}; expected one of {expected}")
+
+
+def check_names(graph: GraphProto) -> None:
+    """Each value has one maker: no graph input listed twice, no node output made twice or named like
+    a graph input or weight (which of them a reader gets would be undefined)."""
+    inputs: set[str] = set()
+    for info in graph.input:
+        if info.name in inputs:
+            raise ConvCostError("spec", f"lists the graph input {info.name!r} twice; each input is one value")
+        inputs.add(info.name)
+    weights = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
+    made: dict[str, NodeProto] = {}
+    for node in graph.node:
+        for out in node.output:
+            if not out:
+                continue
+            if out in made:
+                twice = f"makes {out!r}, which {label(made[out])} makes too; each value has one maker"
+                raise ConvCostError(label(node), twice)
+            if out in inputs or out in weights:
+                kind = "input" if out in inputs else "weight"
+                raise ConvCostError(
+                    label(node), f"makes {out!r}, the name of a graph {kind}; each value has one maker"
+                )
+            made[out] = node
+
+
+def check_types(graph: GraphProto, version: int | None) -> None:
+    """Every tensor a node reads or holds is of a type ONNX defines, and of strings only where the op
+    takes strings (a conv weight of strings would be costed as numbers)."""
+    import onnx
+
+    defined = set(onnx.TensorProto.DataType.values()) - {0}  # 0 is UNDEFINED
+    types = {t.name: int(t.data_type) for t in graph.initializer}
+    for node in graph.node:
+        for attribute in node.attribute:
+            held = tensor_attributes(attribute)
+            for tensor in held[0] if held is not None else []:
+                if tensor.data_type not in defined:
+                    raise ConvCostError(
+                        label(node),
+                        f"holds a tensor {attribute.name!r} of data type {tensor.data_type}, "
+                        "which ONNX does not define",
+                    )
+        for index, name in enumerate(node.input):
+            kind = types.get(name)
+            if kind is None:
+                continue
+            if kind not in defined:
+                raise ConvCostError(
+                    label(node), f"reads {name!r}, a tensor of data type {kind}, which ONNX does not define"
+                )
+            if kind == _STRING and standard(node):
+                found = schema(node.op_type, version) if version is not None else None
+                if found is not None and not found.takes_strings(index):
+                    strings = f"reads {name!r}, a tensor of strings; {node.op_type} takes numbers there"
+                    raise ConvCostError(label(node), strings)
 
 
 _ATTRIBUTE_KINDS = {
@@ -90,6 +230,11 @@ class Schema(NamedTuple):
     max_input: int
     outputs: tuple[tuple[str, str], ...]
     max_output: int
+    strings: tuple[bool, ...] = ()  # per formal input: whether its type allows a tensor of strings
+
+    def takes_strings(self, index: int) -> bool:
+        """Whether input ``index`` may be a tensor of strings (past the last formal input: a variadic's)."""
+        return bool(self.strings) and self.strings[min(index, len(self.strings) - 1)]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -104,6 +249,8 @@ def schema(op: str, version: int) -> Schema | None:
         kinds = {o: str(o).rsplit(".", 1)[-1] for o in (options.Single, options.Optional, options.Variadic)}
         optional = kinds[options.Optional]
         attributes: dict[str, Any] = found.attributes  # AttrType is an enum whose stubs lack .value
+        allowed = {c.type_param_str: set(c.allowed_type_strs) for c in found.type_constraints}
+        strings = tuple("tensor(string)" in allowed.get(f.type_str, {f.type_str}) for f in found.inputs)
         return Schema(
             {name: int(a.type.value) for name, a in attributes.items()},
             tuple(name for name, a in attributes.items() if a.required),
@@ -111,6 +258,7 @@ def schema(op: str, version: int) -> Schema | None:
             int(found.max_input),
             tuple((f.name, kinds.get(f.option, optional)) for f in found.outputs),
             int(found.max_output),
+            strings,
         )
     except Exception:  # SchemaError: no such op at this opset (or an onnx that words schemas otherwise)
         return None

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import prod
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...core.errors import ConvCostError
 from ...model.kinds import KINDS, MergeMismatch
@@ -36,6 +36,15 @@ if TYPE_CHECKING:
 
 #: A spec entry's fields, as the spec's kinds read them.
 Fields = dict[str, object]
+
+
+class Plan(NamedTuple):
+    """How :meth:`Context.parameter` counts a static tensor read as some target shape."""
+
+    fresh: frozenset[str]  # the learned initializers it is made of, not counted before
+    numel: int  # their elements (of one sample, when the model is costed whole)
+    small: Shape | None  # the shape they broadcast from to the target, where they do
+    exact: bool  # they are the target's elements, or those of a broadcast: nothing is guessed
 
 
 class BatchMixed(Exception):
@@ -65,6 +74,8 @@ class Context:
     cache: dict[tuple[str, Shape, str], str] = field(default_factory=dict)
     absorbed: dict[int, str] = field(default_factory=dict)  # id(node) → the value its output is ("": none)
     folded: dict[str, tuple[str, list[tuple[int, int]]]] = field(default_factory=dict)
+    fold: bool = False  # compute on constants folded (free), not costed as layers (see .constants)
+    constants_folded: int = 0  # the tensors computed from constants it folded
 
     def __post_init__(self) -> None:
         import numpy
@@ -74,6 +85,8 @@ class Context:
         self.opset = next((o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx")), 17)
         self.consumers: dict[str, list[NodeProto]] = {}
         self.producers: dict[str, NodeProto] = {}
+        self.nodes = list(graph.node)  # held, so that each node keeps its id() (upb reuses freed ones)
+        self.order = {id(node): index for index, node in enumerate(self.nodes)}
         for node in graph.node:
             for name in set(inputs_of(node)):
                 self.consumers.setdefault(name, []).append(node)
@@ -286,6 +299,13 @@ class Context:
     def conform(self, node: NodeProto, name: str, target: Shape, layout: Layout) -> str:
         """The entry giving ``name`` (activation or static) as convcost shape ``target``."""
         if name not in self.values:
+            from . import constants
+
+            if constants.computed(self, name, target):
+                if self.fold:
+                    return constants.folded(self, node, name, target)
+                constants.materialize(self, name)
+        if name not in self.values:
             return self.parameter(node, name, target)
         value = self.values[name]
         if value.stored == target:
@@ -320,36 +340,43 @@ class Context:
         key = (name, target, "parameter")
         if key in self.cache:
             return self.cache[key]
-        fresh = static.sources - self.counted
+        fresh, numel, small, exact = self.plan(name, target)
         self.counted |= fresh
         fields: Fields = {"shape": dims_field(target)}
         label_ = next(iter(static.sources)) if len(static.sources) == 1 else name
         if not fresh:
             fields["learned"] = False
-        numel = sum(prod(self.static[s].shape or ()) for s in fresh)
-        own = self.static[next(iter(fresh))].shape or () if len(fresh) == 1 else ()
-        whole = self.n is None and self.samples > 1 and len(own) > 1 and own[0] == self.samples
-        if whole:  # costed whole, a tensor of the model's batch size: copies of one sample's
-            numel //= self.samples
-        if fresh and (whole or numel not in (prod(target), prod(target) * self.samples)):
-            kept = tuple(d for d in own[1 if whole else 0 :] if d != 1)
-            small = aligned(kept, len(target)) if len(kept) <= len(target) else None
-            if (
-                small is not None
-                and prod(small) == numel
-                and all(a in (1, b) for a, b in zip(small, target, strict=True))
-            ):
-                source = self.emit(node, "parameter", {"shape": dims_field(small)}, [], small, name=label_)
-                self.cache[key] = self.emit(
-                    node, "expand", fields, [source], target, name=f"{label_}_expanded"
-                )
-                return self.cache[key]
+        if small is not None:
+            source = self.emit(node, "parameter", {"shape": dims_field(small)}, [], small, name=label_)
+            self.cache[key] = self.emit(node, "expand", fields, [source], target, name=f"{label_}_expanded")
+            return self.cache[key]
+        if not exact:
             self.notes.append(
                 f"{self.where(node)}: the learned tensor {name!r} ({numel} elements) is used as "
                 f"{text(target)}; its params are counted as {prod(target)}"
             )
         self.cache[key] = self.emit(node, "parameter", fields, [], target, name=label_)
         return self.cache[key]
+
+    def plan(self, name: str, target: Shape) -> Plan:
+        """How the learned elements of static ``name`` are counted when it is read as ``target``."""
+        fresh = self.static[name].sources - self.counted
+        numel = sum(prod(self.static[s].shape or ()) for s in fresh)
+        own = self.static[next(iter(fresh))].shape or () if len(fresh) == 1 else ()
+        whole = self.n is None and self.samples > 1 and len(own) > 1 and own[0] == self.samples
+        if whole:  # costed whole, a tensor of the model's batch size: copies of one sample's
+            numel //= self.samples
+        if not fresh or (not whole and numel in (prod(target), prod(target) * self.samples)):
+            return Plan(fresh, numel, None, True)
+        kept = tuple(d for d in own[1 if whole else 0 :] if d != 1)
+        small = aligned(kept, len(target)) if len(kept) <= len(target) else None
+        if (
+            small is not None
+            and prod(small) == numel
+            and all(a in (1, b) for a, b in zip(small, target, strict=True))
+        ):
+            return Plan(fresh, numel, small, True)
+        return Plan(fresh, numel, None, False)
 
     def unbatched(self, node: NodeProto | None, name: str, why: str) -> str:
         """``name`` with its batch axis (of one sample) kept as an ordinary dim: a name in ``values``."""

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...core.errors import ConvCostError
 from ...model.kinds import KINDS
-from .checks import check_declared_dims, check_opset, check_structure, check_symbolic
+from . import constants
+from .checks import check_declared_dims, check_functions, check_opset, check_structure, check_symbolic
 from .context import BatchMixed, Context, Fields
-from .fold import static_eval
 from .inference import fold_constants, infer, set_inputs, shapes_only, unknown
-from .layout import Shape, Static, Value, dims_field, stored_shape, text, wants_nchw
+from .layout import Static, Value, dims_field, stored_shape, text, wants_nchw
 from .ops.opaque import opaque
 from .read import check_size, inputs_of, one_line, opset, parse, standard
 from .registry import OfShape, lookup
@@ -43,25 +43,34 @@ def load(
     *,
     input_shape: Sequence[int] | None = None,
     batch: int | None = None,
+    fold_constants: bool = False,
 ) -> Converted:
     """Convert an ONNX model (its bytes) into a spec document.
 
     ``input_shape`` (channels-last, without the batch, as ``--in``) replaces the first input's
-    dims and ``batch`` its batch dim; every shape is then inferred again.
+    dims and ``batch`` its batch dim; every shape is then inferred again. ``fold_constants``: compute
+    whose inputs are all constants is folded (it costs nothing) instead of costed as layers.
     """
     try:
         import onnx
     except ImportError:
         raise ConvCostError("spec", f"is an ONNX model; {INSTALL_HINT}") from None
-    return convert(parse(data, onnx), source, input_shape=input_shape, batch=batch)
+    return convert(
+        parse(data, onnx), source, input_shape=input_shape, batch=batch, fold_constants=fold_constants
+    )
 
 
 def convert(
-    model: ModelProto, source: str, *, input_shape: Sequence[int] | None = None, batch: int | None = None
+    model: ModelProto,
+    source: str,
+    *,
+    input_shape: Sequence[int] | None = None,
+    batch: int | None = None,
+    fold_constants: bool = False,
 ) -> Converted:
     """Convert a loaded ``onnx.ModelProto`` (see :func:`load`)."""
     try:
-        return _convert(model, source, input_shape, batch)
+        return _convert(model, source, input_shape, batch, fold_constants)
     except ConvCostError:
         raise
     except INTERNAL as exc:  # a guard: every malformed model known is refused in its own words before
@@ -80,7 +89,7 @@ def internal(exc: BaseException) -> str:
 
 
 def _convert(
-    model: ModelProto, source: str, input_shape: Sequence[int] | None, batch: int | None
+    model: ModelProto, source: str, input_shape: Sequence[int] | None, batch: int | None, fold: bool
 ) -> Converted:
     import onnx
 
@@ -88,6 +97,7 @@ def _convert(
         raise ConvCostError("spec", "has an empty graph (no nodes): there is nothing to cost")
     check_size(model.graph)
     check_opset(model, onnx)
+    check_functions(model)
     if len(model.functions):
         try:
             from onnx import inliner
@@ -116,11 +126,11 @@ def _convert(
     first = shapes[inputs[0].name]
     n = first[0] if first and first[0] is not None else 1
     try:
-        return run(Context(model, shapes, wants, source, n, n))
+        return run(Context(model, shapes, wants, source, n, n, fold=fold))
     except BatchMixed as mixed:
         if n == 1:  # pragma: no cover - a batch of one never mixes
             raise
-        converted = run(Context(model, shapes, wants, source, None, n))
+        converted = run(Context(model, shapes, wants, source, None, n, fold=fold))
         note = (
             f"{mixed.where} mixes the batch axis with other dims ({mixed.why}): the model is costed as one "
             f"pass over its whole input, the {n} samples of its first dim included; the totals are for that"
@@ -174,6 +184,14 @@ def run(ctx: Context) -> Converted:
             raise ctx.fail(node, internal(exc)) from None
     outputs = []
     for info in graph.output:
+        if (  # an output computed from constants: its layers
+            info.name in ctx.static
+            and info.name not in ctx.values
+            and not ctx.fold
+            and ctx.static[info.name].costed
+            and constants.tensor(ctx, info.name)
+        ):
+            constants.materialize(ctx, info.name)
         if info.name in ctx.values:
             outputs.append(ctx.values[info.name].entry)
         elif info.name in ctx.static:
@@ -186,6 +204,11 @@ def run(ctx: Context) -> Converted:
     document["layers"] = layers
     if outputs:
         document["outputs"] = outputs
+    if ctx.constants_folded:
+        ctx.notes.append(
+            f"fold_constants: {ctx.constants_folded} tensor(s) computed from constants are folded; "
+            "their compute costs nothing"
+        )
     for op, count in sorted(ctx.unsupported.items()):
         ctx.notes.append(f"unsupported op {op} ({count}×): not counted — the totals leave it out")
     return Converted(document, ctx.notes, ctx.n or 1, dict(ctx.unsupported))
@@ -203,9 +226,10 @@ def convert_node(ctx: Context, node: NodeProto) -> None:
     if op is not None and op.of_shape is not None:
         shape_op(ctx, node, op.of_shape)
     elif not any(name in ctx.values or name in ctx.folded for name in inputs_of(node)):
-        evaluate(ctx, node)
+        constants.evaluate(ctx, node)
     elif op is not None and op.handler is not None:
-        if not op.any_operand and node.input[0] not in ctx.values and node.input[0] not in ctx.folded:
+        first = node.input[0]
+        if not op.any_operand and not op.table and first not in ctx.values and first not in ctx.folded:
             opaque(ctx, node, "data computed from constants")
         else:
             op.handler(ctx, node)
@@ -234,23 +258,3 @@ def shape_op(ctx: Context, node: NodeProto, of_shape: OfShape) -> None:
         data = ctx.np.array(of_shape(dims, ctx.attrs(node)), dtype=ctx.np.int64)
     out = node.output[0]
     ctx.static[out] = Static(tuple(data.shape) if data is not None else None, data)
-
-
-def evaluate(ctx: Context, node: NodeProto) -> None:
-    """A node of static inputs: its outputs are static too (computed when numpy can)."""
-    sources: frozenset[str] = frozenset().union(*(ctx.static[i].sources for i in inputs_of(node)))
-    try:
-        results = static_eval(ctx.np, node, [ctx.data(i) if i else None for i in node.input], ctx.attrs(node))
-    except Exception:
-        results = None
-    for index, out in enumerate(node.output):
-        if not out:
-            continue
-        data = results[index] if results is not None and index < len(results) else None
-        found = ctx.shapes.get(out)
-        shape: Shape | None = None
-        if found is not None and all(d is not None for d in found):
-            shape = tuple(int(d) for d in found if d is not None)
-        elif data is not None:
-            shape = tuple(int(d) for d in ctx.np.shape(data))
-        ctx.static[out] = Static(shape, data, sources)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .registry import lookup
 
 if TYPE_CHECKING:
-    from onnx import GraphProto
+    from onnx import GraphProto, NodeProto
 
 Shape = tuple[int, ...]
 Layout = Literal["nchw", "plain"]
@@ -43,6 +43,8 @@ class Static:
     shape: Shape | None
     data: Any = None  # a numpy array when known (numpy is imported only once a model is read)
     sources: frozenset[str] = frozenset()  # learned initializers it is made from
+    node: NodeProto | None = None  # the node computing it from other constants (None: it is read)
+    costed: bool = False  # that node, or one before it, does work (not only moving data)
 
 
 def can_nchw(shape: Sequence[int], batch: int | None) -> bool:

@@ -94,6 +94,15 @@ class Op:
     absorbs_pad: bool = False
     #: An add of a static bias right after a linear layer: the layer's bias.
     bias_add: bool = False
+    #: It only moves or reinterprets data: a tensor it makes of constants costs nothing to make, and holds
+    #: the learned elements of the tensors it is made of (see :mod:`.constants`).
+    moves: bool = False
+    #: Its first input is the data and the others its weights: a constant read as its first input is the
+    #: layer's input (a coordinate table under an MLP), not a learned param.
+    weighted: bool = False
+    #: Its first input may be a table (an initializer) read at positions the model computes: an
+    #: embedding, whose table is learned params.
+    table: bool = False
 
 
 #: Every op convcost knows, by op_type (filled by the ``ops/`` modules as they are imported).

@@ -211,11 +211,11 @@ _CONV_ARITY = (2, 3, "an input and a weight (and an optional bias)")
 register(
     Op(
         "Conv", conv, arity=_CONV_ARITY, check=_weight_rank, spatial=True, windowed=True,
-        any_operand=True, absorbs_pad=True,
+        any_operand=True, absorbs_pad=True, weighted=True,
     ),
     Op(
         "ConvTranspose", conv_transpose, arity=_CONV_ARITY, check=_weight_rank, spatial=True,
-        windowed=True, any_operand=True,
+        windowed=True, any_operand=True, weighted=True,
     ),
     # not costed (opaque), but onnx's inference works out their windows
     Op("ConvInteger", windowed=True),

@@ -50,6 +50,27 @@ def _same(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
     return [inputs[0]]
 
 
+def _cast(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array] | None:
+    """To the type ``to`` names: shape arithmetic an exporter does in floats (MobileViT's
+    ceil(H / patch)) comes back to the int64 a Reshape reads, and int division stays float."""
+    from onnx import helper
+
+    return _as_type(np, inputs[0], helper.tensor_dtype_to_np_dtype(int(attrs["to"])))
+
+
+def _cast_like(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array] | None:
+    """To the type of its second input."""
+    if len(inputs) < 2 or inputs[1] is None:
+        return None
+    return _as_type(np, inputs[0], np.asarray(inputs[1]).dtype)
+
+
+def _as_type(np: ModuleType, value: Array, dtype: Array) -> list[Array] | None:
+    if np.dtype(dtype).kind not in "biuf":  # strings, and types numpy does no arithmetic in
+        return None
+    return [np.asarray(value).astype(dtype)]
+
+
 def _unary(name: str) -> Fold:
     def fold(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
         return [getattr(np, name)(inputs[0])]
@@ -158,8 +179,8 @@ register(
     Op("Where", elementwise, transparent=True, any_operand=True, fold=_where),
     Op("BitShift", elementwise, transparent=True, any_operand=True),
     # aliases: the same values (for costing) under another name
-    Op("Identity", identity, transparent=True, any_operand=True, same_shape=True, fold=_same),
-    Op("Dropout", identity, transparent=True, any_operand=True, same_shape=True),
-    Op("Cast", identity, transparent=True, any_operand=True, fold=_same),
-    Op("CastLike", identity, transparent=True, any_operand=True, fold=_same),
+    Op("Identity", identity, transparent=True, any_operand=True, same_shape=True, fold=_same, moves=True),
+    Op("Dropout", identity, transparent=True, any_operand=True, same_shape=True, moves=True),
+    Op("Cast", identity, transparent=True, any_operand=True, fold=_cast, moves=True),
+    Op("CastLike", identity, transparent=True, any_operand=True, fold=_cast_like, moves=True),
 )

@@ -379,7 +379,7 @@ def _contract(
 
 
 register(
-    Op("MatMul", matmul, arity=(2, 2, "two operands"), any_operand=True),
-    Op("Gemm", gemm, arity=(2, 3, "two matrices (and an optional C)"), any_operand=True),
+    Op("MatMul", matmul, arity=(2, 2, "two operands"), any_operand=True, weighted=True),
+    Op("Gemm", gemm, arity=(2, 3, "two matrices (and an optional C)"), any_operand=True, weighted=True),
     Op("Einsum", einsum, any_operand=True, shape=einsum_shape),
 )

@@ -155,7 +155,7 @@ def _shape(gates: int) -> partial[list[Shape]]:
 
 
 register(
-    Op("LSTM", partial(recurrent, gates=4, peepholes=7), shape=_shape(4)),
-    Op("GRU", partial(recurrent, gates=3), shape=_shape(3)),
-    Op("RNN", partial(recurrent, gates=1), shape=_shape(1)),
+    Op("LSTM", partial(recurrent, gates=4, peepholes=7), shape=_shape(4), weighted=True),
+    Op("GRU", partial(recurrent, gates=3), shape=_shape(3), weighted=True),
+    Op("RNN", partial(recurrent, gates=1), shape=_shape(1), weighted=True),
 )

@@ -157,6 +157,9 @@ def slice_(ctx: Context, node: NodeProto) -> None:
 
 def gather(ctx: Context, node: NodeProto) -> None:
     data, indices = node.input[0], node.input[1]
+    if ctx.is_static(data) and indices in ctx.values:
+        embedding(ctx, node)
+        return
     if data not in ctx.values or indices in ctx.values:
         opaque(ctx, node, "indices computed from data" if indices in ctx.values else "embedding lookup")
         return
@@ -188,6 +191,21 @@ def gather(ctx: Context, node: NodeProto) -> None:
     if layout == "nchw" and not can_nchw(out_shape, batch):  # pragma: no cover - same rank
         layout = "plain"
     ctx.produce(node, node.output[0], "gather", fields, [value.entry], batch, layout)
+
+
+def embedding(ctx: Context, node: NodeProto) -> None:
+    """Rows of a table (BERT's token embeddings) at positions the model computes: a ``gather`` of as
+    many rows as each sample has positions, from the table, which is learned params."""
+    table, indices = node.input[0], node.input[1]
+    shape = ctx.dims(node, table)
+    positions = ctx.values[indices]
+    axis = int(ctx.attrs(node).get("axis", 0)) % len(shape)
+    source = ctx.conform(node, table, shape, "plain")
+    fields: Fields = {"count": prod(positions.stored)}  # one sample's (the batch is dropped)
+    if axis != len(shape) - 1:
+        fields["axis"] = axis
+    batch = axis + positions.batch if positions.batch is not None else None
+    ctx.produce(node, node.output[0], "gather", fields, [source], batch, "plain")
 
 
 def reshaped_batch(ctx: Context, node: NodeProto, value: Value, out: Shape) -> int | None:
@@ -522,30 +540,31 @@ def _size(dims: list[int], attrs: Attrs) -> int:
     return prod(dims)
 
 
-TRANSPOSE = Op("Transpose", transpose, fold=_transpose)
-RESHAPE = Op("Reshape", partial(reshape, shuffle=True), fold=_reshape)
+TRANSPOSE = Op("Transpose", transpose, fold=_transpose, moves=True)
+RESHAPE = Op("Reshape", partial(reshape, shuffle=True), fold=_reshape, moves=True)
 
 register(
     Op("Concat", concat, arity=(1, None, "at least one input"), transparent=True, any_operand=True,
-       fold=_concat, fold_size=gathered_size),
-    Op("Split", split, transparent=True),
-    Op("Slice", slice_, transparent=True, fold=_slice),
-    Op("Pad", pad, transparent=True),
-    Op("Gather", gather, fold=_gather, fold_size=_gather_size),
+       fold=_concat, fold_size=gathered_size, moves=True),
+    Op("Split", split, transparent=True, moves=True),
+    Op("Slice", slice_, transparent=True, fold=_slice, moves=True),
+    Op("Pad", pad, transparent=True, moves=True),
+    Op("Gather", gather, fold=_gather, fold_size=_gather_size, moves=True, table=True),
     RESHAPE,
-    Op("Flatten", reshape),
-    Op("Squeeze", reshape, fold=_squeeze),
-    Op("Unsqueeze", reshape, fold=_unsqueeze),
+    Op("Flatten", reshape, moves=True),
+    Op("Squeeze", reshape, fold=_squeeze, moves=True),
+    Op("Unsqueeze", reshape, fold=_unsqueeze, moves=True),
     TRANSPOSE,
-    Op("Expand", expand, fold=_expand, fold_size=_expand_size),
+    Op("Expand", expand, fold=_expand, fold_size=_expand_size, moves=True),
     Op("Resize", resize, spatial=True),
     Op("Upsample", resize, spatial=True),
-    Op("DepthToSpace", depth_to_space, spatial=True, shape=_depth_to_space_shape),
-    Op("SpaceToDepth", partial(depth_to_space, inverse=True), spatial=True, shape=_space_to_depth_shape),
+    Op("DepthToSpace", depth_to_space, spatial=True, shape=_depth_to_space_shape, moves=True),
+    Op("SpaceToDepth", partial(depth_to_space, inverse=True), spatial=True, shape=_space_to_depth_shape,
+       moves=True),
     # constants and shape arithmetic: values, never costed
-    Op("Constant", schema=False, fold=_constant, fold_first=True),
-    Op("ConstantOfShape", fold=_constant_of_shape, fold_size=_constant_of_shape_size),
-    Op("Range", fold=_range, fold_size=_range_size),
+    Op("Constant", schema=False, fold=_constant, fold_first=True, moves=True),
+    Op("ConstantOfShape", fold=_constant_of_shape, fold_size=_constant_of_shape_size, moves=True),
+    Op("Range", fold=_range, fold_size=_range_size, moves=True),
     Op("Shape", of_shape=_shape),
     Op("Size", of_shape=_size),
 )  # fmt: skip
