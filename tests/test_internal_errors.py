@@ -53,3 +53,34 @@ def test_convcost_debug_off(monkeypatch: pytest.MonkeyPatch, value: str) -> None
     assert not debugging()
     with pytest.raises(ConvCostError):
         _guarded()
+
+
+def _relu_model():
+    from tests.onnx_build import build, node
+
+    return build([node("Relu", ["x"], ["y"], name="act")], [("x", [1, 4, 8, 8])], [("y", [1, 4, 8, 8])])
+
+
+def test_the_onnx_converters_guard_names_the_node_and_obeys_convcost_debug(
+    monkeypatch: pytest.MonkeyPatch, onnx
+) -> None:
+    import dataclasses
+
+    from convcost.io.onnx import registry
+    from tests.onnx_build import cost
+
+    model = _relu_model()
+    entry = registry.lookup("Relu")
+    assert entry is not None and entry.handler is not None
+
+    def bug(*args: object) -> None:
+        raise KeyError("a converter bug")
+
+    monkeypatch.setitem(registry.OPS, "Relu", dataclasses.replace(entry, handler=bug))
+    monkeypatch.delenv("CONVCOST_DEBUG", raising=False)
+    with pytest.raises(ConvCostError) as caught:
+        cost(model)
+    assert "act" in str(caught.value) and "internal error, KeyError" in str(caught.value)
+    monkeypatch.setenv("CONVCOST_DEBUG", "1")
+    with pytest.raises(KeyError):
+        cost(model)

@@ -25,16 +25,14 @@ never silently dropped. A malformed graph is a :class:`ConvCostError` naming the
 """
 
 from .checks import OLDEST_OPSET
-from .convert import INSTALL_HINT, INTERNAL, Converted, convert, internal, load
+from .convert import INSTALL_HINT, Converted, convert, load
 from .read import MAX_STATIC
 
 __all__ = [
     "INSTALL_HINT",
-    "INTERNAL",
     "MAX_STATIC",
     "OLDEST_OPSET",
     "Converted",
     "convert",
-    "internal",
     "load",
 ]

@@ -52,7 +52,7 @@ def evaluate(ctx: Context, node: NodeProto) -> None:
     )
     try:
         results = static_eval(ctx.np, node, [ctx.data(i) if i else None for i in node.input], ctx.attrs(node))
-    except Exception:
+    except Exception:  # numpy's refusal (shapes, dtypes, an op it cannot run): the value stays unknown
         results = None
     for index, out in enumerate(node.output):
         if not out:

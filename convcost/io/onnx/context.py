@@ -100,7 +100,7 @@ class Context:
             if tensor.data_location != 1 and not weight(tensor):
                 try:  # shape arithmetic and small constants; weights are never read
                     data = to_array(tensor)
-                except Exception:
+                except Exception:  # numpy_helper's refusal of an odd encoding: the value stays unknown
                     data = None
             learned = tensor.data_type in FLOAT_TYPES and prod(dims) > 1
             self.static[tensor.name] = Static(

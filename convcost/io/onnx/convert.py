@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ...core.errors import ConvCostError
+from ...core.errors import INTERNAL, ConvCostError, internal_problem
 from ...model.kinds import KINDS
 from . import constants
 from .checks import check_declared_dims, check_functions, check_opset, check_structure, check_symbolic
@@ -74,18 +74,8 @@ def convert(
     except ConvCostError:
         raise
     except INTERNAL as exc:  # a guard: every malformed model known is refused in its own words before
-        raise ConvCostError("spec", internal(exc)) from None
+        raise ConvCostError("spec", internal_problem(exc)) from None
 
-
-#: What a bug in the converter raises (a guard turns it into one line, never a traceback).
-INTERNAL = (ArithmeticError, AssertionError, AttributeError, LookupError, TypeError, ValueError)
-
-
-def internal(exc: BaseException) -> str:
-    return (
-        f"convcost cannot convert it (an internal error, {type(exc).__name__}: {one_line(exc)}); "
-        "please report it with the model"
-    )
 
 
 def _convert(
@@ -181,7 +171,7 @@ def run(ctx: Context) -> Converted:
         except (ConvCostError, BatchMixed):
             raise
         except INTERNAL as exc:  # a guard, as in convert(): the node named
-            raise ctx.fail(node, internal(exc)) from None
+            raise ctx.fail(node, internal_problem(exc)) from None
     outputs = []
     for info in graph.output:
         if (  # an output computed from constants: its layers

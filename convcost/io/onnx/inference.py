@@ -160,7 +160,7 @@ def _partial_inference(model: ModelProto, onnx: ModuleType) -> GraphProto | None
             model, check_type=False, strict_mode=False, data_prop=True
         ).graph
         return graph
-    except Exception:
+    except Exception:  # onnx's inference gave up on the whole graph: every shape stays unknown
         return None
 
 
@@ -366,7 +366,7 @@ def fold_constants(model: ModelProto, shapes: Shapes) -> bool:
                 results = static_eval(
                     numpy, node, [known.get(i) if i else None for i in node.input], attributes(node)
                 )
-        except Exception:
+        except Exception:  # numpy's refusal: this node's outputs stay unknown, and are not folded
             results = None
         if not results or len(results) < len(node.output) or any(r is None for r in results):
             continue
