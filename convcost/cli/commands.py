@@ -11,6 +11,7 @@ import click
 from .. import __version__, api
 from ..core import collector
 from ..core.errors import escape_text
+from ..core.values import format_dims
 from ..output.formats import FORMATS
 from .errors import flag_error, input_errors
 from .group import check_output, cli, output_format, progress, show, writing
@@ -39,7 +40,7 @@ class Costed(NamedTuple):
 def one_d_note(shape: Any) -> str:
     from ..output.views import one_d_words
 
-    return f"--in {'x'.join(map(str, shape))}: {one_d_words(tuple(shape))}."
+    return f"--in {format_dims(shape)}: {one_d_words(tuple(shape))}."
 
 
 def layer_summary_of(args: dict[str, Any]) -> Any:

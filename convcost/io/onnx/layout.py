@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ...core.values import format_dims
 from .registry import lookup
 
 if TYPE_CHECKING:
@@ -82,11 +83,11 @@ def aligned(shape: Sequence[int], rank: int) -> Shape:
 
 
 def text(dims: Sequence[int]) -> str:
-    return "x".join(str(d) for d in dims)
+    return format_dims(dims)
 
 
 def dims_text(dims: Sequence[int | None]) -> str:
-    return "x".join("?" if d is None else str(d) for d in dims)
+    return format_dims(["?" if d is None else d for d in dims])
 
 
 def dims_field(dims: Sequence[int]) -> int | str:
@@ -103,7 +104,7 @@ def pads_text(pairs: Sequence[tuple[int, int]]) -> int | str:
     """Padding as a spec writes it: ``1``, ``1x2`` (symmetric) or ``0:1x0:1``."""
     if all(lo == hi for lo, hi in pairs):
         return per_dim([lo for lo, _ in pairs])
-    return "x".join(f"{lo}:{hi}" for lo, hi in pairs)
+    return format_dims([f"{lo}:{hi}" for lo, hi in pairs])
 
 
 def decode(value: object) -> object:
