@@ -78,15 +78,28 @@ def cost(
     device: object = None,
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
+    memory: object = False,
+    inplace_depthwise: object = False,
+    sram: object = None,
+    flash: object = None,
+    patches: object = None,
 ) -> NetworkSummary:
     """The cost of a network: what ``convcost compare SOURCE`` shows, in every format.
 
     ``batch`` None is 1, or an ONNX model's own batch; given, it replaces an ONNX model's.
     ``input`` (a shape, or a tensor or tuple of tensors) is the example input of a PyTorch
     module, which is exported to ONNX in memory and costed as the model.
+
+    ``memory=True`` adds the peak activation memory (``.peak_memory``; JSON ``memory``), and so
+    does any of ``inplace_depthwise`` (TinyEngine's in-place depthwise convs), ``sram`` and
+    ``flash`` (a size such as ``"256KiB"``, or a board's name: does it fit?) and ``patches``
+    (``"4x4"``: the first stage run patch by patch, MCUNetV2).
     """
     chosen = make_settings(dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs)
+    from .model.memory_report import request
     from .model.whatif import options as what_if
+
+    asked_memory = request(memory, inplace_depthwise, sram, flash, patches)
 
     options = what_if(as_form, width_mult, input_shape)
     budget = layer_budget(max_layers)
@@ -102,7 +115,23 @@ def cost(
         network.options = asked  # report the what-ifs the user asked for
         from .output.summary import network_summary
 
-        return network_summary(network, name, chosen, loaded.notes, loaded.unsupported)
+        summary = network_summary(network, name, chosen, loaded.notes, loaded.unsupported)
+        if asked_memory is None:
+            return summary
+        import dataclasses
+
+        from .model.memory_report import analyse
+
+        found = analyse(
+            network,
+            chosen.dtype,
+            chosen.batch,
+            inplace_depthwise=asked_memory.inplace_depthwise,
+            sram=asked_memory.sram,
+            flash=asked_memory.flash,
+            patches=asked_memory.patches,
+        )
+        return dataclasses.replace(summary, peak_memory=found)
 
 
 def _load(

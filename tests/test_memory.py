@@ -238,7 +238,7 @@ def _fixture_networks() -> list[tuple[str, Any]]:
 def test_the_best_order_is_a_topological_order_no_worse_than_the_graph_s(name: str, path: Path) -> None:
     if path.suffix == ".onnx":
         pytest.importorskip("onnx")
-        from convcost.io.onnx_graph import load
+        from convcost.io.onnx import load
 
         network = evaluate(load(path.read_bytes(), str(path)).document)
     else:
@@ -477,7 +477,7 @@ def test_an_onnx_export_of_torchvision_s_mobilenet_v2_gives_the_same_peaks(torch
     import io
     import warnings
 
-    from convcost.io.onnx_graph import load
+    from convcost.io.onnx import load
 
     model = _torch_mobilenet_v2(torch)
     path = tmp_path / "mobilenet_v2.onnx"
@@ -503,7 +503,7 @@ def test_the_best_order_saves_on_shufflenet_s_downsampling_unit(onnx, exporter: 
     branch 2's 1×1 conv runs on the full-size input: 16·16·24 in + 8·8·24 + 16·16·24 out = 55,296 B.
     The best order runs branch 2's 1×1 conv and its (in-place) depthwise conv first, before
     branch 1 has made anything: 16·16·24 + 16·16·24 + one 8×8 channel = 49,408 B."""
-    from convcost.io.onnx_graph import load
+    from convcost.io.onnx import load
 
     path = Path(__file__).parent / "fixtures" / "onnx" / f"shuffle_unit.{exporter}.onnx"
     network = evaluate(load(path.read_bytes(), str(path)).document)
