@@ -203,3 +203,20 @@ def test_the_readme_shows_real_output() -> None:
     output = invoke(*command.split()).stdout
     tail = output[output.index("Peak activation memory") :]
     assert shown == tail[: tail.index("Live B:")].rstrip() + "\n"
+
+
+SHIPPED = sorted(path.stem for path in (Path(__file__).parents[1] / "convcost" / "specs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_spec_has_one_step_per_row_in_every_format(name: str) -> None:
+    result = convcost.cost(name, memory=True)
+    found = result.peak_memory
+    assert found is not None
+    assert [step for step, _ in found.memory.steps] == [row.name for row in result.rows]
+    steps = [live for _, live in found.memory.steps]
+    assert max(steps) == found.memory.peak_bytes
+    from convcost.output.emit import text
+
+    rows = list(csv.DictReader(io.StringIO(text(result, "csv"))))
+    assert [int(row["live_bytes"]) for row in rows] == steps
