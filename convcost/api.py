@@ -83,6 +83,11 @@ def cost(
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
     fold_constants: object = False,
+    memory: object = False,
+    inplace_depthwise: object = False,
+    sram: object = None,
+    flash: object = None,
+    patches: object = None,
 ) -> NetworkSummary:
     """The cost of a network: what ``convcost compare SOURCE`` shows, in every format.
 
@@ -93,11 +98,18 @@ def cost(
     with no MACs and no params (the totals keep them).
     ``fold_constants``: an ONNX model's compute whose inputs are all constants is folded (free)
     instead of costed as layers.
+    ``memory=True`` adds the peak activation memory (``.peak_memory``; JSON ``memory``), and so
+    does any of ``inplace_depthwise`` (TinyEngine's in-place depthwise convs), ``sram`` and
+    ``flash`` (a size such as ``"256KiB"``, or a board's name: does it fit?) and ``patches``
+    (``"4x4"``: the first stage run patch by patch, MCUNetV2).
     """
     chosen = make_settings(
         dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs, fold_constants
     )
+    from .model.memory_report import request
     from .model.whatif import options as what_if
+
+    asked_memory = request(memory, inplace_depthwise, sram, flash, patches)
 
     options = what_if(as_form, width_mult, input_shape)
     budget = layer_budget(max_layers)
@@ -116,7 +128,25 @@ def cost(
         network.options = asked  # report the what-ifs the user asked for
         from .output.summary import network_summary
 
-        return network_summary(network, name, chosen, loaded.notes, loaded.unsupported, levels, hide_zero)
+        summary = network_summary(
+            network, name, chosen, loaded.notes, loaded.unsupported, levels, hide_zero
+        )
+        if asked_memory is None:
+            return summary
+        import dataclasses
+
+        from .model.memory_report import analyse
+
+        found = analyse(
+            network,
+            chosen.dtype,
+            chosen.batch,
+            inplace_depthwise=asked_memory.inplace_depthwise,
+            sram=asked_memory.sram,
+            flash=asked_memory.flash,
+            patches=asked_memory.patches,
+        )
+        return dataclasses.replace(summary, peak_memory=found)
 
 
 def _load(

@@ -4,6 +4,7 @@ hands the result to the output layer. Reading inputs, costing and formatting all
 
 from __future__ import annotations
 
+import sys
 from typing import Any, NamedTuple
 
 import click
@@ -12,8 +13,9 @@ from .. import __version__, api
 from ..core import collector
 from ..core.errors import escape_text
 from ..core.values import format_dims
+from ..output import streams
 from ..output.formats import FORMATS
-from .errors import flag_error, input_errors
+from .errors import OneLineError, flag_error, input_errors
 from .group import check_output, cli, output_format, progress, show, writing
 from .options import (
     Choice,
@@ -23,6 +25,8 @@ from .options import (
     file_option,
     fold_constants_option,
     layer_options,
+    memory_args,
+    memory_options,
     output_options,
     spec_path,
     sweep_options,
@@ -66,6 +70,8 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
     spec = args["spec"]
     source = "<stdin>" if spec == "-" else spec
     options = cost_args(args)
+    if "memory" in args:  # compare's memory flags (plot compare has none)
+        options.update(memory_args(args))
     with input_errors(), progress(f"Costing {escape_text(source)}", fmt, output):
         summary = api.cost(
             spec,
@@ -138,8 +144,11 @@ def layer(fmt: str | None, as_json: bool, output: str | None, wide: bool, **args
 
 @cli.command("compare", short_help="A network or a what-if list from YAML, JSON or ONNX.")
 @compare_options
+@memory_options
 @output_options
-def compare_command(fmt: str | None, as_json: bool, output: str | None, wide: bool, **args: Any) -> None:
+def compare_command(
+    fmt: str | None, as_json: bool, output: str | None, wide: bool, fail_over: bool, **args: Any
+) -> None:
     """Cost a network or a list of layers: a YAML, JSON or ONNX file, a shipped spec by name
     (see 'convcost models'), or '-' for stdin (any of the three).
 
@@ -149,11 +158,20 @@ def compare_command(fmt: str | None, as_json: bool, output: str | None, wide: bo
       convcost compare mobilenet_v1 --width-mult 0.5 --in 160x160x3 --json
       convcost compare resnet50 --device a100 --format html -o resnet50.html
       cat model.onnx | convcost compare - --format csv
+      convcost compare mobilenet_v2 --dtype int8 --sram stm32f746 --patches 4x4
     """
     shown = output_format(fmt, as_json, output)
+    if fail_over and args["sram"] is None and args["flash"] is None:
+        raise OneLineError("--fail-over: nothing to fail on; give --sram SIZE or --flash SIZE too")
     with collector.paused():
         costed = network_summary_of(args, shown, output)
         show(costed.summary, shown, costed.title, notes=costed.notes, output=output, wide=wide)
+    found = costed.summary.peak_memory
+    misfits = found.misfits() if fail_over and found is not None else []
+    if misfits:  # --fail-over: the report is written in full, then a misfit fails the run
+        for line in misfits:
+            streams.error_line(f"Does not fit: {line}")
+        sys.exit(1)
 
 
 @cli.command("sweep", short_help="A layer over lists and ranges; the saving charted.")

@@ -39,6 +39,9 @@ OPTION_NAMES = {
     "device": "--device",
     "peak_tflops": "--peak-tflops",
     "bandwidth_gbs": "--bandwidth-gbs",
+    "sram": "--sram",
+    "flash": "--flash",
+    "patches": "--patches",
 }
 
 class OneLineError(click.UsageError):

@@ -34,6 +34,12 @@ def _complete_device(ctx: click.Context, param: click.Parameter, incomplete: str
     return [name for name in DEVICES if name.startswith(incomplete)]
 
 
+def _complete_board(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from ..core.devices import BOARDS
+
+    return [name for name in BOARDS if name.startswith(incomplete)]
+
+
 class Choice(click.Choice):  # type: ignore[type-arg]
     """click's Choice, with the error worded as every other: ``'xml' is not allowed; expected one of …``."""
 
@@ -283,6 +289,48 @@ def compare_options(func: F) -> F:
             cost_options,
         ],
     )
+
+
+def memory_options(func: F) -> F:
+    """compare's peak-memory flags (not plot compare's: its charts do not show memory).
+    Any of them asks for the analysis; the values stay text, checked by the model."""
+    return add(
+        func,
+        [
+            click.option("--memory", is_flag=True, help="Peak activation memory, and a best order."),
+            click.option(
+                "--inplace-depthwise",
+                is_flag=True,
+                help="Depthwise convs overwrite an input nothing else reads (TinyEngine).",
+            ),
+            click.option(
+                "--sram",
+                metavar="SIZE",
+                help="Does the peak fit? A size (256KiB, 1MB) or a board (stm32f746).",
+                shell_complete=_complete_board,
+            ),
+            click.option(
+                "--flash",
+                metavar="SIZE",
+                help="Do the weights fit? A size (2MiB) or a board.",
+                shell_complete=_complete_board,
+            ),
+            click.option(
+                "--patches", metavar="NxM", help="Run the first stage patch by patch (MCUNetV2), e.g. 4x4."
+            ),
+            click.option(
+                "--fail-over",
+                is_flag=True,
+                help="Exit 1 after the report when the weights or the peak do not fit (for CI).",
+            ),
+        ],
+    )
+
+
+def memory_args(args: dict[str, Any]) -> dict[str, Any]:
+    """The memory options, popped from compare's keyword arguments, as the API's keywords
+    (``--fail-over`` is the command's own: it decides the exit status, not the result)."""
+    return {key: args.pop(key) for key in ("memory", "inplace_depthwise", "sram", "flash", "patches")}
 
 
 def sweep_options(func: F) -> F:

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from ..core.devices import Board
 from ..core.dtypes import DType
+from ..core.errors import bad_value
 from .evaluate import Network
 from .fit import Fit, capacity, checks, misfits, weight_bytes
 from .memory import Memory, memory
@@ -27,6 +28,37 @@ CONVENTION = (
 
 
 _MEMORY_NAMES = {"sram": "SRAM", "flash": "Flash"}
+
+
+class Request(NamedTuple):
+    """What a run asks of peak memory (``compare --memory`` and the flags that imply it), checked."""
+
+    inplace_depthwise: bool = False
+    sram: object = None  # as given: a size or a board name (checked by :func:`request`)
+    flash: object = None
+    patches: object = None
+
+
+def request(
+    memory: object = False,
+    inplace_depthwise: object = False,
+    sram: object = None,
+    flash: object = None,
+    patches: object = None,
+) -> Request | None:
+    """The memory analysis a run asks for, or None: ``memory`` asks for it, and so does any of the
+    others. Sizes and patches are checked here, before any network is costed."""
+    for field, value in (("memory", memory), ("inplace_depthwise", inplace_depthwise)):
+        if not isinstance(value, bool):
+            raise bad_value(field, value, "expected true or false")
+    if not (memory or inplace_depthwise or sram is not None or flash is not None or patches is not None):
+        return None
+    for field, value in (("sram", sram), ("flash", flash)):
+        if value is not None:
+            capacity(value, field)
+    if patches is not None:
+        parse_patches(patches)
+    return Request(inplace_depthwise is True, sram, flash, patches)
 
 
 class Analysis(NamedTuple):

@@ -232,12 +232,62 @@ def saving_curve(summary: SweepSummary) -> Figure:
     return fig
 
 
+def live_bytes(summary: NetworkSummary) -> Figure:
+    """Live activation bytes at each step of the graph's order, with the peak marked, the best
+    order's and the patches' peaks, and the SRAM the run was checked against."""
+    found = summary.peak_memory
+    if found is None:
+        raise ValueError("a memory chart needs the peak memory: give --memory")
+    m = found.memory
+    steps = [live for _, live in m.steps]
+    xs = list(range(len(steps)))
+    fig = _figure(10.0, 4.0)
+    axis = fig.subplots()
+    axis.fill_between(xs, steps, step="mid", color="#4c72b0", alpha=0.25, linewidth=0)
+    axis.step(xs, steps, where="mid", color="#4c72b0", linewidth=1.2, label="live bytes, graph order")
+    if steps:
+        top = steps.index(m.peak_bytes) if m.peak_bytes in steps else 0
+        axis.scatter([top], [m.peak_bytes], color="#c44e52", zorder=3, s=24)
+        axis.annotate(
+            f"peak {m.peak_bytes:,} B at {_short(m.peak_at or '-')}",
+            (top, m.peak_bytes),
+            textcoords="offset points",
+            xytext=(6, 4),
+            fontsize=8,
+        )
+    lines = []
+    if m.best_order is not None and m.best_order.peak_bytes != m.peak_bytes:
+        lines.append((m.best_order.peak_bytes, "best order's peak", "#55a868", "--"))
+    if found.patched is not None:
+        rows, cols = found.patched.patches
+        lines.append((found.patched.peak_bytes, f"peak with {rows}x{cols} patches", "#dd8452", "--"))
+    if found.sram is not None:
+        lines.append((found.sram, f"SRAM {found.sram:,} B", "#333333", ":"))
+    for value, label, colour, style in lines:
+        axis.axhline(value, color=colour, linestyle=style, linewidth=1.2, label=label)
+    axis.set_xlim(-0.5, max(0.5, len(steps) - 0.5))
+    axis.set_ylim(bottom=0)
+    axis.margins(y=0.12)
+    axis.set_xlabel(f"step (layer, in the graph's order; {len(steps):,} in all)")
+    axis.set_ylabel("live activation bytes")
+    _engineering(axis, "y")
+    from .memory_view import rule_text
+
+    axis.set_title(f"Live activation memory over the schedule ({rule_text(found)})")
+    axis.legend(fontsize=8, loc="upper right")
+    axis.grid(alpha=0.3)
+    axis.set_axisbelow(True)
+    return fig
+
+
 def charts_for(summary: LayerSummary | NetworkSummary | SweepSummary) -> dict[str, Callable[[], Figure]]:
     """The charts that make sense for a summary, by name, drawn only when called."""
     found: dict[str, Callable[[], Figure]] = {}
     if isinstance(summary, NetworkSummary):
         found["layers"] = lambda: layer_bars(summary)
         found["kinds"] = lambda: kinds_bar(summary)
+        if summary.peak_memory is not None:  # asked for (compare --memory)
+            found["memory"] = lambda: live_bytes(summary)
     if isinstance(summary, SweepSummary):
         found["saving"] = lambda: saving_curve(summary)
     elif summary.settings.device is not None:

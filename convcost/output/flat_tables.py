@@ -112,9 +112,11 @@ def network_table(summary: NetworkSummary) -> Table:
         "rf_stride",
         *(_TIMING if timed else []),
         *(["count"] if _counted(summary) else []),
+        *(["live_bytes"] if summary.peak_memory is not None else []),
     ]
+    steps = summary.peak_memory.memory.steps if summary.peak_memory is not None else None
     rows = []
-    for row in summary.rows:
+    for index, row in enumerate(summary.rows):
         rf = row.receptive_field
         rows.append(
             [
@@ -136,6 +138,7 @@ def network_table(summary: NetworkSummary) -> Table:
                 _shape(rf.stride) if rf else None,
                 *_timing(row.memory),
                 *([row.work.headline] if _counted(summary) else []),
+                *([steps[index][1]] if steps is not None else []),
             ]
         )
     return header, rows

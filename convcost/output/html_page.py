@@ -40,6 +40,7 @@ _CHART_TITLES = {
     "kinds": "MACs by kind of layer",
     "roofline": "Roofline",
     "saving": "Saving against 1 − 1/D_K²",
+    "memory": "Live activation memory over the schedule",
 }
 
 

@@ -243,8 +243,15 @@ def network_document(summary: NetworkSummary) -> dict[str, Any]:
     totals = _join(work_dict(summary.totals), {"bytes": summary.total_bytes})
     if summary.total_time_s is not None:
         totals["time_s"] = summary.total_time_s
+    head = head_dict(summary.settings)
+    asked: dict[str, Any] = {}
+    if summary.peak_memory is not None:  # asked for (compare --memory): its rule joins the conventions
+        from ..model.memory_report import CONVENTION
+
+        head["conventions"] = {**head["conventions"], "peak_memory": CONVENTION}
+        asked["memory"] = summary.peak_memory.as_dict()
     return _join(
-        head_dict(summary.settings),
+        head,
         {
             "source": summary.source,
             "options": dict(summary.options),
@@ -269,6 +276,7 @@ def network_document(summary: NetworkSummary) -> dict[str, Any]:
             "notes": list(summary.notes),
             "unsupported": dict(summary.unsupported),
         },
+        asked,
     )
 
 

@@ -170,6 +170,63 @@ _ROW = _object(
 _SWEPT = {"type": "object", "additionalProperties": {"anyOf": [_COUNT, _SHAPE]}}
 
 
+_NAMES = {"type": "array", "items": _STRING}
+#: compare --memory (and --sram, --flash, --patches, --inplace-depthwise): see model.memory_report.
+_PEAK_MEMORY = _object(
+    {
+        "dtype": _STRING,
+        "batch": _COUNT,
+        "inplace_depthwise": _BOOL,
+        "peak_bytes": _COUNT,
+        "peak_at": _nullable(_STRING),
+        "steps": {"type": "array", "items": _object({"name": _STRING, "live_bytes": _COUNT})},
+        "weight_bytes": _COUNT,
+        "sram_bytes": _nullable(_COUNT),
+        "flash_bytes": _nullable(_COUNT),
+        "boards": _NAMES,
+        "fits": {
+            "type": "array",
+            "items": _object(
+                {
+                    "what": {"enum": ["peak", "best_order_peak", "patches_peak", "weights"]},
+                    "memory": {"enum": ["sram", "flash"]},
+                    "need_bytes": _COUNT,
+                    "capacity_bytes": _COUNT,
+                    "fits": _BOOL,
+                    "margin_bytes": _INT,
+                    "decides": _BOOL,
+                }
+            ),
+        },
+        "best_order": _object(
+            {
+                "peak_bytes": _COUNT,
+                "peak_at": _nullable(_STRING),
+                "method": _STRING,
+                "optimal": _BOOL,
+                "parts": _COUNT,
+                "searched": _COUNT,
+                "order": _NAMES,
+            }
+        ),
+        "patches": _object(
+            {
+                "patches": {"type": "array", "items": _COUNT, "minItems": 2, "maxItems": 2},
+                "split": _STRING,
+                "searched": _BOOL,
+                "peak_bytes": _COUNT,
+                "peak_at": _STRING,
+                "stage_peak_bytes": _COUNT,
+                "layer_peak_bytes": _COUNT,
+                "stage_macs": _COUNT,
+                "extra_macs": _COUNT,
+            }
+        ),
+    },
+    optional=("best_order", "patches"),
+)
+
+
 def output_schema() -> dict[str, Any]:
     """The schema, as a dict ready for ``json.dumps``."""
     layer = _object({**_HEAD, **_LAYER_BODY}, optional=_LAYER_OPTIONAL)
@@ -206,7 +263,9 @@ def output_schema() -> dict[str, Any]:
             },
             "notes": {"type": "array", "items": _STRING},
             "unsupported": {"type": "object", "additionalProperties": _COUNT},
-        }
+            "memory": _PEAK_MEMORY,
+        },
+        optional=("memory",),
     )
     network["title"] = "compare --json"
     point = _object({"swept": _SWEPT, **_LAYER_BODY}, optional=_LAYER_OPTIONAL)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the network's and sweep's model: imported where a network i
     # that ``layer`` starts without loading the graph machinery
     from ..model.evaluate import Network, Row
     from ..model.kinds import BreakdownKind
+    from ..model.memory_report import Analysis
     from ..model.receptive_field import ReceptiveField
     from ..model.sweep import Point, Skipped
 
@@ -214,6 +215,9 @@ class NetworkSummary:
     layer_count: int = 0  # the network's rows, whatever rows are shown
     depth: int | None = None  # the depth rows are rolled up to (--depth), if any
     hidden: int = 0  # rows left out for having no MACs and no params (--hide-zero)
+    # peak activation memory, when asked for (``compare --memory``): computed by the model, as
+    # every other number here, and only shown by the views
+    peak_memory: Analysis | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``compare --json`` object."""

@@ -359,8 +359,14 @@ def network_tables(summary: NetworkSummary, title: str, notes: Sequence[str] = (
                 drop=5,
             ),
         ]
+    from .memory_view import live_cells, memory_blocks
+
+    live = live_cells(summary)
+    if live is not None:  # asked for (compare --memory): the first column to give way
+        columns.append(Column("live B", live, "right", drop=10, what="live bytes"))
     blocks: list[Block] = [Table(columns, title=titles)]
     blocks += _forms_table(summary), _kinds_table(summary)
+    blocks += memory_blocks(summary)
     blocks += notes_paras([*summary.notes, *notes])
     if s.device is not None:
         blocks.append(Para("Times are lower bounds per layer (each run alone, no fusion), summed.", "dim"))
