@@ -24,6 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "onnx"
 TRUTH: dict[str, dict] = json.loads((FIXTURES / "truth.json").read_text())
 ONNX_KEYS = sorted(key for key, entry in TRUTH.items() if "export_error" not in entry)
+CORPUS = FIXTURES / "corpus"
+CORPUS_TRUTH: dict[str, dict] = json.loads((CORPUS / "truth.json").read_text())
+#: the one corpus export convcost still refuses (tests/test_onnx_corpus.py says why)
+REFUSED = {"swinv2.ts"}
+CORPUS_KEYS = sorted(
+    key for key, entry in CORPUS_TRUTH.items() if "export_error" not in entry and key not in REFUSED
+)
 
 
 def command_json(*args: str) -> dict:
@@ -127,6 +134,12 @@ def test_cost_of_an_onnx_fixture_is_compare_json(onnx, key: str) -> None:
     path = str(FIXTURES / f"{key}.onnx")
     options, flags = _onnx_options(key)
     assert as_json(convcost.cost(path, **options).to_dict()) == command_json(path, *flags)
+
+
+@pytest.mark.parametrize("key", CORPUS_KEYS)
+def test_cost_of_a_corpus_model_is_compare_json(onnx, key: str) -> None:
+    path = str(CORPUS / f"{key}.onnx")
+    assert as_json(convcost.cost(path).to_dict()) == command_json(path)
 
 
 # ------------------------------------------------------------------ PyTorch modules
