@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from .core import limits, values
 from .core.errors import ConvCostError, bad_value
-from .core.options import Settings, settings
+from .core.options import Settings, read_shape, settings
 from .core.options import max_layers as layer_budget
 from .io.source import CannotRead, NotOnnx, SourceErrors, located
 from .model.sweep import SWEPT
@@ -48,6 +48,7 @@ def make_settings(
     device: object = None,
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
+    channels_first: object = False,
 ) -> Settings:
     """The settings of a run, from the flags' values (``batch`` None: 1)."""
     return settings(
@@ -59,6 +60,7 @@ def make_settings(
         device=device,
         peak_tflops=peak_tflops,
         bandwidth_gbs=bandwidth_gbs,
+        channels_first=channels_first,  # type: ignore[arg-type]  # settings() checks it is a bool
     )
 
 
@@ -80,24 +82,33 @@ def cost(
     device: object = None,
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
+    channels_first: object = False,
 ) -> NetworkSummary:
     """The cost of a network: what ``convcost compare SOURCE`` shows, in every format.
 
     ``batch`` None is 1, or an ONNX model's own batch; given, it replaces an ONNX model's.
     ``input`` (a shape, or a tensor or tuple of tensors) is the example input of a PyTorch
     module, which is exported to ONNX in memory and costed as the model.
+    ``channels_first`` reads ``input_shape`` in PyTorch's order (``3x224x224``; ``1x3x224x224``,
+    whose first dim is the batch).
     ``depth`` rolls the rows up to modules that many levels deep; ``hide_zero`` leaves out rows
     with no MACs and no params (the totals keep them).
     """
-    chosen = make_settings(dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs)
+    chosen = make_settings(
+        dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs, channels_first
+    )
     from .model.whatif import options as what_if
 
+    given_batch = chosen.batch if batch is not None else None
+    if input_shape is not None:
+        input_shape, read = read_shape(input_shape, chosen)
+        if read.batch != chosen.batch:  # the N of an N×C×H×W given with --channels-first
+            chosen, given_batch = read, read.batch
     options = what_if(as_form, width_mult, input_shape)
     budget = layer_budget(max_layers)
     levels = None if depth is None else values.positive_int(depth, "depth")
     if not isinstance(hide_zero, bool):
         raise bad_value("hide_zero", hide_zero, "expected true or false")
-    given_batch = chosen.batch if batch is not None else None
     with limits.allowing(budget):
         name, loaded = _load(source, options.input_shape, given_batch, input)
         asked = options
@@ -187,15 +198,20 @@ def cost_layer(
     device: object = None,
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
+    channels_first: object = False,
 ) -> LayerSummary:
-    """One conv layer and its forms: what ``convcost layer`` shows. The arguments are its flags."""
+    """One conv layer and its forms: what ``convcost layer`` shows. The arguments are its flags;
+    ``channels_first`` reads ``in_shape`` in PyTorch's order (C×H×W, or N×C×H×W)."""
     from .core.conv import conv
     from .core.forms import compare
 
-    chosen = make_settings(dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs)
+    chosen = make_settings(
+        dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs, channels_first
+    )
+    shape, chosen = read_shape(in_shape, chosen)
     comparison = compare(
         conv(
-            in_shape,
+            shape,
             out,
             kernel,
             stride=stride,

@@ -11,6 +11,8 @@ import click
 from .. import __version__, api
 from ..core import collector
 from ..core.errors import escape_text
+from ..core.layout import channels_first_note
+from ..output import streams
 from ..output.formats import FORMATS
 from .errors import flag_error, input_errors
 from .group import check_output, cli, output_format, progress, show, writing
@@ -41,10 +43,17 @@ def one_d_note(shape: Any) -> str:
     return f"--in {'x'.join(map(str, shape))}: {one_d_words(tuple(shape))}."
 
 
+def warn_layout(note: str | None) -> None:
+    """A layout habit caught (3x224x224 given for 224x224x3): one line on stderr, the exit still 0
+    (the same line is in the result's notes)."""
+    if note is not None:
+        streams.error_line(f"Warning: {escape_text(note)}")
+
+
 def layer_summary_of(args: dict[str, Any]) -> Any:
     """The layer's summary from the command's arguments."""
     with input_errors():
-        return api.cost_layer(
+        summary = api.cost_layer(
             args["in_shape"],
             args["out"],
             args["kernel"],
@@ -57,6 +66,8 @@ def layer_summary_of(args: dict[str, Any]) -> Any:
             output_padding=args["output_padding"],
             **cost_args(args),
         )
+    warn_layout(next((n for n in summary.notes if n == channels_first_note(summary.layer.in_shape)), None))
+    return summary
 
 
 def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Costed:
@@ -75,6 +86,11 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
             hide_zero=args["hide_zero"],
             **options,
         )
+    if summary.input_shape is not None:
+        habits = {channels_first_note(summary.input_shape, given) for given in ("--in", "input:")}
+        for note in summary.notes:
+            if note in habits:
+                warn_layout(note)
     asked = summary.options["in"]
     notes = [one_d_note(asked)] if isinstance(asked, list) and len(asked) == 2 else []
     title = f"{source}: {summary.layer_count:,} layers"

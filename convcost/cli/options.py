@@ -162,6 +162,14 @@ def output_options(func: F) -> F:
     )
 
 
+def channels_first_option() -> Callable[[F], F]:
+    return click.option(
+        "--channels-first",
+        is_flag=True,
+        help="Read --in in PyTorch's order: C×H×W, or N×C×H×W (N is the batch).",
+    )
+
+
 _SHAPE_HELP = (
     "Input shape: spatial dims then channels joined by 'x' — "
     "28x28x8 (H×W×C), 300x16 (L×C), 16x56x56x64 (D×H×W×C)."
@@ -174,6 +182,7 @@ def layer_options(func: F) -> F:
         func,
         [
             click.option("--in", "in_shape", required=True, metavar="SHAPE", help=_SHAPE_HELP),
+            channels_first_option(),
             click.option("--out", required=True, metavar="N", help="Output channels (number of kernels)."),
             click.option(
                 "-k",
@@ -253,6 +262,7 @@ def compare_options(func: F) -> F:
             click.option(
                 "--in", "in_shape", metavar="SHAPE", help="Replace the spec's input shape (e.g. 160x160x3)."
             ),
+            channels_first_option(),
             click.option(
                 "--max-layers",
                 metavar="N",
@@ -343,7 +353,9 @@ def chart_options(func: F) -> F:
 def cost_args(args: dict[str, Any]) -> dict[str, Any]:
     """The cost options, popped from a command's keyword arguments, as the API's keywords."""
     batch = args.pop("batch")
+    layout = {"channels_first": args.pop("channels_first")} if "channels_first" in args else {}
     return {
+        **layout,
         "dtype": args.pop("dtype"),
         "batch": 1 if batch == "" else batch,  # an empty --batch is 1, as it always was
         "fused": args.pop("fused"),

@@ -545,7 +545,7 @@ def network_summary(
         sum(times) if s.device is not None else None,
         form_rows,
         breakdown,
-        tuple(notes),
+        (*notes, *network.notes),
         dict(sorted((unsupported or {}).items())),
         len(rows),
         depth,
