@@ -40,7 +40,9 @@ def test_channels_first_reads_pytorchs_order_and_its_batch() -> None:
     assert as_first == as_last
     batched = CliRunner().invoke(cli, [*LAYER, "--in", "2x3x224x224", "--channels-first", "--json"])
     assert json.loads(batched.stdout)["batch"] == 2
-    net = CliRunner().invoke(cli, ["compare", "resnet50", "--in", "1x3x224x224", "--channels-first", "--json"])
+    net = CliRunner().invoke(
+        cli, ["compare", "resnet50", "--in", "1x3x224x224", "--channels-first", "--json"]
+    )
     assert net.exit_code == 0 and json.loads(net.stdout)["totals"]["macs"] == 4_089_184_256
     clash = CliRunner().invoke(cli, [*LAYER, "--in", "2x3x224x224", "--channels-first", "--batch", "4"])
     assert clash.exit_code == 2 and "holds a batch of 2" in clash.stderr

@@ -158,20 +158,20 @@ def sweep_table(summary: SweepSummary) -> Table:
     rows = []
     for point in summary.points:
         layer = point.layer
-        regular = layer.variants[0]
+        swept = layer.work  # the layer as swept (grouped, transposed), not its regular form
         dws = layer.variants[-1]
         rows.append(
             [
                 *(_swept(point.swept[key]) for key in summary.varying),
                 _shape(layer.layer.output_shape),
-                regular.work.macs,
-                regular.work.params,
+                swept.macs,
+                swept.params,
                 dws.work.macs,
                 dws.work.params,
                 dws.ratio,
                 layer.theory.ratio,
                 dws.reduction_pct,
-                *([regular.work.headline, dws.work.headline, dws.count_ratio] if _counted(summary) else []),
+                *([swept.headline, dws.work.headline, dws.count_ratio] if _counted(summary) else []),
             ]
         )
     return header, rows
