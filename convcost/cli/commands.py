@@ -15,7 +15,7 @@ from ..core.layout import channels_first_note
 from ..output import streams
 from ..output.formats import FORMATS
 from .errors import flag_error, input_errors
-from .group import check_output, cli, output_format, progress, show, writing
+from .group import check_not_input, check_output, cli, output_format, progress, show, writing
 from .options import (
     Choice,
     FilePath,
@@ -73,6 +73,7 @@ def layer_summary_of(args: dict[str, Any]) -> Any:
 def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Costed:
     """The network's summary from the command's arguments (a bar on stderr while it is costed)."""
     spec = args["spec"]
+    check_not_input(output, spec, "SPEC")
     source = "<stdin>" if spec == "-" else spec
     options = cost_args(args)
     with input_errors(), progress(f"Costing {escape_text(source)}", fmt, output):
@@ -211,6 +212,7 @@ def import_command(model: str, in_shape: str | None, batch: str | None, output: 
       cat model.onnx | convcost import - > model.yaml
     """
     check_output(output)
+    check_not_input(output, model, "MODEL")
     with input_errors("MODEL"), progress(f"Reading {escape_text(model)}", "yaml", output):
         loaded = api.convert(model, in_shape, batch)
     import yaml

@@ -125,7 +125,9 @@ def file_option(required: bool = False, help_text: str = "") -> Callable[[F], F]
         type=FilePath(allow_dash=True),
         required=required,
         metavar="FILE",
-        help=help_text or "Write to FILE instead of stdout, atomically (a failed run leaves no half file).",
+        help=help_text
+        or "Write to FILE instead of stdout, atomically (a failed run leaves no half file); "
+        "with no --format its suffix picks one: .json .csv .tsv .md .html.",
     )
 
 
