@@ -64,3 +64,22 @@ def test_the_api_reads_channels_first_too() -> None:
     assert net.settings.batch == 2 and net.totals.macs == 2 * 4_089_184_256
     layer = api.cost_layer("3x32x32", 16, 3, channels_first=True)
     assert layer.layer.in_shape == (32, 32, 3) and layer.notes == ()
+
+
+def test_schema_takes_output_as_a_file_and_its_old_flag_with_a_note(tmp_path) -> None:
+    target = tmp_path / "s.json"
+    written = CliRunner().invoke(cli, ["schema", "--output", str(target)])
+    assert written.exit_code == 0 and written.stdout == "" and written.stderr == ""
+    assert json.loads(target.read_text())["title"] == "convcost spec"
+    old = CliRunner().invoke(cli, ["schema", "--output"])
+    assert old.exit_code == 0 and json.loads(old.stdout)["title"] == "convcost --json output"
+    assert old.stderr.startswith("Note: 'schema --output' is deprecated: say 'schema output'")
+    both = CliRunner().invoke(cli, ["schema", "--output", "-o", str(target)])
+    assert both.exit_code == 0 and json.loads(target.read_text())["title"] == "convcost --json output"
+
+
+def test_layer_help_says_nothing_of_onnx() -> None:
+    for command in ("layer", "sweep"):
+        text = CliRunner().invoke(cli, [command, "--help"]).stdout
+        assert "ONNX" not in text and "[default: 1]" in " ".join(text.split())
+    assert "an ONNX model's own" in " ".join(CliRunner().invoke(cli, ["compare", "--help"]).stdout.split())

@@ -199,7 +199,7 @@ def sweep_command(fmt: str | None, as_json: bool, output: str | None, wide: bool
 @cli.command("import", short_help="The spec YAML of an ONNX model.")
 @click.argument("model", metavar="MODEL.onnx", type=spec_path())
 @click.option("--in", "in_shape", metavar="SHAPE", help="Replace the model's input shape (e.g. 160x160x3).")
-@click.option("--batch", metavar="N", help="Replace the model's batch (needed when it is symbolic).")
+@click.option("--batch", metavar="N", help="Replace the model's batch (a symbolic one is taken as 1).")
 @file_option()
 def import_command(model: str, in_shape: str | None, batch: str | None, output: str | None) -> None:
     """Write the spec YAML of an ONNX model ('-' reads it from stdin). Needs the onnx extra:
@@ -234,9 +234,24 @@ def import_command(model: str, in_shape: str | None, batch: str | None, output: 
 # ---------------------------------------------------------------- schema, devices, models
 
 
+#: What a bare ``schema --output`` gives, the old spelling of ``schema output`` (--output took no
+#: FILE there); kept working, with a note.
+_OLD_OUTPUT_FLAG = "\x01schema --output"
+
+
+def _bare_output_flag(out_file: str | None) -> bool:
+    """Whether the old bare ``--output`` was given beside ``-o FILE`` (which took the value)."""
+    from .group import _ARGS
+
+    args = [*_ARGS, ""]
+    return out_file is not None and any(
+        arg == "--output" and args[i + 1].startswith("-") and args[i + 1] != "-"
+        for i, arg in enumerate(args[:-1])
+    )
+
+
 @cli.command(short_help="The JSON Schema of spec files, or of --json output.")
 @click.argument("which", required=False, type=Choice(("spec", "output")), metavar="[spec|output]")
-@click.option("--output", "of_output", is_flag=True, help="Same as 'output': the schema of --json output.")
 @click.option(
     "--format",
     "fmt",
@@ -247,15 +262,20 @@ def import_command(model: str, in_shape: str | None, batch: str | None, output: 
     "one row per key.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json.")
-@click.option("-o", "out_file", type=FilePath(allow_dash=True), metavar="FILE",
-              help="Write to FILE instead of stdout, atomically.")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    "out_file",
+    type=FilePath(allow_dash=True),
+    is_flag=False,
+    flag_value=_OLD_OUTPUT_FLAG,
+    metavar="FILE",
+    help="Write to FILE instead of stdout, atomically; with no --format its suffix picks one.",
+)
 @click.option("--wide", is_flag=True, help="Tables at their natural width.")
-def schema(
-    which: str | None, of_output: bool, fmt: str | None, as_json: bool, out_file: str | None, wide: bool
-) -> None:
-    """Print the JSON Schema (draft 2020-12) of the spec format, or of the JSON output.
-
-    (Here '--output' names the schema, as it always has; write to a file with -o FILE.)
+def schema(which: str | None, fmt: str | None, as_json: bool, out_file: str | None, wide: bool) -> None:
+    """Print the JSON Schema (draft 2020-12) of the spec format ('spec', the default), or of the
+    JSON output ('output').
 
     \b
     Examples:
@@ -265,10 +285,15 @@ def schema(
       convcost schema output -o convcost.output.schema.json
       convcost schema --format table
     """
+    if out_file == _OLD_OUTPUT_FLAG or _bare_output_flag(out_file):
+        streams.error_line(
+            "Note: 'schema --output' is deprecated: say 'schema output' (--output FILE names a file, "
+            "as in every command)."
+        )
+        which = "output"
+        out_file = None if out_file == _OLD_OUTPUT_FLAG else out_file
     shown = output_format(fmt, as_json, out_file, default="json")
-    show(
-        api.schema("output" if of_output or which == "output" else "spec"), shown, output=out_file, wide=wide
-    )
+    show(api.schema(which or "spec"), shown, output=out_file, wide=wide)
 
 
 @cli.command(short_help="The device profiles for roofline estimates.")

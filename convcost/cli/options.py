@@ -65,7 +65,19 @@ def add(func: F, options: Sequence[Callable[[F], F]]) -> F:
 
 
 def cost_options(func: F) -> F:
-    """The options that say how to count and what machine to estimate for (layer, compare, sweep)."""
+    """The options that say how to count and what machine to estimate for (layer, sweep)."""
+    return _cost_options(func, "Batch size: work and activations scale. [default: 1]")
+
+
+def network_cost_options(func: F) -> F:
+    """The cost options of ``compare``, whose input may be an ONNX model with a batch of its own."""
+    return _cost_options(
+        func,
+        "Batch size: work and activations scale. [default: 1, or an ONNX model's own; a symbolic one is 1]",
+    )
+
+
+def _cost_options(func: F, batch_help: str) -> F:
     return add(
         func,
         [
@@ -81,7 +93,7 @@ def cost_options(func: F) -> F:
                 "--batch",
                 default=None,
                 metavar="N",
-                help="Batch size: work and activations scale. [default: 1, or an ONNX model's own]",
+                help=batch_help,
             ),
             click.option(
                 "--fused",
@@ -282,7 +294,7 @@ def compare_options(func: F) -> F:
                 is_flag=True,
                 help="Leave out rows with no MACs and no params (not from the totals).",
             ),
-            cost_options,
+            network_cost_options,
         ],
     )
 
