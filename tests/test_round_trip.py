@@ -95,6 +95,8 @@ SWEEPS = [
     ["--in", "28x28x8", "--out", "16", "-k", "3", "--stride", "1,2"],
     ["--in", "28x28x8", "--out", "16", "-k", "3", "--dilation", "1,2", "--bias", "--count", "ops"],
     ["--in", "28x28x8", "--out", "16", "-k", "3", "--groups", "1,2", "--transposed", "--stride", "1,2"],
+    ["--in", "28x28x64", "--out", "64", "-k", "3", "--groups", "1,2,64", "--device", "a100"],
+    ["--in", "56x56x64", "--out", "64..256*2", "-k", "3", "--device", "h100", "--dtype", "fp16"],
 ]
 
 #: A sweep's flat column → where its value sits in a JSON point.
@@ -108,6 +110,10 @@ SWEEP_FIELDS = {
     "theory_ratio": ("theory_ratio",),
     "reduction_pct": ("variants", "depthwise_separable", "reduction_pct"),
     "count_ratio": ("variants", "depthwise_separable", "count_ratio"),
+    "time_s": ("time_s",),
+    "bound": ("bound",),
+    "dws_time_s": ("variants", "depthwise_separable", "time_s"),
+    "dws_bound": ("variants", "depthwise_separable", "bound"),
 }
 
 
@@ -132,6 +138,7 @@ def test_every_sweep_format_gives_the_json_numbers(sweep: list[str]) -> None:
         rows = flat_rows(run(["sweep", *sweep, "--format", fmt]), fmt)
         assert len(rows) == len(points)
         for row, point in zip(rows, points, strict=True):
+            assert ("time_s" in row and "dws_bound" in row) == (data["device"] is not None)
             for key in swept:
                 same(row[key], point["swept"][key], f"{fmt} {key}")
             for column, path in SWEEP_FIELDS.items():
@@ -151,6 +158,9 @@ def test_every_sweep_format_gives_the_json_numbers(sweep: list[str]) -> None:
         same(row["output"], point["output_shape"], "table output")
         same(row[label], headline(point, count), f"table {label}")
         same(row[f"DWS {label}"], headline(point["variants"]["depthwise_separable"], count), "table DWS")
+        if data["device"] is not None:  # the roofline per point, as 'layer' shows it
+            assert row["bound"] == point["bound"] and row["time"]
+            assert row["DWS bound"] == point["variants"]["depthwise_separable"]["bound"]
 
 
 LAYERS = [
@@ -197,6 +207,8 @@ def test_a_groups_sweep_page_and_chart_show_the_grouped_layer() -> None:
     sweep = ["sweep", "--in", "28x28x64", "--out", "64", "-k", "3", "--groups", "1,2,64"]
     page = run([*sweep, "--format", "html"])
     assert "12,460,032" in page and "389,376" in page  # 2 and 64 groups, not the regular conv
+    timed = run([*sweep, "--device", "a100", "--format", "html"])
+    assert "DWS bound" in timed and "compute" in timed and "memory" in timed
     table = run([*sweep, "--wide"])
     assert "Saving of the swept layer" in table
     assert [line.split()[-2] for line in table.splitlines()[-3:]] == ["0.0", "50.0", "98.4"]

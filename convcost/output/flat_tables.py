@@ -155,6 +155,7 @@ def sweep_table(summary: SweepSummary) -> Table:
         "theory_ratio",
         "reduction_pct",
         *(["count", "dws_count", "count_ratio"] if _counted(summary) else []),
+        *([*_TIMING, "dws_time_s", "dws_bound"] if summary.settings.device is not None else []),
     ]
     rows = []
     for point in summary.points:
@@ -173,6 +174,8 @@ def sweep_table(summary: SweepSummary) -> Table:
                 layer.theory.ratio,
                 dws.reduction_pct,
                 *([swept.headline, dws.work.headline, dws.count_ratio] if _counted(summary) else []),
+                *_timing(layer.memory),
+                *_timing(dws.memory),
             ]
         )
     return header, rows

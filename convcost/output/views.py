@@ -439,6 +439,14 @@ def sweep_tables(summary: SweepSummary, notes: Sequence[str] = ()) -> list[Block
         Column("1/N + 1/D_K²", [ratio_text(layer.theory.ratio) for layer in layers], "right", drop=3),
         Column(f"{label} saved", [pct_text(v.count_reduction_pct) for v in dws], "right", drop=1),
     ]
+    if summary.settings.device is not None:  # the roofline per point, as 'layer' shows it
+        timings = [(layer.memory.timing, v.memory.timing) for layer, v in zip(layers, dws, strict=True)]
+        columns += [
+            Column("time", [time_text(t.time_s) if t else "" for t, _ in timings], "right"),
+            Column("bound", [t.bound if t else "" for t, _ in timings]),
+            Column("DWS time", [time_text(t.time_s) if t else "" for _, t in timings], "right"),
+            Column("DWS bound", [t.bound if t else "" for _, t in timings]),
+        ]
     table = Table(columns, title=[f"Sweep: {len(points):,} point{'' if len(points) == 1 else 's'}{skipped}"])
     blocks: list[Block] = [table]
     blocks += notes_paras(notes)
