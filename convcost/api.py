@@ -256,6 +256,13 @@ def cost_sweep(
     return sweep_summary(points, chosen, points.skipped, points.skipped_by_field, points.total)
 
 
+def source_path(source: str) -> str:
+    """The file read for ``source`` (``convcost compare``'s SPEC): a shipped spec's for its name."""
+    from .io.source import resolve
+
+    return resolve(source)
+
+
 def convert(source: str, input_shape: object = None, batch: object = None) -> Loaded:
     """An ONNX model (a path, or ``-``) as a spec document (``convcost import``); a spec is refused."""
     from .core import values
@@ -332,4 +339,5 @@ __all__ = [
     "make_settings",
     "models",
     "schema",
+    "source_path",
 ]

@@ -53,7 +53,7 @@ def test_the_command_line_costs_type_relu_and_keeps_its_line_numbers(tmp_path) -
     assert refused.exit_code == 2 and refused.stdout == ""
     assert f"Error: {spec}:5: layers[1].fn: unknown key for a relu" in refused.stderr
     assert "type: relu is an activation, fn: relu" in refused.stderr
-    assert "allowed: name, type, inputs, in\n" in refused.stderr
+    assert "allowed: name, type, inputs, module, in\n" in refused.stderr
 
 
 def test_a_misspelt_activation_suggests_it_not_reduce() -> None:

@@ -154,9 +154,9 @@ def check_not_input(output: str | None, source: str, what: str) -> None:
         return
     import os
 
-    from ..io.source import resolve
+    from ..api import source_path
 
-    path = resolve(source)
+    path = source_path(source)
     try:
         same = os.path.samefile(path, output)
     except (OSError, ValueError):  # one of them is not there: compare where they would be
