@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from .core import limits, values
 from .core.errors import ConvCostError, bad_value
-from .core.options import Settings, settings
+from .core.options import Settings, read_shape, settings
 from .core.options import max_layers as layer_budget
 from .io.source import CannotRead, NotOnnx, SourceErrors, located
 from .model.sweep import SWEPT
@@ -49,6 +49,7 @@ def make_settings(
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
     fold_constants: object = False,
+    channels_first: object = False,
 ) -> Settings:
     """The settings of a run, from the flags' values (``batch`` None: 1)."""
     return settings(
@@ -61,6 +62,7 @@ def make_settings(
         peak_tflops=peak_tflops,
         bandwidth_gbs=bandwidth_gbs,
         fold_constants=fold_constants,  # type: ignore[arg-type]  # settings() checks it is a bool
+        channels_first=channels_first,  # type: ignore[arg-type]  # settings() checks it is a bool
     )
 
 
@@ -88,12 +90,15 @@ def cost(
     sram: object = None,
     flash: object = None,
     patches: object = None,
+    channels_first: object = False,
 ) -> NetworkSummary:
     """The cost of a network: what ``convcost compare SOURCE`` shows, in every format.
 
     ``batch`` None is 1, or an ONNX model's own batch; given, it replaces an ONNX model's.
     ``input`` (a shape, or a tensor or tuple of tensors) is the example input of a PyTorch
     module, which is exported to ONNX in memory and costed as the model.
+    ``channels_first`` reads ``input_shape`` in PyTorch's order (``3x224x224``; ``1x3x224x224``,
+    whose first dim is the batch).
     ``depth`` rolls the rows up to modules that many levels deep; ``hide_zero`` leaves out rows
     with no MACs and no params (the totals keep them).
     ``fold_constants``: an ONNX model's compute whose inputs are all constants is folded (free)
@@ -104,19 +109,31 @@ def cost(
     (``"4x4"``: the first stage run patch by patch, MCUNetV2).
     """
     chosen = make_settings(
-        dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs, fold_constants
+        dtype,
+        batch,
+        fused,
+        count,
+        count_bias,
+        device,
+        peak_tflops,
+        bandwidth_gbs,
+        fold_constants=fold_constants,
+        channels_first=channels_first,
     )
     from .model.memory_report import request
     from .model.whatif import options as what_if
 
     asked_memory = request(memory, inplace_depthwise, sram, flash, patches)
-
+    given_batch = chosen.batch if batch is not None else None
+    if input_shape is not None:
+        input_shape, read = read_shape(input_shape, chosen)
+        if read.batch != chosen.batch:  # the N of an N×C×H×W given with --channels-first
+            chosen, given_batch = read, read.batch
     options = what_if(as_form, width_mult, input_shape)
     budget = layer_budget(max_layers)
     levels = None if depth is None else values.positive_int(depth, "depth")
     if not isinstance(hide_zero, bool):
         raise bad_value("hide_zero", hide_zero, "expected true or false")
-    given_batch = chosen.batch if batch is not None else None
     with limits.allowing(budget):
         name, loaded = _load(source, options.input_shape, given_batch, input, chosen.fold_constants)
         asked = options
@@ -229,15 +246,28 @@ def cost_layer(
     device: object = None,
     peak_tflops: object = None,
     bandwidth_gbs: object = None,
+    channels_first: object = False,
 ) -> LayerSummary:
-    """One conv layer and its forms: what ``convcost layer`` shows. The arguments are its flags."""
+    """One conv layer and its forms: what ``convcost layer`` shows. The arguments are its flags;
+    ``channels_first`` reads ``in_shape`` in PyTorch's order (C×H×W, or N×C×H×W)."""
     from .core.conv import conv
     from .core.forms import compare
 
-    chosen = make_settings(dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs)
+    chosen = make_settings(
+        dtype,
+        batch,
+        fused,
+        count,
+        count_bias,
+        device,
+        peak_tflops,
+        bandwidth_gbs,
+        channels_first=channels_first,
+    )
+    shape, chosen = read_shape(in_shape, chosen)
     comparison = compare(
         conv(
-            in_shape,
+            shape,
             out,
             kernel,
             stride=stride,
@@ -280,6 +310,13 @@ def cost_sweep(
     chosen = make_settings(dtype, batch, fused, count, count_bias, device, peak_tflops, bandwidth_gbs)
     points = sweep(swept, fixed if fixed is not None else {}, on_point=on_point)
     return sweep_summary(points, chosen, points.skipped, points.skipped_by_field, points.total)
+
+
+def source_path(source: str) -> str:
+    """The file read for ``source`` (``convcost compare``'s SPEC): a shipped spec's for its name."""
+    from .io.source import resolve
+
+    return resolve(source)
 
 
 def convert(
@@ -362,4 +399,5 @@ __all__ = [
     "make_settings",
     "models",
     "schema",
+    "source_path",
 ]

@@ -466,14 +466,29 @@ def test_in_reinfers_every_shape_of_an_onnx_model(onnx) -> None:
     assert data["batch"] == 2 and data["totals"]["macs"] == 2 * 129_184
 
 
-def test_symbolic_dims_need_in_and_batch(onnx) -> None:
+def test_symbolic_dims_are_listed_in_one_message_naming_the_flags(onnx) -> None:
     model = str(FIXTURES / "dynamic.dynamo.onnx")
     result = CliRunner().invoke(cli, ["compare", model])
     assert result.exit_code == 2 and result.stdout == ""
-    assert "symbolic dims: batch (axis 0), height (axis 2), width (axis 3)" in result.stderr
+    assert result.stderr.endswith(
+        "in: the model's input 'input' has symbolic dims: batch (axis 0, the batch: taken as 1), "
+        "height (axis 2), width (axis 3); give --in (its dims after the batch, channels last, "
+        "e.g. 224x224x3) and --batch N for a batch other than 1\n"
+    )
     assert len(result.stderr.splitlines()) == 1
     data = onnx_json(model, "--in", "32x32x3", "--batch", "1")
     assert data["totals"]["macs"] == 129_184 and data["unsupported"] == {}
+
+
+def test_a_symbolic_batch_is_taken_as_1_with_a_note(onnx) -> None:
+    model = str(FIXTURES / "dynamic.dynamo.onnx")
+    data = onnx_json(model, "--in", "32x32x3")  # one run: only the spatial dims asked for
+    assert data["batch"] == 1 and data["totals"]["macs"] == 129_184
+    assert data["notes"][0] == (
+        "the model's input 'input' has a symbolic batch (batch): it is costed as a batch of 1 "
+        "(give --batch N for another)"
+    )
+    assert onnx_json(model, "--in", "32x32x3", "--batch", "3")["totals"]["macs"] == 3 * 129_184
 
 
 def test_unsupported_ops_are_listed_in_the_json(onnx, tmp_path) -> None:

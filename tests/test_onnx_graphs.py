@@ -314,7 +314,8 @@ def test_symbolic_dims_name_the_input_and_dims(onnx) -> None:
     with pytest.raises(ConvCostError) as error:
         cost(model)
     assert error.value.field == "in"
-    assert "'image'" in error.value.problem and "N (axis 0), H (axis 2), W (axis 3)" in error.value.problem
+    assert "'image'" in error.value.problem
+    assert "N (axis 0, the batch: taken as 1), H (axis 2), W (axis 3)" in error.value.problem
     _, network = cost(model, input_shape=(10, 12, 3), batch=1)
     assert network.totals.macs == 8 * 10 * 4 * 27
     with pytest.raises(ConvCostError, match="gives 2 dims"):
@@ -533,3 +534,19 @@ def test_norms_softmax_reduce_split_slice_gather_and_transposed_conv(onnx) -> No
     assert found["gram"].type == "matmul" and found["gram"].counts.macs == 4 * 4 * 36
     assert converted.unsupported == {}
     assert len(converted.document["outputs"]) == 8
+
+
+def test_a_transpose_whose_perm_misses_axes_is_refused_in_its_words(onnx) -> None:
+    """The fuzzer's find: a 4-axis perm on the 6-d output of an Unsqueeze was an internal error."""
+    from onnx import TensorProto, helper
+
+    axes = helper.make_tensor("axes", TensorProto.INT64, [2], [1, -1])
+    model = build(
+        [node("Unsqueeze", ["x", "axes"], ["u"]), node("Transpose", ["u"], ["y"], perm=[0, 1, 2, 3])],
+        [("x", [1, 1, 4, 4])],
+        [("y", None)],
+        [axes],
+    )
+    with pytest.raises(ConvCostError) as error:
+        cost(model)
+    assert str(error.value) == "node 'y' (Transpose): has perm [0, 1, 2, 3], not an order of its input's 6 axes"

@@ -12,11 +12,12 @@ import click
 from .. import __version__, api
 from ..core import collector
 from ..core.errors import escape_text
+from ..core.layout import channels_first_note
 from ..core.values import format_dims
 from ..output import streams
 from ..output.formats import FORMATS
 from .errors import OneLineError, flag_error, input_errors
-from .group import check_output, cli, output_format, progress, show, writing
+from .group import check_not_input, check_output, cli, output_format, progress, show, writing
 from .options import (
     Choice,
     FilePath,
@@ -47,10 +48,17 @@ def one_d_note(shape: Any) -> str:
     return f"--in {format_dims(shape)}: {one_d_words(tuple(shape))}."
 
 
+def warn_layout(note: str | None) -> None:
+    """A layout habit caught (3x224x224 given for 224x224x3): one line on stderr, the exit still 0
+    (the same line is in the result's notes)."""
+    if note is not None:
+        streams.error_line(f"Warning: {escape_text(note)}")
+
+
 def layer_summary_of(args: dict[str, Any]) -> Any:
     """The layer's summary from the command's arguments."""
     with input_errors():
-        return api.cost_layer(
+        summary = api.cost_layer(
             args["in_shape"],
             args["out"],
             args["kernel"],
@@ -63,11 +71,14 @@ def layer_summary_of(args: dict[str, Any]) -> Any:
             output_padding=args["output_padding"],
             **cost_args(args),
         )
+    warn_layout(next((n for n in summary.notes if n == channels_first_note(summary.layer.in_shape)), None))
+    return summary
 
 
 def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Costed:
     """The network's summary from the command's arguments (a bar on stderr while it is costed)."""
     spec = args["spec"]
+    check_not_input(output, spec, "SPEC")
     source = "<stdin>" if spec == "-" else spec
     options = cost_args(args)
     if "memory" in args:  # compare's memory flags (plot compare has none)
@@ -84,6 +95,11 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
             fold_constants=args["fold_constants"],
             **options,
         )
+    if summary.input_shape is not None:
+        habits = {channels_first_note(summary.input_shape, given) for given in ("--in", "input:")}
+        for note in summary.notes:
+            if note in habits:
+                warn_layout(note)
     asked = summary.options["in"]
     notes = [one_d_note(asked)] if isinstance(asked, list) and len(asked) == 2 else []
     title = f"{source}: {summary.layer_count:,} layers"
@@ -203,7 +219,7 @@ def sweep_command(fmt: str | None, as_json: bool, output: str | None, wide: bool
 @cli.command("import", short_help="The spec YAML of an ONNX model.")
 @click.argument("model", metavar="MODEL.onnx", type=spec_path())
 @click.option("--in", "in_shape", metavar="SHAPE", help="Replace the model's input shape (e.g. 160x160x3).")
-@click.option("--batch", metavar="N", help="Replace the model's batch (needed when it is symbolic).")
+@click.option("--batch", metavar="N", help="Replace the model's batch (a symbolic one is taken as 1).")
 @fold_constants_option
 @file_option()
 def import_command(
@@ -219,6 +235,7 @@ def import_command(
       cat model.onnx | convcost import - > model.yaml
     """
     check_output(output)
+    check_not_input(output, model, "MODEL")
     with input_errors("MODEL"), progress(f"Reading {escape_text(model)}", "yaml", output):
         loaded = api.convert(model, in_shape, batch, fold_constants)
     import yaml
@@ -240,9 +257,24 @@ def import_command(
 # ---------------------------------------------------------------- schema, devices, models
 
 
+#: What a bare ``schema --output`` gives, the old spelling of ``schema output`` (--output took no
+#: FILE there); kept working, with a note.
+_OLD_OUTPUT_FLAG = "\x01schema --output"
+
+
+def _bare_output_flag(out_file: str | None) -> bool:
+    """Whether the old bare ``--output`` was given beside ``-o FILE`` (which took the value)."""
+    from .group import _ARGS
+
+    args = [*_ARGS, ""]
+    return out_file is not None and any(
+        arg == "--output" and args[i + 1].startswith("-") and args[i + 1] != "-"
+        for i, arg in enumerate(args[:-1])
+    )
+
+
 @cli.command(short_help="The JSON Schema of spec files, or of --json output.")
 @click.argument("which", required=False, type=Choice(("spec", "output")), metavar="[spec|output]")
-@click.option("--output", "of_output", is_flag=True, help="Same as 'output': the schema of --json output.")
 @click.option(
     "--format",
     "fmt",
@@ -253,15 +285,20 @@ def import_command(
     "one row per key.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json.")
-@click.option("-o", "out_file", type=FilePath(allow_dash=True), metavar="FILE",
-              help="Write to FILE instead of stdout, atomically.")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    "out_file",
+    type=FilePath(allow_dash=True),
+    is_flag=False,
+    flag_value=_OLD_OUTPUT_FLAG,
+    metavar="FILE",
+    help="Write to FILE instead of stdout, atomically; with no --format its suffix picks one.",
+)
 @click.option("--wide", is_flag=True, help="Tables at their natural width.")
-def schema(
-    which: str | None, of_output: bool, fmt: str | None, as_json: bool, out_file: str | None, wide: bool
-) -> None:
-    """Print the JSON Schema (draft 2020-12) of the spec format, or of the JSON output.
-
-    (Here '--output' names the schema, as it always has; write to a file with -o FILE.)
+def schema(which: str | None, fmt: str | None, as_json: bool, out_file: str | None, wide: bool) -> None:
+    """Print the JSON Schema (draft 2020-12) of the spec format ('spec', the default), or of the
+    JSON output ('output').
 
     \b
     Examples:
@@ -271,10 +308,15 @@ def schema(
       convcost schema output -o convcost.output.schema.json
       convcost schema --format table
     """
+    if out_file == _OLD_OUTPUT_FLAG or _bare_output_flag(out_file):
+        streams.error_line(
+            "Note: 'schema --output' is deprecated: say 'schema output' (--output FILE names a file, "
+            "as in every command)."
+        )
+        which = "output"
+        out_file = None if out_file == _OLD_OUTPUT_FLAG else out_file
     shown = output_format(fmt, as_json, out_file, default="json")
-    show(
-        api.schema("output" if of_output or which == "output" else "spec"), shown, output=out_file, wide=wide
-    )
+    show(api.schema(which or "spec"), shown, output=out_file, wide=wide)
 
 
 @cli.command(short_help="The device profiles for roofline estimates.")

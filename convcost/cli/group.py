@@ -16,7 +16,7 @@ import click
 from .. import __version__
 from ..core.errors import ConvCostError, debugging, show_value
 from ..output import streams
-from ..output.formats import FORMATS, Format
+from ..output.formats import ANY_TEXT, FORMATS, Format, by_suffix
 from .errors import OneLineError, fail
 
 if TYPE_CHECKING:
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 #: The arguments this run was given, for the HTML page's "made with" line.
 _ARGS: list[str] = []
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a command, carried past click (which would print a blank line and exit 1)."""
 
 
 class ConvcostGroup(click.Group):
@@ -50,6 +54,9 @@ class ConvcostGroup(click.Group):
             fail(exc)
         except ConvCostError as exc:  # an error no command put in a flag's or a spec's words
             fail(OneLineError(str(exc)))
+        except Interrupted:
+            streams.error_line("Interrupted; nothing was written (an -o FILE is left as it was).")
+            sys.exit(130)  # 128 + SIGINT, as a shell reports it
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
@@ -62,6 +69,12 @@ class ConvcostGroup(click.Group):
         if standalone:
             sys.exit(result if isinstance(result, int) else 0)
         return result
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted from None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -98,11 +111,29 @@ def cli() -> None:
 def output_format(
     fmt: str | None, as_json: bool, output: str | None = None, default: Format = "table"
 ) -> Format:
-    """The chosen format, with the output file checked before any work is done."""
+    """The chosen format, with the output file checked before any work is done.
+
+    With no --format (or --json), an -o FILE's suffix chooses (``x.csv``: csv); a suffix that
+    names another format than the one given is refused, as the file would lie about its contents.
+    """
     if as_json and fmt not in (None, "json"):
         raise OneLineError(f"--json: conflicts with --format {fmt}; give one of them")
     check_output(output)
-    return next(f for f in FORMATS if f == ("json" if as_json else fmt or default))
+    given = "json" if as_json else fmt
+    named = by_suffix(output) if output is not None and output != "-" else None
+    if given is not None and named is not None and named != given and not _any_text(output):
+        flag = "--json" if as_json else f"--format {given}"
+        raise OneLineError(
+            f"-o/--output: {show_value(output)} names {named} output but {flag} was given; "
+            "change the suffix, or leave the format out"
+        )
+    return next(f for f in FORMATS if f == (given or named or default))
+
+
+def _any_text(path: str | None) -> bool:
+    import os
+
+    return path is not None and os.path.splitext(path)[1].lower() in ANY_TEXT
 
 
 @contextmanager
@@ -114,6 +145,27 @@ def writing() -> Iterator[None]:
         yield
     except CannotWrite as exc:
         raise OneLineError(f"-o/--output: cannot write {show_value(exc.path)}: {exc.reason}") from None
+
+
+def check_not_input(output: str | None, source: str, what: str) -> None:
+    """Refuse an -o FILE that is the input itself (``in.yaml``, ``./in.yaml``, a link to it, a hard
+    link), before any work: the file being read would be replaced by its own report."""
+    if output is None or output == "-" or source == "-":
+        return
+    import os
+
+    from ..api import source_path
+
+    path = source_path(source)
+    try:
+        same = os.path.samefile(path, output)
+    except (OSError, ValueError):  # one of them is not there: compare where they would be
+        same = os.path.realpath(path) == os.path.realpath(output)
+    if same:
+        raise OneLineError(
+            f"-o/--output: {show_value(output)} is the input {what} itself; writing it would replace "
+            "what is read; give another file"
+        )
 
 
 def check_output(output: str | None) -> None:

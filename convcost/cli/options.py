@@ -71,7 +71,19 @@ def add(func: F, options: Sequence[Callable[[F], F]]) -> F:
 
 
 def cost_options(func: F) -> F:
-    """The options that say how to count and what machine to estimate for (layer, compare, sweep)."""
+    """The options that say how to count and what machine to estimate for (layer, sweep)."""
+    return _cost_options(func, "Batch size: work and activations scale. [default: 1]")
+
+
+def network_cost_options(func: F) -> F:
+    """The cost options of ``compare``, whose input may be an ONNX model with a batch of its own."""
+    return _cost_options(
+        func,
+        "Batch size: work and activations scale. [default: 1, or an ONNX model's own; a symbolic one is 1]",
+    )
+
+
+def _cost_options(func: F, batch_help: str) -> F:
     return add(
         func,
         [
@@ -87,7 +99,7 @@ def cost_options(func: F) -> F:
                 "--batch",
                 default=None,
                 metavar="N",
-                help="Batch size: work and activations scale. [default: 1, or an ONNX model's own]",
+                help=batch_help,
             ),
             click.option(
                 "--fused",
@@ -131,7 +143,9 @@ def file_option(required: bool = False, help_text: str = "") -> Callable[[F], F]
         type=FilePath(allow_dash=True),
         required=required,
         metavar="FILE",
-        help=help_text or "Write to FILE instead of stdout, atomically (a failed run leaves no half file).",
+        help=help_text
+        or "Write to FILE instead of stdout, atomically (a failed run leaves no half file); "
+        "with no --format its suffix picks one: .json .csv .tsv .md .html.",
     )
 
 
@@ -168,6 +182,14 @@ def output_options(func: F) -> F:
     )
 
 
+def channels_first_option() -> Callable[[F], F]:
+    return click.option(
+        "--channels-first",
+        is_flag=True,
+        help="Read --in in PyTorch's order: C×H×W, or N×C×H×W (N is the batch).",
+    )
+
+
 _SHAPE_HELP = (
     "Input shape: spatial dims then channels joined by 'x' — "
     "28x28x8 (H×W×C), 300x16 (L×C), 16x56x56x64 (D×H×W×C)."
@@ -180,6 +202,7 @@ def layer_options(func: F) -> F:
         func,
         [
             click.option("--in", "in_shape", required=True, metavar="SHAPE", help=_SHAPE_HELP),
+            channels_first_option(),
             click.option("--out", required=True, metavar="N", help="Output channels (number of kernels)."),
             click.option(
                 "-k",
@@ -268,6 +291,7 @@ def compare_options(func: F) -> F:
             click.option(
                 "--in", "in_shape", metavar="SHAPE", help="Replace the spec's input shape (e.g. 160x160x3)."
             ),
+            channels_first_option(),
             click.option(
                 "--max-layers",
                 metavar="N",
@@ -286,7 +310,7 @@ def compare_options(func: F) -> F:
                 help="Leave out rows with no MACs and no params (not from the totals).",
             ),
             fold_constants_option,
-            cost_options,
+            network_cost_options,
         ],
     )
 
@@ -401,7 +425,9 @@ def chart_options(func: F) -> F:
 def cost_args(args: dict[str, Any]) -> dict[str, Any]:
     """The cost options, popped from a command's keyword arguments, as the API's keywords."""
     batch = args.pop("batch")
+    layout = {"channels_first": args.pop("channels_first")} if "channels_first" in args else {}
     return {
+        **layout,
         "dtype": args.pop("dtype"),
         "batch": 1 if batch == "" else batch,  # an empty --batch is 1, as it always was
         "fused": args.pop("fused"),

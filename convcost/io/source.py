@@ -7,6 +7,7 @@ whole is then read once, up to the size limit of what it turned out to be.
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -187,7 +188,14 @@ def load_document(
 ) -> Loaded:
     """A spec file's document, by path, shipped spec's name, or ``-`` for stdin: YAML, JSON, or an
     ONNX model converted (``onnx_only``: a spec is refused with :class:`NotOnnx`)."""
-    data, onnx = read_input(resolve(spec))
+    try:
+        data, onnx = read_input(resolve(spec))
+    except CannotRead as exc:
+        if exc.errno != errno.ENOENT or onnx_only:
+            raise
+        from .builtin_specs import not_found  # a misspelt shipped name, or a missing file
+
+        raise CannotRead(spec, not_found(spec), exc.errno) from None
     if onnx_only and not onnx:
         raise NotOnnx("source", f"{show_value(spec)} is not an ONNX model")
     return parse(data, onnx, source_name(spec), input_shape, batch, fold_constants)

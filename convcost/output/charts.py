@@ -209,6 +209,11 @@ def saving_curve(summary: SweepSummary) -> Figure:
         xs, theory, linestyle="--", linewidth=1.2, color="#dd8452", label="1 − (1/N + 1/D_K²)", zorder=3
     )
     tops = [*pcts, *theory]
+    if summary.not_regular:  # a groups sweep: the layer asked for, against its regular form
+        own = [p.own_saving_pct for p in summary.points]
+        axis.plot(xs, own, marker="s", markersize=4, linewidth=2, color="#55a868", label="the swept layer")
+        tops += own
+        theory += own  # the axis' low end
     if summary.theory_limit_pct is not None:
         axis.axhline(summary.theory_limit_pct, color="gray", linestyle=":", label="limit 1 − 1/D_K²")
         tops.append(summary.theory_limit_pct)
@@ -226,7 +231,11 @@ def saving_curve(summary: SweepSummary) -> Figure:
     )
     axis.set_xlabel(", ".join(summary.varying) or "point")
     axis.set_ylabel("fewer MACs than regular (%)")
-    axis.set_title("Depthwise-separable saving")
+    axis.set_title(
+        "Saving of the swept layer and its depthwise-separable form"
+        if summary.not_regular
+        else "Depthwise-separable saving"
+    )
     axis.legend(fontsize=8, loc="lower right")
     axis.grid(alpha=0.3)
     return fig

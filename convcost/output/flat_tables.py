@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -157,24 +158,27 @@ def sweep_table(summary: SweepSummary) -> Table:
         "theory_ratio",
         "reduction_pct",
         *(["count", "dws_count", "count_ratio"] if _counted(summary) else []),
+        *([*_TIMING, "dws_time_s", "dws_bound"] if summary.settings.device is not None else []),
     ]
     rows = []
     for point in summary.points:
         layer = point.layer
-        regular = layer.variants[0]
+        swept = layer.work  # the layer as swept (grouped, transposed), not its regular form
         dws = layer.variants[-1]
         rows.append(
             [
                 *(_swept(point.swept[key]) for key in summary.varying),
                 _shape(layer.layer.output_shape),
-                regular.work.macs,
-                regular.work.params,
+                swept.macs,
+                swept.params,
                 dws.work.macs,
                 dws.work.params,
                 dws.ratio,
                 layer.theory.ratio,
                 dws.reduction_pct,
-                *([regular.work.headline, dws.work.headline, dws.count_ratio] if _counted(summary) else []),
+                *([swept.headline, dws.work.headline, dws.count_ratio] if _counted(summary) else []),
+                *_timing(layer.memory),
+                *_timing(dws.memory),
             ]
         )
     return header, rows
@@ -227,8 +231,19 @@ def _markdown_cell(cell: Any) -> str:
         return (
             f"{cell:.4g}" if abs(cell) < 1e-3 or abs(cell) >= 1e6 else f"{cell:.4f}".rstrip("0").rstrip(".")
         )
-    text = escape_text(str(cell))  # data, never markup: no pipes, no raw HTML
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_DATA.sub(_markdown_escape, escape_text(str(cell)))
+
+
+#: What would be markup in a cell: a backslash, HTML and its entities, the cell's own pipe, code
+#: spans, and the ``](`` that opens a link's target. One pass, so no escape is escaped again.
+_MARKDOWN_DATA = re.compile(r"[\\&<>|`]|\]\(")
+_MARKDOWN_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "](": "]\\("}
+
+
+def _markdown_escape(match: re.Match[str]) -> str:
+    """A cell's text is data, never markup: each special character as itself."""
+    found = match.group()
+    return _MARKDOWN_ESCAPES.get(found, "\\" + found)
 
 
 def to_markdown(table: Table) -> str:

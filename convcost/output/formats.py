@@ -21,17 +21,18 @@ class OutputFormat(NamedTuple):
     name: Format
     note: str  # what --format's help says of it, in parentheses; may be empty
     renderer: str  # "module:function" under convcost.output
+    suffixes: tuple[str, ...] = ()  # what an -o FILE ending in one is written as, with no --format
 
 
 REGISTRY: dict[Format, OutputFormat] = {
     f.name: f
     for f in (
         OutputFormat("table", "for people; the default", "emit:render_table"),
-        OutputFormat("json", "", "emit:render_json"),
-        OutputFormat("csv", "raw integers", "emit:render_csv"),
-        OutputFormat("tsv", "the same, tab-separated", "tsv:render"),
-        OutputFormat("markdown", "", "emit:render_markdown"),
-        OutputFormat("html", "a self-contained page with charts", "emit:render_html"),
+        OutputFormat("json", "", "emit:render_json", (".json",)),
+        OutputFormat("csv", "raw integers", "emit:render_csv", (".csv",)),
+        OutputFormat("tsv", "the same, tab-separated", "tsv:render", (".tsv", ".tab")),
+        OutputFormat("markdown", "", "emit:render_markdown", (".md", ".markdown")),
+        OutputFormat("html", "a self-contained page with charts", "emit:render_html", (".html", ".htm")),
     )
 }
 
@@ -45,6 +46,19 @@ def _spoken(items: list[str]) -> str:
 def format_help() -> str:
     """``--format``'s help: every format, each with its note."""
     return _spoken([f"{f.name} ({f.note})" if f.note else f.name for f in REGISTRY.values()]) + "."
+
+
+#: Suffixes that hold any text: they keep the command's own default (the table; schema's JSON) and
+#: contradict no --format.
+ANY_TEXT = (".txt",)
+
+
+def by_suffix(path: str) -> Format | None:
+    """The format a file name's suffix names (``x.csv``: csv; case aside), or None."""
+    import os
+
+    suffix = os.path.splitext(path)[1].lower()
+    return next((f.name for f in REGISTRY.values() if suffix in f.suffixes), None)
 
 
 def renderer(name: Format) -> Callable[..., Any]:

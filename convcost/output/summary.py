@@ -230,6 +230,13 @@ class PointSummary(NamedTuple):
     swept: Mapping[str, int | tuple[int, ...]]
     layer: LayerSummary
 
+    @property
+    def own_saving_pct(self) -> float:
+        """How much less the layer as swept counts (its headline) than its regular form, in %:
+        a grouped layer's saving; 0 for a regular one."""
+        regular = self.layer.variants[0].work.headline
+        return 100 * (1 - self.layer.work.headline / regular) if regular else 0.0
+
 
 @dataclass(frozen=True, slots=True)
 class SweepSummary:
@@ -240,6 +247,12 @@ class SweepSummary:
     skipped: int  # points that cannot exist (see the sweep's note)
     skipped_by_field: Mapping[str, Skipped] = field(default_factory=dict)  # field → count, first error
     total: int = 0  # points in the product, skipped ones included
+
+    @property
+    def not_regular(self) -> bool:
+        """Whether some point's layer is not its own regular form (a groups sweep): its charts
+        show that layer's saving, not only the depthwise-separable one's."""
+        return any(p.layer.work != p.layer.variants[0].work for p in self.points)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``sweep --json`` object."""
@@ -549,7 +562,7 @@ def network_summary(
         sum(times) if s.device is not None else None,
         form_rows,
         breakdown,
-        tuple(notes),
+        (*notes, *network.notes),
         dict(sorted((unsupported or {}).items())),
         len(rows),
         depth,

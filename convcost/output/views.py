@@ -435,16 +435,24 @@ def sweep_tables(summary: SweepSummary, notes: Sequence[str] = ()) -> list[Block
     skipped = f" ({summary.skipped:,} skipped: they cannot exist)" if summary.skipped else ""
     columns = [Column(key, [swept_text(p.swept[key]) for p in points], "right") for key in summary.varying]
     layers = [p.layer for p in points]
-    regular = [layer.variants[0] for layer in layers]
     dws = [layer.variants[-1] for layer in layers]
     columns += [
         Column("output", [shape_text(layer.layer.output_shape) for layer in layers], drop=2),
-        Column(label, [int_text(v.work.headline) for v in regular], "right"),
+        # the layer as swept (grouped, transposed), not its regular form
+        Column(label, [int_text(layer.work.headline) for layer in layers], "right"),
         Column(f"DWS {label}", [int_text(v.work.headline) for v in dws], "right"),
         Column(f"{label} ratio", [ratio_text(v.count_ratio) for v in dws], "right"),
         Column("1/N + 1/D_K²", [ratio_text(layer.theory.ratio) for layer in layers], "right", drop=3),
         Column(f"{label} saved", [pct_text(v.count_reduction_pct) for v in dws], "right", drop=1),
     ]
+    if summary.settings.device is not None:  # the roofline per point, as 'layer' shows it
+        timings = [(layer.memory.timing, v.memory.timing) for layer, v in zip(layers, dws, strict=True)]
+        columns += [
+            Column("time", [time_text(t.time_s) if t else "" for t, _ in timings], "right"),
+            Column("bound", [t.bound if t else "" for t, _ in timings]),
+            Column("DWS time", [time_text(t.time_s) if t else "" for _, t in timings], "right"),
+            Column("DWS bound", [t.bound if t else "" for _, t in timings]),
+        ]
     table = Table(columns, title=[f"Sweep: {len(points):,} point{'' if len(points) == 1 else 's'}{skipped}"])
     blocks: list[Block] = [table]
     blocks += notes_paras(notes)
@@ -461,10 +469,16 @@ def saving_chart(summary: SweepSummary, width: int | None = None) -> list[str]:
     name_width = max(cell_len(text) for text in labels)
     bars = CHART_WIDTH if width is None else max(1, min(CHART_WIDTH, width - name_width - 10))
     limit = summary.theory_limit_pct
-    title = f"Depthwise-separable saving ({label} saved) against {', '.join(summary.varying) or 'the point'}"
+    against = ", ".join(summary.varying) or "the point"
+    if summary.not_regular:  # a groups sweep: the layer asked for, against its regular form
+        limit = None
+        title = f"Saving of the swept layer ({label} saved against its regular form) against {against}"
+        pcts = [p.own_saving_pct for p in points]
+    else:
+        title = f"Depthwise-separable saving ({label} saved) against {against}"
+        pcts = [p.layer.variants[-1].count_reduction_pct for p in points]
     if limit is not None:
         title += f"; ┊ = the limit 1 − 1/D_K² = {limit:.1f} % as N grows"
-    pcts = [p.layer.variants[-1].count_reduction_pct for p in points]
     # Zoom the axis onto the data (whole tens) so that a few percent still show.
     low = min(0.0, (min(pcts) // 10) * 10) if min(pcts) < 0 else max(0.0, (min(pcts) // 10) * 10 - 10)
     high = 100.0

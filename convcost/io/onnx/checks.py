@@ -347,19 +347,26 @@ def too_many_dims(name: str, count: int) -> str:
     return f"has a tensor {name!r} of {count:,} dims; at most {MAX_DIMS} are allowed"
 
 
-def check_symbolic(model: ModelProto, initializers: set[str]) -> None:
-    for info in model.graph.input:
-        if info.name in initializers:
-            continue
+def check_symbolic(model: ModelProto, initializers: set[str], batch_taken: str | None = None) -> None:
+    """Refuse an input with dims still symbolic, in one message that lists them all and the flags
+    that fix them. ``batch_taken``: the first input's symbolic batch, already taken as 1."""
+    for index, info in enumerate(i for i in model.graph.input if i.name not in initializers):
         if not has_shape(info):
             raise ConvCostError("in", f"the model's input {info.name!r} has no shape; give the input shape")
         unknown = [(axis, dim) for axis, dim in enumerate(named_dims(info)) if not isinstance(dim, int)]
         if not unknown:
             continue
-        listed = ", ".join(f"{dim or '?'} (axis {axis})" for axis, dim in unknown)
+        listed = [f"{dim or '?'} (axis {axis})" for axis, dim in unknown]
+        if index == 0 and batch_taken is not None:
+            listed.insert(0, f"{batch_taken} (axis 0, the batch: taken as 1)")
         spatial = any(axis > 0 for axis, _ in unknown)
-        needs = (["the batch"] if unknown[0][0] == 0 else []) + (["the input shape"] if spatial else [])
+        needs = ["--batch N"] if unknown[0][0] == 0 else []
+        if spatial:
+            needs.append("--in (its dims after the batch, channels last, e.g. 224x224x3)")
+        if batch_taken is not None and unknown[0][0] != 0:
+            needs.append("--batch N for a batch other than 1")
+        wanted = " and ".join(needs) if len(needs) < 3 else f"{', '.join(needs[:-1])}, and {needs[-1]}"
         raise ConvCostError(
             "in" if spatial else "batch",
-            f"the model's input {info.name!r} has symbolic dims: {listed}; give {' and '.join(needs)}",
+            f"the model's input {info.name!r} has symbolic dims: {', '.join(listed)}; give {wanted}",
         )

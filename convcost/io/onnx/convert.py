@@ -14,7 +14,7 @@ from .context import BatchMixed, Context, Fields
 from .inference import fold_constants, infer, set_inputs, shapes_only, unknown
 from .layout import Static, Value, dims_field, stored_shape, text, wants_nchw
 from .ops.opaque import opaque
-from .read import check_size, inputs_of, one_line, opset, parse, standard
+from .read import check_size, inputs_of, named_dims, one_line, opset, parse, standard
 from .registry import OfShape, lookup
 
 if TYPE_CHECKING:
@@ -105,9 +105,11 @@ def _convert(
     inputs = [i for i in graph.input if i.name not in initializers]
     if not inputs:
         raise ConvCostError("spec", "has no inputs (every graph input is a weight): there is nothing to cost")
+    # A symbolic batch is taken as 1 with a note (as onnx-tool does): only the spatial dims are asked for.
+    taken = symbolic_batch(inputs[0]) if batch is None else None
     copy = shapes_only(model, onnx)
-    changed = set_inputs(copy, inputs[0].name, wants, input_shape, batch)
-    check_symbolic(copy, initializers)
+    changed = set_inputs(copy, inputs[0].name, wants, input_shape, 1 if taken is not None else batch)
+    check_symbolic(copy, initializers, taken)
     shapes = infer(copy, onnx, changed)
     for _ in range(4):  # shape arithmetic ONNX's data propagation misses (Div, Where, …): fold, infer again
         if not unknown(copy, shapes) or not fold_constants(copy, shapes):
@@ -115,6 +117,26 @@ def _convert(
         shapes = infer(copy, onnx, changed)
     first = shapes[inputs[0].name]
     n = first[0] if first and first[0] is not None else 1
+    converted = _run(model, shapes, wants, source, n, fold)
+    if taken is None:
+        return converted
+    note = (
+        f"the model's input {inputs[0].name!r} has a symbolic batch ({taken}): it is costed as a batch "
+        "of 1 (give --batch N for another)"
+    )
+    return converted._replace(notes=[note, *converted.notes])
+
+
+def symbolic_batch(info: Any) -> str | None:
+    """The name of an input's symbolic first dim (``?`` when unnamed), when it has two dims or more."""
+    dims = named_dims(info)
+    if len(dims) < 2 or isinstance(dims[0], int):
+        return None
+    return dims[0] or "?"
+
+
+def _run(model: ModelProto, shapes: Any, wants: set[str], source: str, n: int, fold: bool) -> Converted:
+    """The conversion at batch ``n``; a model that mixes the batch with other dims, as one pass."""
     try:
         return run(Context(model, shapes, wants, source, n, n, fold=fold))
     except BatchMixed as mixed:

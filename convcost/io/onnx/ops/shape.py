@@ -273,6 +273,8 @@ def transpose(ctx: Context, node: NodeProto) -> None:
     value = ctx.values[name]
     rank = len(value.shape)
     perm = [int(p) for p in ctx.attrs(node).get("perm", list(range(rank))[::-1])]
+    if sorted(perm) != list(range(rank)):  # ONNX's checker misses it when the shapes are inferred late
+        raise ctx.fail(node, f"has perm {perm}, not an order of its input's {rank} axes")
     out = node.output[0]
     shape = ctx.shape_of(node, out)
     batch = perm.index(value.batch) if value.batch is not None else None
