@@ -541,6 +541,26 @@ def test_nas_cell_stacks_peak_at_a_cell_s_concat_in_every_order_found(
             assert best.peak_bytes == found.peak_bytes
 
 
+def test_a_lower_order_for_nasnet_a_exists_past_the_search_budget() -> None:
+    """Cells 2, 4, 5 and 7 read the output of the cell before last twice: in their ReLU-conv-BN
+    preprocess0 and, earlier, in the previous cell's preprocess1. Running that preprocess0 right
+    after that preprocess1 frees the 80-channel input before cell 1's concat: 229,376 B int8."""
+    network = _nas("nasnet_a_cifar")
+    p = plan(network)
+    names = list(p.names)
+    order = list(range(len(names)))
+    for k in (2, 4, 5, 7):
+        moved = [s for s in order if names[s].startswith(f"cell{k}_pre0")]
+        rest = [s for s in order if s not in moved]
+        at = max(i for i, s in enumerate(rest) if names[s].startswith(f"cell{k - 1}_pre1"))
+        order = rest[: at + 1] + moved + rest[at + 1 :]
+    position = {s: i for i, s in enumerate(order)}
+    assert all(position[a] < position[s] for s in order for a in p.after[s])
+    found = memory(network, "int8")
+    assert found.best_order is not None and not found.best_order.optimal
+    assert (max(simulate(p, order)), found.peak_bytes) == (229_376, 245_760)
+
+
 def test_the_best_order_saves_on_a_two_cell_darts_network() -> None:
     """DARTS's NetworkCIFAR with layers=2: both cells reduce. In graph order cell0's preprocess1
     conv holds the stem (48 ch, kept for cell1's preprocess0), preprocess0's output (32), its own
