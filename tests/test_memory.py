@@ -23,6 +23,7 @@ from convcost.model.memory import IN_PLACE, NEW, VIEW, memory, plan, simulate
 from convcost.model.patches import patched
 
 SPECS = Path(__file__).parents[1] / "convcost" / "specs"
+NAS = Path(__file__).parent / "fixtures" / "specs"  # NAS cell stacks (nas_cells.py writes them)
 
 
 def net(layers: list[dict[str, Any]], shape: str = "4x4x8", **extra: Any) -> Any:
@@ -229,6 +230,7 @@ def test_past_the_budget_a_greedy_order_is_no_worse() -> None:
 
 def _fixture_networks() -> list[tuple[str, Any]]:
     found = [(path.stem, path) for path in sorted(SPECS.glob("*.yaml"))]
+    found += [(path.stem, path) for path in sorted(NAS.glob("*.yaml"))]
     onnx_dir = Path(__file__).parent / "fixtures" / "onnx"
     found += [(path.name, path) for path in sorted(onnx_dir.glob("*.onnx")) if "dynamic" not in path.name]
     return found
@@ -510,6 +512,96 @@ def test_the_best_order_saves_on_shufflenet_s_downsampling_unit(onnx, exporter: 
     found = memory(network, "fp32", inplace_depthwise=True)
     assert found.best_order is not None and found.best_order.optimal
     assert (found.peak_bytes, found.best_order.peak_bytes) == (55_296, 49_408)
+
+
+def _nas(name: str) -> Any:
+    return evaluate(yaml.safe_load((NAS / f"{name}.yaml").read_text()))
+
+
+@pytest.mark.parametrize(
+    ("name", "graph_fp32", "at"),
+    [("darts_v2_cifar", 786_432, "cell1_out"), ("nasnet_a_cifar", 983_040, "cell1_out")],
+)
+def test_nas_cell_stacks_peak_at_a_cell_s_concat_in_every_order_found(
+    name: str, graph_fp32: int, at: str
+) -> None:
+    """DARTS V2 and NASNet-A, 8 cells of C = 16 on 32×32. DARTS: cell1's concat holds its four
+    16-channel nodes, its own 64 channels and cell0's output (64, kept for cell2's preprocess0):
+    192·32·32 = 196,608 elements. NASNet: five nodes, 80 + 80 + 80 = 240·1024. The cells form one
+    part (each cell's output skips to the cell after next), past the search budget, and the greedy
+    order is no lower, so the best order found is the graph's."""
+    network = _nas(name)
+    for dtype, scale in (("fp32", 1), ("int8", 4)):
+        for inplace in (False, True):
+            found = memory(network, dtype, inplace_depthwise=inplace)
+            best = found.best_order
+            assert best is not None and not best.optimal
+            assert best.method == "graph order in the parts past the search budget"
+            assert (found.peak_bytes * scale, found.peak_at) == (graph_fp32, at)
+            assert best.peak_bytes == found.peak_bytes
+
+
+def test_a_lower_order_for_nasnet_a_exists_past_the_search_budget() -> None:
+    """Cells 2, 4, 5 and 7 read the output of the cell before last twice: in their ReLU-conv-BN
+    preprocess0 and, earlier, in the previous cell's preprocess1. Running that preprocess0 right
+    after that preprocess1 frees the 80-channel input before cell 1's concat: 229,376 B int8."""
+    network = _nas("nasnet_a_cifar")
+    p = plan(network)
+    names = list(p.names)
+    order = list(range(len(names)))
+    for k in (2, 4, 5, 7):
+        moved = [s for s in order if names[s].startswith(f"cell{k}_pre0")]
+        rest = [s for s in order if s not in moved]
+        at = max(i for i, s in enumerate(rest) if names[s].startswith(f"cell{k - 1}_pre1"))
+        order = rest[: at + 1] + moved + rest[at + 1 :]
+    position = {s: i for i, s in enumerate(order)}
+    assert all(position[a] < position[s] for s in order for a in p.after[s])
+    found = memory(network, "int8")
+    assert found.best_order is not None and not found.best_order.optimal
+    assert (max(simulate(p, order)), found.peak_bytes) == (229_376, 245_760)
+
+
+def test_the_best_order_saves_on_a_two_cell_darts_network() -> None:
+    """DARTS's NetworkCIFAR with layers=2: both cells reduce. In graph order cell0's preprocess1
+    conv holds the stem (48 ch, kept for cell1's preprocess0), preprocess0's output (32), its own
+    ReLU copy (48) and output (32): 160·32·32 = 163,840 B int8. The optimal order runs the two
+    stride-2 max pools on preprocess0's output first (16·16·32 each), freeing it: 48 + 8 + 8 + 48
+    + 32 = 144 channels' worth, 147,456 B (10 % less)."""
+    network = _nas("darts_v2_2cells_cifar")
+    for dtype, scale in (("fp32", 4), ("int8", 1)):
+        found = memory(network, dtype, inplace_depthwise=True)
+        best = found.best_order
+        assert best is not None and best.optimal
+        assert (found.peak_bytes, found.peak_at) == (163_840 * scale, "cell0_pre1_conv")
+        assert (best.peak_bytes, best.peak_at) == (147_456 * scale, "cell0_pre1_conv")
+        assert best.order.index("cell0_n2_op1") < best.order.index("cell0_pre1_relu")
+
+
+@pytest.mark.parametrize(
+    ("path", "at"),
+    [
+        (SPECS / "densenet121.yaml", "block1.6.conv1"),
+        (
+            Path(__file__).parent / "fixtures" / "onnx" / "densenet121.ts.onnx",
+            "features_denseblock1_denselayer6_conv1_Conv",
+        ),
+    ],
+)
+def test_densenet_ties_because_its_order_is_forced(path: Path, at: str) -> None:
+    """Each dense layer is one chain whose input also feeds its concat, so the graph has one
+    topological order (of its steps that hold memory). Peak: block 1's layer 6 1×1 conv holds its
+    224-channel input (kept for the concat), the batch norm's copy of it (224) and its 128-channel
+    output at 56×56: 576·3136 = 1,806,336 B int8."""
+    if path.suffix == ".onnx":
+        pytest.importorskip("onnx")
+        from convcost.io.onnx import load
+
+        network = evaluate(load(path.read_bytes(), str(path)).document)
+    else:
+        network = evaluate(yaml.safe_load(path.read_text()))
+    found = memory(network, "int8")
+    assert found.best_order is not None and found.best_order.optimal
+    assert (found.peak_bytes, found.peak_at, found.best_order.peak_bytes) == (1_806_336, at, 1_806_336)
 
 
 def test_one_analysis_for_every_front_end() -> None:
