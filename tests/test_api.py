@@ -231,6 +231,41 @@ def test_a_shared_module_and_an_lstm_have_their_modules(torch, onnx) -> None:
     assert {row.module for row in recurrent.rows} == {"l"}
 
 
+def test_a_source_with_a_nul_is_refused_naming_source() -> None:
+    from convcost.core.errors import ConvCostError
+
+    for source in ("res\x00net", Path("a\x00.yaml")):
+        with pytest.raises(ConvCostError, match=r"^source: 'r?e?s?a?\\x00.*holds a NUL character"):
+            convcost.cost(source)
+    from convcost.api import convert
+
+    with pytest.raises(ConvCostError, match=r"^source: .*NUL"):
+        convert("m\x00.onnx")
+
+
+@pytest.mark.torch
+def test_torch_sources_that_cannot_be_exported_are_refused_in_one_line(torch, onnx) -> None:
+    from convcost.core.errors import ConvCostError
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3))
+    refused = {
+        "^input: .*at most 100,000,000 elements": lambda: convcost.cost(model, input=(1, 3, 100_000, 100_000)),
+        "^input: .*at most 32 dims": lambda: convcost.cost(model, input=(1,) * 33),
+        "^source: is a TorchScript module": lambda: convcost.cost(
+            torch.jit.trace(model, torch.zeros(1, 3, 8, 8)), input=(1, 3, 8, 8)
+        ),
+        r"^source: Sequential is a class of PyTorch modules; pass a module, Sequential\(...\)": lambda: (
+            convcost.cost(torch.nn.Sequential, input=(1, 3, 8, 8))
+        ),
+    }
+    for needle, call in refused.items():
+        with pytest.raises(ConvCostError, match=needle):
+            call()
+    with pytest.raises(ConvCostError, match=r"^source: Sequential is a class"):
+        convcost.cost(torch.nn.Sequential)  # without input= too
+    assert convcost.cost(model, input=(1, 3, 8, 8)).totals.macs == 6 * 6 * 8 * 27
+
+
 # ------------------------------------------------------------------ the README
 
 

@@ -18,8 +18,10 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Sequence
+from math import prod
 from typing import Any
 
+from ..core import limits
 from ..core.errors import ConvCostError, bad_value
 from .onnx.modules import NAME_SCOPES
 
@@ -42,6 +44,16 @@ def example_inputs(example: object) -> tuple[Any, ...]:
         and example
         and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in example)
     ):
+        if len(example) > limits.MAX_DIMS:
+            raise bad_value("input", example, f"expected at most {limits.MAX_DIMS} dims")
+        if prod(example) > limits.MAX_EXAMPLE_ELEMENTS:
+            raise bad_value(
+                "input",
+                example,
+                f"the module is run on zeros of this shape to export it, and at most "
+                f"{limits.MAX_EXAMPLE_ELEMENTS:,} elements are made; give a smaller shape, or cost "
+                "its ONNX export with --in (input_shape=) for the size wanted",
+            )
         return (torch.zeros(tuple(example)),)
     allowed = "expected a shape such as (1, 3, 224, 224), a tensor, or a tuple of them"
     raise bad_value("input", example, allowed)
@@ -51,6 +63,11 @@ def export(module: Any, example: object) -> bytes:
     """The ONNX bytes of ``module`` run on ``example`` (see :func:`example_inputs`), in eval mode."""
     import torch
 
+    if isinstance(module, torch.jit.ScriptModule):  # its graph has no module scopes to read, nor submodules
+        raise ConvCostError(
+            "source",
+            "is a TorchScript module (torch.jit.script or trace); pass the torch.nn.Module it was made from",
+        )
     args = example_inputs(example)
     buffer = io.BytesIO()
     target: Any = buffer  # the exporter writes to any binary file object; its stubs say a path
