@@ -176,6 +176,10 @@ def _load(
     """The source's name and its document."""
     from .io import source as reading
 
+    if _is_module_class(source):
+        assert isinstance(source, type)
+        name = source.__name__
+        raise ConvCostError("source", f"{name} is a class of PyTorch modules; pass a module, {name}(...)")
     if example is not None and not _is_module(source):
         raise ConvCostError("input", "is the example input of a PyTorch module; this source is not one")
     if isinstance(source, os.PathLike):
@@ -210,6 +214,14 @@ def _is_module(source: object) -> bool:
 
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(source, torch.nn.Module)
+
+
+def _is_module_class(source: object) -> bool:
+    """Whether ``source`` is a subclass of ``torch.nn.Module`` (torch is never imported to find out)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(source, type) and issubclass(source, torch.nn.Module)
 
 
 def _evaluate(document: object, options: Any, name: str | None) -> Any:

@@ -168,6 +168,117 @@ def test_a_torch_module_is_costed_as_its_export_with_module_names(torch, onnx) -
     assert model.training  # exported in eval mode, given back as it came
 
 
+def _small_resnet(nn):
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(8)
+            self.relu = nn.ReLU()  # called twice, as torchvision's blocks do
+            self.conv2 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
+
+        def forward(self, x):
+            return self.relu(self.conv2(self.relu(self.bn1(self.conv1(x)))) + x)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(8)
+            self.relu = nn.ReLU()
+            self.maxpool = nn.MaxPool2d(2)
+            self.layer1 = nn.Sequential(Block(), Block())
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(8, 10)
+
+        def forward(self, x):
+            x = self.layer1(self.maxpool(self.relu(self.bn1(self.conv1(x)))))
+            return self.fc(self.avgpool(x).flatten(1))
+
+    return Net()
+
+
+@pytest.mark.torch
+def test_a_torch_modules_rows_have_the_modules_of_its_export_to_a_file(torch, onnx, tmp_path) -> None:
+    import io
+    import warnings
+
+    model = _small_resnet(torch.nn).eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, 32, 32),), buffer, dynamo=False, opset_version=17)
+    from_file = convcost.cost(buffer.getvalue())
+    from_module = convcost.cost(model, input=(1, 3, 32, 32))
+    modules = [row.module for row in from_module.rows]
+    assert modules == [row.module for row in from_file.rows]
+    assert modules.count("layer1.0.relu") == 2 and "layer1.1.conv2" in modules
+    rolled = convcost.cost(model, input=(1, 3, 32, 32), depth=1)
+    assert [row.module for row in rolled.rows] == ["conv1", "relu", "maxpool", "layer1", "avgpool", "", "fc"]
+    assert rolled.totals == from_module.totals
+
+
+@pytest.mark.torch
+def test_a_shared_module_and_an_lstm_have_their_modules(torch, onnx) -> None:
+    nn = torch.nn
+
+    class Shared(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.r, self.c1, self.c2 = nn.ReLU(), nn.Conv2d(3, 3, 3, padding=1), nn.Conv2d(3, 3, 3, padding=1)
+
+        def forward(self, x):
+            return self.r(self.c2(self.r(self.c1(x))))
+
+    class Recurrent(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.l = nn.LSTM(16, 32, batch_first=True)
+
+        def forward(self, x):
+            return self.l(x)[0]
+
+    shared = convcost.cost(Shared(), input=(1, 3, 8, 8))
+    assert [row.module for row in shared.rows] == ["c1", "r", "c2", "r"]
+    recurrent = convcost.cost(Recurrent(), input=(2, 5, 16))
+    assert {row.module for row in recurrent.rows} == {"l"}
+
+
+def test_a_source_with_a_nul_is_refused_naming_source() -> None:
+    from convcost.core.errors import ConvCostError
+
+    for source in ("res\x00net", Path("a\x00.yaml")):
+        with pytest.raises(ConvCostError, match=r"^source: 'r?e?s?a?\\x00.*holds a NUL character"):
+            convcost.cost(source)
+    from convcost.api import convert
+
+    with pytest.raises(ConvCostError, match=r"^source: .*NUL"):
+        convert("m\x00.onnx")
+
+
+@pytest.mark.torch
+def test_torch_sources_that_cannot_be_exported_are_refused_in_one_line(torch, onnx) -> None:
+    from convcost.core.errors import ConvCostError
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3))
+    refused = {
+        "^input: .*at most 100,000,000 elements": lambda: convcost.cost(model, input=(1, 3, 100_000, 100_000)),
+        "^input: .*at most 32 dims": lambda: convcost.cost(model, input=(1,) * 33),
+        "^source: is a TorchScript module": lambda: convcost.cost(
+            torch.jit.trace(model, torch.zeros(1, 3, 8, 8)), input=(1, 3, 8, 8)
+        ),
+        r"^source: Sequential is a class of PyTorch modules; pass a module, Sequential\(...\)": lambda: (
+            convcost.cost(torch.nn.Sequential, input=(1, 3, 8, 8))
+        ),
+    }
+    for needle, call in refused.items():
+        with pytest.raises(ConvCostError, match=needle):
+            call()
+    with pytest.raises(ConvCostError, match=r"^source: Sequential is a class"):
+        convcost.cost(torch.nn.Sequential)  # without input= too
+    assert convcost.cost(model, input=(1, 3, 8, 8)).totals.macs == 6 * 6 * 8 * 27
+
+
 # ------------------------------------------------------------------ the README
 
 

@@ -150,6 +150,32 @@ def test_bad_module_keys_are_refused_naming_the_entry(entry, needle) -> None:
     assert needle in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("module", "shown"),
+    [
+        ("a\x00b", "'a\\x00b'"),
+        ("a\tb", "'a\\tb'"),
+        ("a\u202eb", "'a\\u202eb'"),  # a bidi override: would show one path as another
+        ("a\u200bb", "'a\\u200bb'"),  # a zero-width space
+        ("a" * 201, "'aaaa"),
+        (".".join(["a"] * 101), "'a.a.a"),  # 201 characters of levels
+    ],
+)
+def test_module_keys_are_bounded_and_hold_no_control_characters(module, shown) -> None:
+    with pytest.raises(SpecErrors) as caught:
+        evaluate({"input": "8x8x4", "layers": [{"name": "c", "out": 4, "kernel": 1, "module": module}]})
+    message = str(caught.value)
+    assert message.startswith(f"layers[0].module: {shown}") and "at most 200 characters" in message
+    assert "\n" not in message and message.isprintable()
+
+
+def test_a_module_key_of_200_characters_and_unicode_levels_is_kept() -> None:
+    longest = ".".join(["ab"] * 66) + ".cd"
+    assert len(longest) == 200
+    assert modules([{"name": "c", "out": 4, "kernel": 1, "module": longest}]) == [("c", longest)]
+    assert modules([{"name": "c", "out": 4, "kernel": 1, "module": "модуль.0"}]) == [("c", "модуль.0")]
+
+
 def test_a_repeat_module_template_and_step_number_copies_as_torchvision_does() -> None:
     # DenseNet's copies are named denselayer1, denselayer2; VGG's conv copies sit two apart in
     # one nn.Sequential (conv, ReLU)

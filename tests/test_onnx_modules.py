@@ -82,6 +82,64 @@ def test_a_weight_named_as_a_state_dict_key_wins(onnx) -> None:
     ]
 
 
+def test_a_path_a_spec_cannot_hold_keeps_its_leading_levels_that_it_can(onnx) -> None:
+    nodes = [
+        node(onnx, "/my block/conv/Conv"),  # a space: no level can be named
+        node(onnx, "/layer1/my\tblock/Conv"),
+        node(onnx, "/a/b\u202ec/Conv"),  # a bidi override
+        node(onnx, "/" + "a" * 10_000 + "/Conv"),
+        node(onnx, "/" + "/".join(["a"] * 500) + "/Conv"),
+        node(onnx, "n", ("x", "...weight")),
+        node(onnx, "n", ("x", "a..b.weight")),
+        node(onnx, "n", ("x", "модуль.weight")),
+    ]
+    found = paths(nodes, ("...weight", "a..b.weight", "модуль.weight"))
+    assert found[:4] == ["", "layer1", "a", ""]
+    assert found[4] == ".".join(["a"] * 100)  # 199 characters: as many levels as fit 200
+    assert found[5:] == ["", "a", "модуль"]
+
+
+def _odd_model(onnx, node_name: str, weight: str = "w") -> bytes:
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    conv = helper.make_node("Conv", ["X", weight], ["Y"], name=node_name)
+    relu = helper.make_node("Relu", ["Y"], ["Z"], name=node_name + "r")
+    graph = helper.make_graph(
+        [conv, relu],
+        "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("Z", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.zeros((4, 3, 3, 3), np.float32), weight)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("node_name", "weight"),
+    [
+        ("/my block/conv/Conv", "w"),
+        ("/a\tb/Conv", "w"),
+        ("/" + "a" * 10_000 + "/Conv", "w"),
+        ("/" + "/".join(["a"] * 500) + "/Conv", "w"),
+        ("n", "...weight"),
+        ("n", "a..b.weight"),
+        ("n", "a" * 10_000 + ".weight"),
+        ("x" * 10_000, "w"),
+    ],
+)
+def test_a_valid_model_with_odd_names_is_costed_never_refused(onnx, node_name, weight) -> None:
+    import convcost
+
+    result = convcost.cost(_odd_model(onnx, node_name, weight))
+    assert result.totals.macs == 6 * 6 * 4 * 27
+    names = [row.name for row in result.rows]
+    assert len(set(names)) == 2 and all(len(name) <= 200 for name in names)
+    assert all(len(row.module) <= 200 for row in result.rows)
+
+
 def _networks():
     from convcost.io.onnx import load
 

@@ -51,6 +51,11 @@ DEFAULT_MAX_LAYERS = MAX_GRAPH_NODES
 #: costing and output at most.
 MAX_MAX_LAYERS = 300_000
 
+#: Elements of the zeros a PyTorch module is run on to export it, when ``input=`` gives a shape:
+#: 400 MB of float32 (its activations take more), checked before anything is allocated. A
+#: bigger example is a tensor the caller made, or the exported model costed with ``--in``.
+MAX_EXAMPLE_ELEMENTS = 100_000_000
+
 #: Points of one sweep (the product of its lists, computed before anything is expanded).
 MAX_POINTS = 10_000
 #: Problems collected from one spec before checking stops; the first few are printed.

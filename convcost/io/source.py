@@ -188,6 +188,8 @@ def load_document(
 ) -> Loaded:
     """A spec file's document, by path, shipped spec's name, or ``-`` for stdin: YAML, JSON, or an
     ONNX model converted (``onnx_only``: a spec is refused with :class:`NotOnnx`)."""
+    if "\x00" in spec:  # no file name holds one (the OS refuses it), nor does a shipped spec's
+        raise ConvCostError("source", f"{show_value(spec)} holds a NUL character; no path or spec name can")
     try:
         data, onnx = read_input(resolve(spec))
     except CannotRead as exc:

@@ -4,21 +4,30 @@ torch's TorchScript exporter runs offline and writes node names from the module 
 (``/layer1/layer1.0/conv1/Conv``). Each node is renamed to its module's qualified name
 (``layer1.0.conv1``, which becomes the row ``layer1_0_conv1``: spec names take no dots), with the
 op added where a module holds several nodes or the node is the module's own arithmetic
-(``layer1.0.Add``). Needs the torch extra; torch is imported only here.
+(``layer1.0.Add``). The renamed node no longer carries its scopes, so its module path is written
+into the dynamo exporter's ``name_scopes`` metadata, which the ONNX reader reads
+(:mod:`convcost.io.onnx.modules`): rows get the modules an export to a file would give them.
+A module called again (a shared ``ReLU``) has its scope with ``_1`` added; it is the same module.
+Needs the torch extra; torch is imported only here.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections import Counter
 from collections.abc import Sequence
+from math import prod
 from typing import Any
 
+from ..core import limits
 from ..core.errors import ConvCostError, bad_value
+from .onnx.modules import NAME_SCOPES
 
 #: The opset the export asks for: every op convcost costs is in it.
 OPSET = 17
+_AGAIN = re.compile(r"(.+)_[0-9]+")
 
 
 def example_inputs(example: object) -> tuple[Any, ...]:
@@ -35,6 +44,16 @@ def example_inputs(example: object) -> tuple[Any, ...]:
         and example
         and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in example)
     ):
+        if len(example) > limits.MAX_DIMS:
+            raise bad_value("input", example, f"expected at most {limits.MAX_DIMS} dims")
+        if prod(example) > limits.MAX_EXAMPLE_ELEMENTS:
+            raise bad_value(
+                "input",
+                example,
+                f"the module is run on zeros of this shape to export it, and at most "
+                f"{limits.MAX_EXAMPLE_ELEMENTS:,} elements are made; give a smaller shape, or cost "
+                "its ONNX export with --in (input_shape=) for the size wanted",
+            )
         return (torch.zeros(tuple(example)),)
     allowed = "expected a shape such as (1, 3, 224, 224), a tensor, or a tuple of them"
     raise bad_value("input", example, allowed)
@@ -44,6 +63,11 @@ def export(module: Any, example: object) -> bytes:
     """The ONNX bytes of ``module`` run on ``example`` (see :func:`example_inputs`), in eval mode."""
     import torch
 
+    if isinstance(module, torch.jit.ScriptModule):  # its graph has no module scopes to read, nor submodules
+        raise ConvCostError(
+            "source",
+            "is a TorchScript module (torch.jit.script or trace); pass the torch.nn.Module it was made from",
+        )
     args = example_inputs(example)
     buffer = io.BytesIO()
     target: Any = buffer  # the exporter writes to any binary file object; its stubs say a path
@@ -75,6 +99,11 @@ def _named_after_modules(data: bytes, root: Any) -> bytes:
         leaf = not any(True for _ in module.children())
         own = path and leaf and per_module[path] == 1
         node.name = path if own else ".".join(filter(None, [path, node.op_type]))
+        if path:
+            parts = path.split(".")
+            scopes = ["", *(".".join(parts[: k + 1]) for k in range(len(parts))), node.op_type]
+            entry = node.metadata_props.add()
+            entry.key, entry.value = NAME_SCOPES, repr(scopes)
     return model.SerializeToString()  # type: ignore[no-any-return]
 
 
@@ -89,6 +118,9 @@ def _module_path(name: str, root: Any) -> str | None:
         children = dict(current.named_children())
         prefix = ".".join(path) + "." if path else ""
         attribute = segment[len(prefix) :] if segment.startswith(prefix) and prefix else segment
+        again = _AGAIN.fullmatch(attribute)
+        if attribute not in children and again is not None:
+            attribute = again.group(1)  # the module called again: the exporter's scope ``relu_1``
         if attribute not in children:
             return None
         current = children[attribute]

@@ -22,7 +22,6 @@ module called twice); names stay unique.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -30,7 +29,7 @@ from typing import Literal
 from ..core import values
 from ..core.errors import ConvCostError, bad_value, show_value
 from .kinds import KINDS
-from .spec_check import Entry, Problems, SpecErrors, _did_you_mean, line_of
+from .spec_check import MAX_MODULE_CHARS, Entry, Problems, SpecErrors, _did_you_mean, is_module_path, line_of
 
 #: The key of the network's input value.
 NETWORK_INPUT = 0
@@ -231,11 +230,12 @@ class _Compiler:
         given = entry.fields.get("module")
         if given is None:
             return join_module(default, entry.name)
-        if not isinstance(given, str) or (given and _MODULE.fullmatch(given) is None):
+        if not isinstance(given, str) or not is_module_path(given):
             self.fail(
                 f"{entry.path}.module",
                 f"{show_value(given)} is not a module path; expected names joined by dots "
-                "(layer1.0.conv1), without spaces, or '' for no level of its own",
+                f"(layer1.0.conv1) without spaces or control characters, at most {MAX_MODULE_CHARS} "
+                "characters, or '' for no level of its own",
                 line_of(entry.fields, "module") or entry.line,
             )
             return entry.name
@@ -369,10 +369,6 @@ class _Compiler:
                 index_step=1 if index_step is None else index_step,
             )
         )
-
-
-#: A module path: names (no dots, no spaces) joined by dots.
-_MODULE = re.compile(r"[^.\s]+(?:\.[^.\s]+)*")
 
 
 def join_module(parent: str, child: str) -> str:

@@ -21,6 +21,9 @@ from .kinds import ACTIVATION_TYPES, COMMON_FIELDS, KINDS, TYPE_NAMES, Field
 MAX_DEPTH = 32
 #: Longest layer name: rows repeat names (a repeat's copies), so a long one would multiply.
 MAX_NAME_CHARS = 200
+#: Longest ``module`` value of one entry, bounded as names are (a row's whole path joins its
+#: blocks' values, so it grows with nesting as a row's name does).
+MAX_MODULE_CHARS = 200
 
 #: The keys of a spec's top level.
 TOP_LEVEL = {
@@ -314,6 +317,21 @@ def _rules(kind: str) -> tuple[dict[str, Field], tuple[str, ...], tuple[tuple[st
     required = tuple(key for key, spec in fields.items() if spec.required)
     checked = tuple((key, spec) for key, spec in allowed.items() if spec.kind in ("names", "choice"))
     return allowed, required, checked
+
+
+def is_module_level(level: str) -> bool:
+    """Whether ``level`` can be one level of a module path (``layer1``, ``0``): some text without
+    dots, spaces, or control and format characters (a NUL, a tab, a bidi override, a zero-width
+    space), which would break a table's or a CSV's row, or show one path as another."""
+    return bool(level) and "." not in level and level.isprintable() and not any(c.isspace() for c in level)
+
+
+def is_module_path(path: str) -> bool:
+    """Whether ``path`` is a module path a spec's ``module`` key holds: levels joined by dots, at
+    most :data:`MAX_MODULE_CHARS` characters ('' is the model itself)."""
+    if len(path) > MAX_MODULE_CHARS:
+        return False
+    return not path or all(is_module_level(level) for level in path.split("."))
 
 
 def key_text(key: object) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...core.errors import ConvCostError
 from ...model.kinds import KINDS, MergeMismatch
+from ...model.spec_check import MAX_NAME_CHARS
 from .layout import (
     Layout,
     Shape,
@@ -33,6 +34,11 @@ from .read import FLOAT_TYPES, attributes, inputs_of, label, to_array, weight
 
 if TYPE_CHECKING:
     from onnx import ModelProto, NodeProto
+
+#: The longest row name made from a node's (the spec's limit, less room for a ``_N`` counter),
+#: and how much of its start an elided one keeps.
+_LONGEST = MAX_NAME_CHARS - 12
+_HEAD = _LONGEST // 2
 
 #: A spec entry's fields, as the spec's kinds read them.
 Fields = dict[str, object]
@@ -131,6 +137,8 @@ class Context:
 
     def unique(self, base: str) -> str:
         clean = re.sub(r"[^0-9A-Za-z_-]+", "_", base).strip("_") or "node"
+        if len(clean) > _LONGEST:  # a spec's names are bounded: the middle goes, room kept for a counter
+            clean = f"{clean[:_HEAD]}__{clean[len(clean) - (_LONGEST - _HEAD - 2) :]}"
         name, k = clean, 1
         while name in self.names:
             name = f"{clean}_{k}"

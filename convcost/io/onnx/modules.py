@@ -16,7 +16,10 @@ Read, in this order, from:
    ``x_N`` is read as ``x`` where ``x`` ran before in the same parent module.
 
 Anything else (a node the model's own ``forward`` ran, or of another exporter) has the module
-``""``, the model itself.
+``""``, the model itself. A path found that a spec's ``module`` key cannot hold (a scope with a
+space or a tab, an empty level, hundreds of levels: see
+:func:`~convcost.model.spec_check.is_module_path`) keeps its leading levels that it can hold, as
+many as fit its length: the row goes to the innermost module that can be named, never refused.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import ast
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
+
+from ...model.spec_check import MAX_MODULE_CHARS, is_module_level
 
 if TYPE_CHECKING:
     from onnx import NodeProto
@@ -39,8 +44,21 @@ def module_paths(nodes: Iterable[NodeProto], initializers: Mapping[str, object])
     seen: set[str] = set()
     found: dict[int, str] = {}
     for node in nodes:
-        found[id(node)] = _weight_module(node, initializers) or _scoped(node) or _torchscript(node.name, seen)
+        path = _weight_module(node, initializers) or _scoped(node) or _torchscript(node.name, seen)
+        found[id(node)] = _holdable(path)
     return found
+
+
+def _holdable(path: str) -> str:
+    """The leading levels of ``path`` that a spec's ``module`` can hold, within its length."""
+    kept: list[str] = []
+    length = -1
+    for level in path.split("."):
+        length += len(level) + 1
+        if length > MAX_MODULE_CHARS or not is_module_level(level):
+            break
+        kept.append(level)
+    return ".".join(kept)
 
 
 def _weight_module(node: NodeProto, initializers: Mapping[str, object]) -> str:
