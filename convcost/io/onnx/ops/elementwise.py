@@ -1,7 +1,8 @@
 """Element-wise ops: activations, merges of several inputs, and aliases (ops that change no value's cost).
 
-Each keeps the layout of its inputs. An activation is one ``activation`` entry; Add/Sub/Mul/Div/Sum
-are the spec's merges; any other element-wise op of several inputs is an ``elementwise`` entry.
+Each keeps the layout of its inputs. An activation is one ``activation`` entry (so is CumSum's running
+sum: one add per element); Add/Sub/Mul/Div/Sum are the spec's merges; any other element-wise op of
+several inputs is an ``elementwise`` entry.
 """
 
 from __future__ import annotations
@@ -96,6 +97,18 @@ def _divide(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array] | 
     return [np.divide(inputs[0], inputs[1])]
 
 
+def _cumsum(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
+    x = np.asarray(inputs[0])
+    axis = int(np.asarray(inputs[1]).reshape(-1)[0])
+    reverse = bool(attrs.get("reverse", 0))
+    if reverse:
+        x = np.flip(x, axis)
+    result = np.cumsum(x, axis=axis, dtype=x.dtype)
+    if attrs.get("exclusive", 0):
+        result = result - x
+    return [np.flip(result, axis) if reverse else result]
+
+
 def _where(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
     return [np.where(*inputs[:3])]
 
@@ -134,6 +147,8 @@ register(
     Op("Shrink", activation, transparent=True),
     Op("IsNaN", activation, transparent=True),
     Op("IsInf", activation, transparent=True),
+    # a running sum along an axis: one add per element, as an Add's (its second input is the axis)
+    Op("CumSum", activation, transparent=True, fold=_cumsum),
     # merges: the spec's add, sub, mul, div
     Op(
         "Add",
