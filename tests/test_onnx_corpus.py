@@ -83,7 +83,7 @@ KNOWN: dict[str, dict[str, str]] = {
     },
     "params": {
         "gpt2.ts": COPIED + " (+64,000: wte and a transposed copy for lm_head)",
-        "recurrent.dynamo": "params above the true count (+10,272), where dynamo unrolls the RNN; not yet diagnosed",
+        "recurrent.dynamo": "params above the true count (+32; +10,272 before the unrolled RNN's weights counted once)",
         "swinv2.dynamo": (
             "the exporter folded each position-bias MLP's first layer over the coordinate table into a "
             "1x7x7x512 initializer (4 of them), read as a learned table (+91,359)"

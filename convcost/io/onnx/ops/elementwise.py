@@ -97,18 +97,6 @@ def _divide(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array] | 
     return [np.divide(inputs[0], inputs[1])]
 
 
-def _cumsum(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
-    x = np.asarray(inputs[0])
-    axis = int(np.asarray(inputs[1]).reshape(-1)[0])
-    reverse = bool(attrs.get("reverse", 0))
-    if reverse:
-        x = np.flip(x, axis)
-    result = np.cumsum(x, axis=axis, dtype=x.dtype)
-    if attrs.get("exclusive", 0):
-        result = result - x
-    return [np.flip(result, axis) if reverse else result]
-
-
 def _where(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
     return [np.where(*inputs[:3])]
 
@@ -147,8 +135,10 @@ register(
     Op("Shrink", activation, transparent=True),
     Op("IsNaN", activation, transparent=True),
     Op("IsInf", activation, transparent=True),
-    # a running sum along an axis: one add per element, as an Add's (its second input is the axis)
-    Op("CumSum", activation, transparent=True, fold=_cumsum),
+    # a running sum along an axis: one add per element, as an Add's (its second input is the axis).
+    # No fold: over constants (EdgeNeXt's Fourier encoding of a mask) it runs at every inference,
+    # so it and what reads it are costed as layers (see .constants)
+    Op("CumSum", activation, transparent=True),
     # merges: the spec's add, sub, mul, div
     Op(
         "Add",
