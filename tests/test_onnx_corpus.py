@@ -73,21 +73,23 @@ CAST = "refused: Cast folds as identity, so shape arithmetic through Cast(to=int
 DINOV2_TS = CAST.format("ParseData type mismatch at the embeddings' Reshape")
 SWINV2_TS = "refused: the patch merging's Pad gets unknown dims from onnx's shape inference"
 EMBEDDINGS = "embedding tables (Gather on an initializer) are not params"
-GATHER = "the Gather of the embedding table is listed as unsupported"
-SHARED = "a weight read by several nodes (a tied embedding, a layer shared across depth) is counted at each read"
+COPIED = (
+    "the exporter wrote a tied or shared weight as separate (transposed) initializers, one per use; "
+    "weightless, nothing in the graph says they hold the same numbers"
+)
 KNOWN: dict[str, dict[str, str]] = {
     "macs": {
-        "swinv2.dynamo": "the relative-position index is built by GatherND over a constant table: 4 GatherND unsupported, -250,880 MACs",
         "swinv2.ts": SWINV2_TS,
     },
     "params": {
-        "gpt2.ts": SHARED + " (+64,000: wte and lm_head)",
-        "gpt2.dynamo": SHARED + " (+64,000: wte and lm_head)",
-        "recurrent.dynamo": "params above the true count (+10,272), where dynamo unrolls the RNN; not yet diagnosed",
-        "swinv2.dynamo": "params above the true count (+9,439) beside 4 unsupported GatherND; not yet diagnosed",
+        "gpt2.ts": COPIED + " (+64,000: wte and a transposed copy for lm_head)",
+        "recurrent.dynamo": "params above the true count (+32; +10,272 before the unrolled RNN's weights counted once)",
+        "swinv2.dynamo": (
+            "the exporter folded each position-bias MLP's first layer over the coordinate table into a "
+            "1x7x7x512 initializer (4 of them), read as a learned table (+91,359)"
+        ),
         "llama.dynamo": "params above the true count (+768); not yet diagnosed",
-        "albert.ts": SHARED + " (the shared layer's weights, at each of its 3 uses)",
-        "albert.dynamo": SHARED + " (the shared layer's weights, at each of its 3 uses)",
+        "albert.dynamo": COPIED + " (+64,256: the shared layer's matrices, copied per use)",
         "coatnet.ts": "the relative-position bias the exporter gathered out to every pair is counted (+4,004)",
         "coatnet.dynamo": "the relative-position bias the exporter gathered out to every pair is counted (+4,004)",
         "dinov2.dynamo": "the position table the exporter interpolated (a computed initializer) is counted (+1,188)",
@@ -96,12 +98,6 @@ KNOWN: dict[str, dict[str, str]] = {
         "swinv2.ts": SWINV2_TS,
     },
     "costed": {
-        "edgenext.ts": "the Fourier encoding's CumSum over a constant mask is costed as a layer, and CumSum has no entry",
-        "swinv2.dynamo": "GatherND (4) has no entry",
-        "bert.ts": GATHER,
-        "bert.dynamo": GATHER,
-        "albert.ts": GATHER,
-        "albert.dynamo": GATHER,
         "swinv2.ts": SWINV2_TS,
     },
     "round_trip": {"swinv2.ts": SWINV2_TS},

@@ -347,6 +347,59 @@ def test_a_folded_embedding_keeps_its_tables(onnx) -> None:
     assert network.totals.macs == 160 and network.totals.params == 960
 
 
+# ---------------------------------------------------------------- a weight read by several nodes
+
+
+def tied_model():
+    """GPT-2's tied LM head: the 100×8 table gathered for 5 tokens, then read again (transposed,
+    8×100) as the head's weight. One table: 800 params; the head is 5·8·100 = 4,000 MACs."""
+    nodes = [
+        node("Gather", ["word", "ids"], ["e"], "embeddings"),
+        node("Transpose", ["word"], ["word_t"], "word_t", perm=[1, 0]),
+        node("MatMul", ["e", "word_t"], ["y"], "head"),
+    ]
+    return build(nodes, [value("ids", [1, 5], "INT64")], [value("y", None)], [tensor("word", 100, 8)])
+
+
+def shared_model():
+    """ALBERT's one layer at each of 3 depths: the same 8×8 weight, 8 bias and layer norm read 3
+    times. Params: 64 + 8 + 16 = 88, once; MACs: 3 · 5·8·8 = 960."""
+    nodes = []
+    current = "x"
+    for depth in range(3):
+        nodes += [
+            node("MatMul", [current, "w"], [f"m{depth}"], f"fc{depth}"),
+            node("Add", [f"m{depth}", "b"], [f"a{depth}"], f"bias{depth}"),
+            node("LayerNormalization", [f"a{depth}", "g", "beta"], [f"n{depth}"], f"norm{depth}", axis=-1),
+        ]
+        current = f"n{depth}"
+    initializers = [tensor("w", 8, 8), tensor("b", 8), tensor("g", 8), tensor("beta", 8)]
+    return build(nodes, [value("x", [1, 5, 8])], [value(current, None)], initializers)
+
+
+def test_a_tied_table_counts_once(onnx) -> None:
+    converted, network = cost(tied_model())
+    assert converted.unsupported == {}
+    assert network.totals.params == 800
+    assert network.totals.macs == 4000 and rows(network)["head"].counts.params == 0
+
+
+def test_a_layer_shared_across_depth_counts_its_weights_once(onnx) -> None:
+    converted, network = cost(shared_model())
+    assert converted.unsupported == {}
+    assert network.totals.params == 88
+    assert network.totals.macs == 960
+    found = rows(network)
+    assert found["fc0"].counts.params == 64 + 8 and found["norm0"].counts.params == 16
+    assert all(found[f"{kind}{d}"].counts.params == 0 for kind in ("fc", "norm") for d in (1, 2))
+
+
+def test_a_shared_weight_counts_once_when_folded_too(onnx) -> None:
+    for model, params in ((tied_model(), 800), (shared_model(), 88)):
+        _, network = cost(model, fold_constants=True)
+        assert network.totals.params == params
+
+
 # ---------------------------------------------------------------- local functions that are fine
 
 

@@ -462,11 +462,18 @@ class Context:
         self.counted |= self.static[name].sources
         return shape
 
+    def read_again(self, name: str) -> bool:
+        """Whether a static operand is made only of learned tensors counted before: a tied or shared
+        weight read again (GPT-2's LM head reading the embedding table, ALBERT's one layer run at each
+        depth). A layer reading it holds no params of its own: each initializer counts once."""
+        sources = self.static[name].sources if self.is_static(name) else frozenset()
+        return bool(sources) and sources <= self.counted
+
     def learned(self, name: str | None) -> bool:
         """Whether an optional operand is a learned tensor not counted before (it is counted now)."""
         if not name or name not in self.static:
             return False
-        fresh = bool(self.static[name].sources)
+        fresh = bool(self.static[name].sources - self.counted)  # a shared norm's scale counts once
         self.counted |= self.static[name].sources
         return fresh
 

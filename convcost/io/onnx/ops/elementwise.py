@@ -1,7 +1,8 @@
 """Element-wise ops: activations, merges of several inputs, and aliases (ops that change no value's cost).
 
-Each keeps the layout of its inputs. An activation is one ``activation`` entry; Add/Sub/Mul/Div/Sum
-are the spec's merges; any other element-wise op of several inputs is an ``elementwise`` entry.
+Each keeps the layout of its inputs. An activation is one ``activation`` entry (so is CumSum's running
+sum: one add per element); Add/Sub/Mul/Div/Sum are the spec's merges; any other element-wise op of
+several inputs is an ``elementwise`` entry.
 """
 
 from __future__ import annotations
@@ -134,6 +135,10 @@ register(
     Op("Shrink", activation, transparent=True),
     Op("IsNaN", activation, transparent=True),
     Op("IsInf", activation, transparent=True),
+    # a running sum along an axis: one add per element, as an Add's (its second input is the axis).
+    # No fold: over constants (EdgeNeXt's Fourier encoding of a mask) it runs at every inference,
+    # so it and what reads it are costed as layers (see .constants)
+    Op("CumSum", activation, transparent=True),
     # merges: the spec's add, sub, mul, div
     Op(
         "Add",

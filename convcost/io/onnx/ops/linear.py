@@ -2,6 +2,7 @@
 
 A product by a static 2-D weight is a ``linear`` layer over the last dim (the bias of an Add right
 after it folded in); a product of two activations is a ``matmul`` entry, a static operand a parameter.
+A weight counted before (tied, or shared across depth) is such an operand: its params count once.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def linear(ctx: Context, node: NodeProto, data: str, weight: Shape, bias: bool, 
 def matmul(ctx: Context, node: NodeProto) -> None:
     a, b = node.input[0], node.input[1]
     out = node.output[0]
-    if a in ctx.values and ctx.is_static(b) and len(ctx.static[b].shape or ()) == 2:
+    # a weight counted before is read as a plain operand: a matmul, of the same MACs and no params
+    matrix = ctx.is_static(b) and len(ctx.static[b].shape or ()) == 2
+    if a in ctx.values and matrix and not ctx.read_again(b):
         weight = ctx.weight(node, b)
         assert weight is not None
         linear(ctx, node, a, weight, False, out)
@@ -145,7 +148,7 @@ def gemm(ctx: Context, node: NodeProto) -> None:
             )
         a_name = f"{a_name}#T"
     extra = c_name if c_name and beta != 0 else ""
-    if a_name in ctx.values and ctx.is_static(b_name):
+    if a_name in ctx.values and ctx.is_static(b_name) and not ctx.read_again(b_name):
         weight = ctx.weight(node, b_name)
         assert weight is not None
         if trans_b:

@@ -160,8 +160,12 @@ def gather(ctx: Context, node: NodeProto) -> None:
     if ctx.is_static(data) and indices in ctx.values:
         embedding(ctx, node)
         return
-    if data not in ctx.values or indices in ctx.values:
-        opaque(ctx, node, "indices computed from data" if indices in ctx.values else "embedding lookup")
+    if indices in ctx.values:  # positions the model computes: rows picked, whichever they are
+        axis = int(ctx.attrs(node).get("axis", 0)) % len(ctx.dims(node, data))
+        picked(ctx, node, axis, 1, ctx.dims(node, indices))
+        return
+    if data not in ctx.values:
+        opaque(ctx, node, "embedding lookup")
         return
     value = ctx.values[data]
     index_shape = ctx.static[indices].shape
@@ -206,6 +210,42 @@ def embedding(ctx: Context, node: NodeProto) -> None:
         fields["axis"] = axis
     batch = axis + positions.batch if positions.batch is not None else None
     ctx.produce(node, node.output[0], "gather", fields, [source], batch, "plain")
+
+
+def picked(ctx: Context, node: NodeProto, axis: int, span: int, positions: Shape) -> None:
+    """Elements picked at positions that are not one list along one axis (GatherND, GatherElements,
+    a Gather of computed indices): data movement, no work. The data is viewed as lead × the ``span``
+    dims from ``axis`` × the rest, and ``prod(positions)`` positions of the middle dim are gathered;
+    a reshape then gives the model's shape (the same elements)."""
+    data = node.input[0]
+    shape = ctx.dims(node, data)
+    if data in ctx.values:
+        data = ctx.unbatched(node, data, "it picks elements across the batch axis")
+        entry, _ = ctx.in_layout(node, data, "plain")
+    else:  # a table (learned params, counted once) read at positions the model computes
+        entry = ctx.conform(node, data, shape or (1,), "plain")
+    count = prod(positions)
+    if not count:
+        opaque(ctx, node, "no positions")
+        return
+    view = (prod(shape[:axis]), prod(shape[axis : axis + span]), prod(shape[axis + span :]))
+    if ctx.stored[entry] != view:
+        entry = ctx.emit(node, "reshape", {"shape": dims_field(view)}, [entry], view, suffix="view")
+    ctx.produce(node, node.output[0], "gather", {"axis": 1, "count": count}, [entry], None, "plain")
+
+
+def gather_nd(ctx: Context, node: NodeProto) -> None:
+    """``indices[..., :k]`` pick slices after the ``batch_dims`` leading dims."""
+    batch_dims = int(ctx.attrs(node).get("batch_dims", 0))
+    indices = ctx.dims(node, node.input[1])
+    if not indices:
+        raise ctx.fail(node, "its indices are a scalar; GatherND needs at least one dim of them")
+    picked(ctx, node, batch_dims, indices[-1], indices[batch_dims:-1])
+
+
+def gather_elements(ctx: Context, node: NodeProto) -> None:
+    """One element per index: the output has the indices' shape."""
+    picked(ctx, node, 0, len(ctx.dims(node, node.input[0])), ctx.dims(node, node.input[1]))
 
 
 def reshaped_batch(ctx: Context, node: NodeProto, value: Value, out: Shape) -> int | None:
@@ -488,6 +528,21 @@ def _gather_size(np: ModuleType, inputs: list[Array]) -> int:
     return int(prod(np.shape(inputs[0])) * prod(np.shape(inputs[1])))
 
 
+def _gather_elements(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
+    """ONNX's indices may be smaller than the data off the axis (numpy's take_along_axis broadcasts)."""
+    indices = np.asarray(inputs[1])
+    where = list(np.indices(indices.shape, sparse=True))
+    where[int(attrs.get("axis", 0)) % indices.ndim] = indices
+    return [np.asarray(inputs[0])[tuple(where)]]
+
+
+def _gather_nd(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array] | None:
+    if attrs.get("batch_dims", 0):
+        return None  # positions per batch entry: left to the handler
+    indices = np.asarray(inputs[1])
+    return [np.asarray(inputs[0])[tuple(np.moveaxis(indices, -1, 0))]]
+
+
 def _concat(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array] | None:
     if any(i is None for i in inputs):
         return None
@@ -552,6 +607,9 @@ register(
     Op("Slice", slice_, transparent=True, fold=_slice, moves=True),
     Op("Pad", pad, transparent=True, moves=True),
     Op("Gather", gather, fold=_gather, fold_size=_gather_size, moves=True, table=True),
+    Op("GatherElements", gather_elements, fold=_gather_elements, fold_size=_gather_size, moves=True,
+       table=True),
+    Op("GatherND", gather_nd, fold=_gather_nd, fold_size=_gather_size, moves=True, table=True),
     RESHAPE,
     Op("Flatten", reshape, moves=True),
     Op("Squeeze", reshape, fold=_squeeze, moves=True),
