@@ -6,12 +6,14 @@ after it folded in); a product of two activations is a ``matmul`` entry, a stati
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from math import prod
 from typing import TYPE_CHECKING, NamedTuple
 
+from ....core.errors import ConvCostError
 from ..layout import Shape, Static, Value, aligned, decode, dims_field, stored_shape, text
-from ..read import inputs_of, standard
+from ..read import attributes, inputs_of, standard
+from ..read import label as node_label
 from ..registry import Attrs, Op, lookup, register
 from .opaque import opaque
 
@@ -179,6 +181,38 @@ def gemm(ctx: Context, node: NodeProto) -> None:
 _ELLIPSIS = "..."
 
 
+def einsum_syntax(equation: str) -> None:
+    """That an equation is made of letters, at most one ellipsis a term and at most one ``->``: raises
+    ValueError where not. Checked before onnx's shape inference, which loops forever on an operand
+    term with any other character (a stray ``.`` as in ``..ij``, a ``-``)."""
+    text_ = equation.replace(" ", "")
+    lhs, arrow, rhs = text_.partition("->")
+    if "->" in rhs:
+        raise ValueError("it has more than one '->'")
+    terms = [*lhs.split(","), *([rhs] if arrow else [])]
+    for index, term in enumerate(terms):
+        head, _, tail = term.partition(_ELLIPSIS)
+        for part in (head, tail):
+            if not all(c.isascii() and c.isalpha() for c in part):
+                what = "output term" if arrow and index == len(terms) - 1 else "term"
+                bad = next(c for c in part if not (c.isascii() and c.isalpha()))
+                raise ValueError(
+                    f"{what} {term!r} has {bad!r}, which is not a letter (nor part of one '...' ellipsis)"
+                )
+
+
+def _equation_well_formed(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> None:
+    """An Einsum's equation parses (whatever its operands' shapes), before onnx's inference reads it."""
+    equation = attributes(node).get("equation")
+    if not isinstance(equation, bytes):  # none, or not a string: the schema check says so
+        return
+    shown = equation.decode("utf-8", "replace")
+    try:
+        einsum_syntax(shown)
+    except ValueError as exc:
+        raise ConvCostError(node_label(node), f"has equation {shown!r}, which is not valid: {exc}") from None
+
+
 def einsum_labels(equation: str, ranks: Sequence[int]) -> tuple[list[list[str]], list[str]]:
     """Each operand's index labels and the output's, per the ONNX spec (and numpy's ``einsum``).
 
@@ -186,6 +220,7 @@ def einsum_labels(equation: str, ranks: Sequence[int]) -> tuple[list[list[str]],
     broadcast). Without ``->`` the output is the ellipsis dims, then the letters that appear once, in
     alphabetical order. Raises ValueError for an equation that does not fit the operands.
     """
+    einsum_syntax(equation)
     text_ = equation.replace(" ", "")
     lhs, arrow, rhs = text_.partition("->")
     terms = lhs.split(",")
@@ -381,5 +416,5 @@ def _contract(
 register(
     Op("MatMul", matmul, arity=(2, 2, "two operands"), any_operand=True, weighted=True),
     Op("Gemm", gemm, arity=(2, 3, "two matrices (and an optional C)"), any_operand=True, weighted=True),
-    Op("Einsum", einsum, any_operand=True, shape=einsum_shape),
+    Op("Einsum", einsum, check=_equation_well_formed, any_operand=True, shape=einsum_shape),
 )
