@@ -212,3 +212,26 @@ def test_an_einsum_inside_an_if_branch_is_checked_too(tmp_path) -> None:
     )
     (line,) = _refusals(tmp_path, [model])
     assert "node 'inner' (Einsum): has equation '.ij,jk', which is not valid" in line
+
+
+@pytest.mark.parametrize(
+    ("equation", "shape", "batch", "why"),
+    [
+        ("bij->bji", (2, 3, 4), 2, None),  # the batch stays first: nothing mixed
+        ("bii->bi", (2, 3, 3), 2, None),
+        ("ij->ji", (3, 3), 1, "its equation 'ij->ji' moves the batch axis"),  # the same size, moved
+        ("ij->ji", (3, 4), 1, "its equation 'ij->ji' moves the batch axis"),
+        ("bij->ij", (2, 3, 4), 1, "its equation 'bij->ij' sums over the batch axis"),
+    ],
+)
+def test_one_operand_says_where_its_batch_goes(equation, shape, batch, why) -> None:
+    """Opaque, but its equation (not its output's first dim) tells where the batch is."""
+    converted, _ = cost(build(
+        [node("Einsum", ["a"], ["y"], "e1", equation=equation), node("Relu", ["y"], ["z"])],
+        [("a", list(shape))], [("z", None)],
+    ))  # fmt: skip
+    assert converted.batch == batch
+    mixed = [note for note in converted.notes if "mixes the batch axis" in note]
+    assert mixed == ([] if why is None else [mixed[0]])
+    if why is not None:
+        assert f"node 'e1' (Einsum) mixes the batch axis with other dims ({why})" in mixed[0]

@@ -275,6 +275,24 @@ def einsum_shape(dims: list[Shape], attrs: Attrs) -> list[Shape]:
     return [tuple(sizes[label] for label in output)]
 
 
+def _one_operand(ctx: Context, node: NodeProto, equation: str) -> None:
+    """Where the batch of a one-operand Einsum (left opaque) goes: its equation says, not its output's
+    first dim (``ij->ji`` of a square input keeps the size but moves the batch)."""
+    name = node.input[0] if node.input else ""
+    value = ctx.values.get(name)
+    if value is None or value.batch is None:
+        return
+    try:
+        labels, output = einsum_labels(equation, [len(value.shape)])
+    except ValueError:  # onnx's inference has checked it: nothing known of it is wrong
+        return
+    kept = labels[0][value.batch]
+    if labels[0].count(kept) == 1 and output[:1] == [kept]:
+        return
+    done = "sums over" if kept not in output else "moves"
+    ctx.lost(node, f"its equation {equation!r} {done} the batch axis")
+
+
 class _Term(NamedTuple):
     """An operand or partial result of a contraction: its entry and the labels of its stored dims."""
 
@@ -286,10 +304,11 @@ def einsum(ctx: Context, node: NodeProto) -> None:
     """Contracted pairwise, left to right, each pair a ``matmul`` (with free transposes and reshapes):
     its MACs the product of the sizes of every distinct index of the two."""
     names = list(node.input)
+    equation = str(decode(ctx.attrs(node).get("equation", b"")))
     if len(names) < 2 or not all(names):  # one operand: a transpose, trace or sum, not a product
+        _one_operand(ctx, node, equation)
         opaque(ctx, node)
         return
-    equation = str(decode(ctx.attrs(node).get("equation", b"")))
     dims = [ctx.dims(node, name) for name in names]
     try:
         labels, output = einsum_labels(equation, [len(d) for d in dims])
