@@ -16,6 +16,8 @@ pytest.importorskip("numpy")
 
 from onnx_build import build, cost, inferred, node, weight  # noqa: E402
 
+from convcost.core.errors import ConvCostError  # noqa: E402
+
 
 def transposed(**attrs):
     return build(
@@ -60,3 +62,22 @@ def test_an_output_past_the_natural_size_is_padded_after_the_conv() -> None:
     layers = {layer["name"]: layer for layer in converted.document["layers"]}
     assert "padding" not in layers["up"]
     assert layers["up_extended"] == {"name": "up_extended", "type": "pad", "module": "", "pads": "2x1x0"}
+
+
+@pytest.mark.parametrize(
+    ("attrs", "problem"),
+    [
+        ({"output_shape": [0, 0]}, "has output_shape [0, 0]: an output size below 1"),
+        ({"output_shape": [16, -1]}, "has output_shape [16, -1]: an output size below 1"),
+        ({"output_shape": [17]}, "has output_shape [17] of 1 dim(s); its 2-D kernel needs one output size"),
+        ({"output_shape": [2, 3, 17, 17]}, "has output_shape [2, 3, 17, 17] of 4 dim(s)"),
+        # onnx's inference leaves the spatial dims out of a 2-D output for these (output below 8x8)
+        ({"output_shape": [1, 1]}, "has output_shape [1, 1], of which onnx's shape inference makes a 2-D"),
+        ({"output_shape": [7, 12]}, "has output_shape [7, 12], of which onnx's shape inference makes a 2-D"),
+    ],
+)
+def test_an_output_shape_that_does_not_fit_is_one_line(attrs, problem) -> None:
+    with pytest.raises(ConvCostError) as error:
+        cost(transposed(strides=[2, 2], **attrs))
+    assert str(error.value).startswith(f"node 'up' (ConvTranspose): {problem}")
+    assert "internal error" not in str(error.value)

@@ -15,6 +15,7 @@ np = pytest.importorskip("numpy")
 
 from onnx_build import build, cost, inferred, node, weight  # noqa: E402
 
+from convcost.core.errors import ConvCostError  # noqa: E402
 from convcost.io.onnx.ops.shape import _depth_to_space_shape, _space_to_depth_shape  # noqa: E402
 
 
@@ -79,3 +80,44 @@ def test_channels_or_map_that_do_not_divide_are_refused_by_the_rule() -> None:
         _depth_to_space_shape([(1, 6, 2, 2)], {"blocksize": 2})
     with pytest.raises(ValueError, match="not divisible"):
         _space_to_depth_shape([(1, 6, 3, 2)], {"blocksize": 2})
+
+
+@pytest.mark.parametrize(
+    ("op", "shape", "attrs", "problem"),
+    [
+        (
+            "DepthToSpace",
+            (1, 8, 3, 4),
+            {"blocksize": 2, "mode": "XYZ"},
+            "has mode 'XYZ'; expected DCR or CRD",
+        ),
+        (
+            "DepthToSpace",
+            (1, 8, 3, 4),
+            {"blocksize": 2, "mode": "crd"},
+            "has mode 'crd'; expected DCR or CRD",
+        ),
+        ("DepthToSpace", (1, 8, 3, 4), {"blocksize": 0}, "has blocksize 0; it must be at least 1"),
+        ("SpaceToDepth", (1, 8, 4, 4), {"blocksize": -2}, "has blocksize -2; it must be at least 1"),
+        # the divisibility, before any reshape of the data is worked out
+        (
+            "DepthToSpace",
+            (1, 16, 4, 4),
+            {"blocksize": 3},
+            "its 16 channels are not divisible by blocksize² (9)",
+        ),
+        (
+            "DepthToSpace",
+            (1, 16, 4, 4),
+            {"blocksize": 10**9},
+            "its 16 channels are not divisible by blocksize²",
+        ),
+        ("SpaceToDepth", (1, 16, 4, 6), {"blocksize": 3}, "its 4x6 map is not divisible by blocksize 3"),
+        ("SpaceToDepth", (1, 16, 6, 4), {"blocksize": 3}, "its 6x4 map is not divisible by blocksize 3"),
+    ],
+)
+def test_blocks_and_modes_that_do_not_fit_are_one_line(op, shape, attrs, problem) -> None:
+    with pytest.raises(ConvCostError) as error:
+        cost(model(op, shape, **attrs))
+    assert str(error.value).startswith(f"node 'move' ({op}): {problem}")
+    assert "shape:" not in str(error.value)  # not the reshape's words

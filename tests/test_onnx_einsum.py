@@ -144,3 +144,94 @@ def test_corpus_style_mixer_matches_numpy_macs() -> None:
     assert network.totals.params == 100 + 36
     assert converted.batch == 2
     assert prod(network.rows[-1].output_shape) == 10 * 3
+
+
+# onnx's C++ inference loops forever on these (an operand term with a character that is not a letter
+# nor part of one ellipsis): convcost must refuse them before it runs
+_HANGS = ["..ij,jk->ik", "...i...,i->", ".ij,jk", "i.j,jk", "ij.,jk", "....ij,jk", "-ij,jk", "ij,jk-"]
+
+
+def _refusals(tmp_path, models) -> list[str]:
+    """Each model loaded in a child with a timeout (a regression would hang the test run, not fail it):
+    its error, or 'accepted'."""
+    import subprocess
+    import sys
+
+    paths = []
+    for index, model in enumerate(models):
+        paths.append(str(tmp_path / f"m{index}.onnx"))
+        (tmp_path / f"m{index}.onnx").write_bytes(model.SerializeToString())
+    script = (
+        "import sys\nfrom convcost.core.errors import ConvCostError\nfrom convcost.io.onnx import load\n"
+        "for path in sys.argv[1:]:\n"
+        "    try:\n        load(open(path, 'rb').read(), path)\n        print('accepted')\n"
+        "    except ConvCostError as exc:\n        print(str(exc).replace(chr(10), ' '))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *paths], capture_output=True, text=True, timeout=120, check=True
+    )
+    return done.stdout.splitlines()
+
+
+def test_a_stray_dot_is_refused_before_onnx_inference_hangs_on_it(tmp_path) -> None:
+    lines = _refusals(tmp_path, [einsum_model(equation, (3, 4), (4, 5)) for equation in _HANGS])
+    assert len(lines) == len(_HANGS)
+    for equation, line in zip(_HANGS, lines, strict=True):
+        assert f"node 'e1' (Einsum): has equation {equation!r}, which is not valid" in line
+        assert "not a letter" in line
+
+
+@pytest.mark.parametrize(
+    ("equation", "problem"),
+    [
+        ("..ij,jk->ik", "term '..ij' has '.'"),
+        ("ij,jk->i.k", "output term 'i.k' has '.'"),
+        ("ij,jk->ik->ik", "more than one '->'"),
+        ("ij,j-k", "term 'j-k' has '-'"),
+    ],
+)
+def test_the_equations_syntax_is_checked_first(equation, problem) -> None:
+    with pytest.raises(ConvCostError, match=re.escape(problem)):
+        cost(einsum_model(equation, (3, 4), (4, 5)))
+
+
+def test_an_einsum_inside_an_if_branch_is_checked_too(tmp_path) -> None:
+    from onnx import TensorProto, helper
+
+    inner = helper.make_node("Einsum", ["a", "a"], ["t"], name="inner", equation=".ij,jk")
+    made = helper.make_tensor_value_info("t", TensorProto.FLOAT, None)
+    branch = helper.make_graph([inner], "b", [], [made])
+    model = build(
+        [
+            node("ReduceSum", ["a"], ["s"], "s", keepdims=0),
+            node("Cast", ["s"], ["c"], "c", to=TensorProto.BOOL),
+            node("If", ["c"], ["y"], "if", then_branch=branch, else_branch=branch),
+        ],
+        [("a", [3, 3])],
+        [("y", None)],
+    )
+    (line,) = _refusals(tmp_path, [model])
+    assert "node 'inner' (Einsum): has equation '.ij,jk', which is not valid" in line
+
+
+@pytest.mark.parametrize(
+    ("equation", "shape", "batch", "why"),
+    [
+        ("bij->bji", (2, 3, 4), 2, None),  # the batch stays first: nothing mixed
+        ("bii->bi", (2, 3, 3), 2, None),
+        ("ij->ji", (3, 3), 1, "its equation 'ij->ji' moves the batch axis"),  # the same size, moved
+        ("ij->ji", (3, 4), 1, "its equation 'ij->ji' moves the batch axis"),
+        ("bij->ij", (2, 3, 4), 1, "its equation 'bij->ij' sums over the batch axis"),
+    ],
+)
+def test_one_operand_says_where_its_batch_goes(equation, shape, batch, why) -> None:
+    """Opaque, but its equation (not its output's first dim) tells where the batch is."""
+    converted, _ = cost(build(
+        [node("Einsum", ["a"], ["y"], "e1", equation=equation), node("Relu", ["y"], ["z"])],
+        [("a", list(shape))], [("z", None)],
+    ))  # fmt: skip
+    assert converted.batch == batch
+    mixed = [note for note in converted.notes if "mixes the batch axis" in note]
+    assert mixed == ([] if why is None else [mixed[0]])
+    if why is not None:
+        assert f"node 'e1' (Einsum) mixes the batch axis with other dims ({why})" in mixed[0]

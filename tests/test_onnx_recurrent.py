@@ -92,7 +92,12 @@ def test_a_batch_of_one_and_a_whole_pass() -> None:
     )  # fmt: skip
     converted, network = cost(model)
     assert network.totals.macs == 2 * 5 * 12 * (6 + 4)  # T = 2 steps of a batch of 5, all of it once
-    assert converted.batch == 1 and any("mixes the batch axis" in note for note in converted.notes)
+    assert converted.batch == 1 and not any("mixes the batch axis" in note for note in converted.notes)
+    assert converted.notes == [
+        "node 'rnn' (GRU) reads 'x' steps first (layout 0: steps × batch × features, here 2x5x6): the first "
+        "dim of the model's input is not a batch of samples, so the model is costed as one pass over its "
+        "whole input; the totals are for that"
+    ]
 
 
 @pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
@@ -133,3 +138,126 @@ def test_a_computed_weight_is_opaque() -> None:
     )  # fmt: skip
     converted, _ = cost(model)
     assert converted.unsupported == {"RNN (computed weight)": 1}
+
+
+def _with_inputs(op: str, extra: dict[int, tuple[int, ...]], batch_input: bool = False):
+    """``recurrent_model``'s node (bidirectional, H 4, batch 2) with optional inputs of these dims (by
+    input index) as weights, or with ``batch_input`` as graph inputs."""
+    model, _ = recurrent_model(op, direction="bidirectional")
+    rnn = next(n for n in model.graph.node if n.name == "rnn")
+    names = list(rnn.input) + [""] * (max(extra) + 1 - len(rnn.input))
+    for index, dims in extra.items():
+        names[index] = f"in{index}"
+        if index == 3:  # B replaced
+            model.graph.initializer.pop(
+                next(i for i, t in enumerate(model.graph.initializer) if t.name == "b")
+            )
+        if batch_input:
+            from onnx import TensorProto, helper
+
+            model.graph.input.append(
+                helper.make_tensor_value_info(f"in{index}", TensorProto.FLOAT, list(dims))
+            )
+        else:
+            model.graph.initializer.append(
+                weight(f"in{index}", *dims, dtype="int32" if index == 4 else "float32")
+            )
+    del rnn.input[:]
+    rnn.input.extend(names)
+    return model
+
+
+@pytest.mark.parametrize(
+    ("op", "index", "dims", "problem"),
+    [
+        (
+            "LSTM",
+            3,
+            (1, 10000),
+            "its bias 'in3' is 1x10000, but 2 direction(s) of hidden size 4 over a batch of 2 need 2x32",
+        ),
+        ("LSTM", 3, (2, 7), "its bias 'in3' is 2x7"),
+        ("LSTM", 3, (64,), "its bias 'in3' is 64,"),
+        (
+            "GRU",
+            3,
+            (2, 32),
+            "its bias 'in3' is 2x32, but 2 direction(s) of hidden size 4 over a batch of 2 need 2x24",
+        ),
+        (
+            "RNN",
+            3,
+            (2, 4),
+            "its bias 'in3' is 2x4, but 2 direction(s) of hidden size 4 over a batch of 2 need 2x8 ([num_directions, 2·hidden_size])",
+        ),
+        ("LSTM", 4, (3,), "its sequence_lens 'in4' is 3, but"),
+        (
+            "LSTM",
+            5,
+            (9, 9, 9),
+            "its initial_h 'in5' is 9x9x9, but 2 direction(s) of hidden size 4 over a batch of 2 need 2x2x4",
+        ),
+        ("GRU", 5, (2, 2, 5), "its initial_h 'in5' is 2x2x5"),
+        ("LSTM", 6, (1, 2, 4), "its initial_c 'in6' is 1x2x4"),
+        (
+            "LSTM",
+            7,
+            (2, 5),
+            "its peepholes P 'in7' is 2x5, but 2 direction(s) of hidden size 4 over a batch of 2 need 2x12",
+        ),
+        ("LSTM", 7, (1, 100000), "its peepholes P 'in7' is 1x100000"),
+    ],
+)
+def test_an_optional_input_of_the_wrong_shape_is_refused(op, index, dims, problem) -> None:
+    """B, sequence_lens, initial_h/c and P as the ONNX spec shapes them (onnx's inference checks none)."""
+    with pytest.raises(ConvCostError) as error:
+        cost(_with_inputs(op, {index: dims}))
+    assert str(error.value).startswith(f"node 'rnn' ({op}): {problem}")
+
+
+def test_optional_inputs_of_the_right_shape_pass_as_weights_or_inputs() -> None:
+    right = {3: (2, 32), 4: (2,), 5: (2, 2, 4), 6: (2, 2, 4), 7: (2, 12)}
+    _, network = cost(_with_inputs("LSTM", right))
+    assert network.totals.macs == 5 * 16 * (6 + 4) * 2
+    assert network.totals.params == 2 * 16 * (6 + 4) + 2 * 32 + 2 * 12
+    with pytest.raises(ConvCostError, match="its initial_h 'in5' is 2x2x3"):
+        cost(_with_inputs("LSTM", {5: (2, 2, 3)}, batch_input=True))
+
+
+@pytest.mark.parametrize(
+    ("attrs", "problem"),
+    [
+        ({"direction": "foo"}, "has direction 'foo'; expected one of forward, reverse, bidirectional"),
+        ({"layout": 2}, "has layout 2; expected 0 (steps first: T×B×…) or 1 (batch first: B×T×…)"),
+        ({"layout": -1}, "has layout -1; expected 0"),
+        ({"hidden_size": 0}, "has hidden_size 0; it must be at least 1"),
+        ({"hidden_size": -4}, "has hidden_size -4; it must be at least 1"),
+    ],
+)
+def test_attributes_onnx_does_not_define_are_refused(attrs, problem) -> None:
+    model, _ = recurrent_model("LSTM")
+    rnn = next(n for n in model.graph.node if n.name == "rnn")
+    kept = [a for a in rnn.attribute if a.name not in attrs]
+    del rnn.attribute[:]
+    rnn.attribute.extend(kept)
+    from onnx import helper
+
+    rnn.attribute.extend(helper.make_attribute(k, v) for k, v in attrs.items())
+    with pytest.raises(ConvCostError) as error:
+        cost(model)
+    assert str(error.value).startswith(f"node 'rnn' (LSTM): {problem}")
+
+
+@pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
+def test_hidden_size_left_out_is_rs_last_dim(op) -> None:
+    """hidden_size is optional in ONNX: R's last dim gives it (onnx's inference alone leaves H unknown)."""
+    model, _ = recurrent_model(op, direction="bidirectional")
+    _, expected = cost(model)
+    rnn = next(n for n in model.graph.node if n.name == "rnn")
+    kept = [a for a in rnn.attribute if a.name != "hidden_size"]
+    del rnn.attribute[:]
+    rnn.attribute.extend(kept)
+    _, network = cost(model)
+    assert (network.totals.macs, network.totals.params) == (expected.totals.macs, expected.totals.params)
+    assert [r.output_shape for r in network.rows] == [r.output_shape for r in expected.rows]
+    assert not any(a.name == "hidden_size" for a in rnn.attribute)  # the model itself is left as it is

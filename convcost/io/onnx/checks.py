@@ -155,6 +155,11 @@ def check_structure(graph: GraphProto, version: int | None) -> None:
         if rule is not None and rule not in AUTO_PADS:
             expected = ", ".join(AUTO_PADS)
             raise ConvCostError(label(node), f"has auto_pad {rule!r}; expected one of {expected}")
+    # onnx's inference enters If and Loop bodies too, where an attribute it loops on hangs it as well
+    for inner in _flattened([n for node in graph.node for body in subgraphs(node) for n in body.node]):
+        found = lookup(inner.op_type) if standard(inner) else None
+        if found is not None and found.check is not None:
+            found.check(inner, weights)
 
 
 def check_names(graph: GraphProto) -> None:

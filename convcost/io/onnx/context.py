@@ -56,9 +56,10 @@ class Plan(NamedTuple):
 class BatchMixed(Exception):
     """The model mixes its batch axis with others at ``where``: it is costed whole instead."""
 
-    def __init__(self, where: str, why: str) -> None:
+    def __init__(self, where: str, why: str, note: str | None = None) -> None:
         super().__init__(where, why)
-        self.where, self.why = where, why
+        #: ``note``: the whole note, where the model does not mix its batch but its first dim is not one
+        self.where, self.why, self.note = where, why, note
 
 
 @dataclass
@@ -151,10 +152,10 @@ class Context:
         base = node.name or next((o for o in node.output if o), "") or node.op_type.lower()
         return f"{base}_{suffix}" if suffix else base
 
-    def lost(self, node: NodeProto | None, why: str) -> None:
+    def lost(self, node: NodeProto | None, why: str, note: str | None = None) -> None:
         """The batch axis is mixed with others here: fine for one sample, else cost the whole input."""
         if self.n is not None and self.n > 1:
-            raise BatchMixed(self.where(node), why)
+            raise BatchMixed(self.where(node), why, note)
 
     def is_static(self, name: str) -> bool:
         return name in self.static and name not in self.values
@@ -386,12 +387,12 @@ class Context:
             return Plan(fresh, numel, small, True)
         return Plan(fresh, numel, None, False)
 
-    def unbatched(self, node: NodeProto | None, name: str, why: str) -> str:
+    def unbatched(self, node: NodeProto | None, name: str, why: str, note: str | None = None) -> str:
         """``name`` with its batch axis (of one sample) kept as an ordinary dim: a name in ``values``."""
         value = self.values[name]
         if value.batch is None:
             return name
-        self.lost(node, why)
+        self.lost(node, why, note)
         alias = f"{name}#whole"
         if alias not in self.values:
             whole = Value(value.shape, value.layout, None, value.entry)

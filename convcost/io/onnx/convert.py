@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...core.errors import INTERNAL, ConvCostError, internal_problem
@@ -108,6 +108,7 @@ def _convert(
     # A symbolic batch is taken as 1 with a note (as onnx-tool does): only the spatial dims are asked for.
     taken = symbolic_batch(inputs[0]) if batch is None else None
     copy = shapes_only(model, onnx)
+    complete(copy, onnx)
     changed = set_inputs(copy, inputs[0].name, wants, input_shape, 1 if taken is not None else batch)
     check_symbolic(copy, initializers, taken)
     shapes = infer(copy, onnx, changed)
@@ -143,11 +144,21 @@ def _run(model: ModelProto, shapes: Any, wants: set[str], source: str, n: int, f
         if n == 1:  # pragma: no cover - a batch of one never mixes
             raise
         converted = run(Context(model, shapes, wants, source, None, n, fold=fold))
-        note = (
+        note = mixed.note or (
             f"{mixed.where} mixes the batch axis with other dims ({mixed.why}): the model is costed as one "
             f"pass over its whole input, the {n} samples of its first dim included; the totals are for that"
         )
         return converted._replace(notes=[note, *converted.notes])
+
+
+def complete(copy: ModelProto, onnx: ModuleType) -> None:
+    """Attributes a node leaves out that onnx's inference needs, from its entry (on the copy only)."""
+    weights = {t.name: tuple(int(d) for d in t.dims) for t in copy.graph.initializer}
+    for node in copy.graph.node:
+        op = lookup(node.op_type) if standard(node) else None
+        if op is not None and op.complete is not None:
+            for name, value in op.complete(node, weights).items():
+                node.attribute.append(onnx.helper.make_attribute(name, value))
 
 
 # ---------------------------------------------------------------------------- the node loop

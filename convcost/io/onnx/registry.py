@@ -52,6 +52,9 @@ Fold = Callable[[ModuleType, list[Array], Attrs], "list[Array] | None"]
 FoldSize = Callable[[ModuleType, list[Array]], int]
 #: A check of a node whatever the shapes (given the graph's weights' dims): raises ConvCostError.
 Check = Callable[["NodeProto", Mapping[str, tuple[int, ...]]], None]
+#: Attributes onnx's inference needs that a node may leave out, worked out of its weights' dims (an
+#: LSTM's hidden_size): added to the copy inference runs on, never to the model.
+Complete = Callable[["NodeProto", Mapping[str, tuple[int, ...]]], dict[str, Any]]
 #: An op's shape rule, per the ONNX spec: (its inputs' dims, its attributes) → its outputs' dims.
 #: Raises ValueError, in words that follow the node's name, for inputs that do not fit.
 ShapeRule = Callable[[list[tuple[int, ...]], Attrs], "list[tuple[int, ...]]"]
@@ -70,6 +73,8 @@ class Op:
     arity: tuple[int, int | None, str] | None = None
     #: What a node must have whatever the shapes (a conv weight's rank, a pool's kernel).
     check: Check | None = None
+    #: Attributes its inference needs, where the node leaves them out (see :data:`Complete`).
+    complete: Complete | None = None
     #: Checked against onnx's op schema (not Constant, whose tensor is read in a guarded evaluation).
     schema: bool = True
     #: Its first input is an N×C×… tensor (stored channels-last).

@@ -140,6 +140,13 @@ def conv_transpose(ctx: Context, node: NodeProto) -> None:
     output_padding = list(a.get("output_padding", [0] * n))
     out = node.output[0]
     out_shape = ctx.shape_of(node, out)
+    if len(out_shape) != len(value.shape):  # onnx's inference gives up on some output_shapes so
+        raise ctx.fail(
+            node,
+            f"has output_shape {list(a.get('output_shape', []))}, of which onnx's shape inference makes a "
+            f"{len(out_shape)}-D output ({text(out_shape)}) from a {len(value.shape)}-D input "
+            f"({text(value.shape)}); convcost cannot cost that",
+        )
     auto = decode(a.get("auto_pad", "NOTSET"))
     extra: list[tuple[int, int]] = []  # positions beyond the natural output, before and after
     if "output_shape" in a or auto != "NOTSET":
@@ -206,6 +213,24 @@ def _weight_rank(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> Non
             )
 
 
+def _transpose_checks(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> None:
+    """A conv weight's rank, and an ``output_shape`` of one positive size per spatial dim."""
+    _weight_rank(node, weights)
+    stated = next((list(a.ints) for a in node.attribute if a.name == "output_shape"), None)
+    if stated is None:
+        return
+    given = [name for name in node.input if name]
+    spatial = len(weights[given[1]]) - 2 if given[1] in weights else None
+    if spatial is not None and len(stated) != spatial:
+        raise ConvCostError(
+            label(node),
+            f"has output_shape {stated} of {len(stated)} dim(s); its {spatial}-D kernel needs one output "
+            f"size per spatial dim ({spatial})",
+        )
+    if any(size < 1 for size in stated):
+        raise ConvCostError(label(node), f"has output_shape {stated}: an output size below 1")
+
+
 _CONV_ARITY = (2, 3, "an input and a weight (and an optional bias)")
 
 register(
@@ -214,7 +239,7 @@ register(
         any_operand=True, absorbs_pad=True, weighted=True,
     ),
     Op(
-        "ConvTranspose", conv_transpose, arity=_CONV_ARITY, check=_weight_rank, spatial=True,
+        "ConvTranspose", conv_transpose, arity=_CONV_ARITY, check=_transpose_checks, spatial=True,
         windowed=True, any_operand=True, weighted=True,
     ),
     # not costed (opaque), but onnx's inference works out their windows

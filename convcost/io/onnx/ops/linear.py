@@ -7,12 +7,14 @@ A weight counted before (tied, or shared across depth) is such an operand: its p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from math import prod
 from typing import TYPE_CHECKING, NamedTuple
 
+from ....core.errors import ConvCostError
 from ..layout import Shape, Static, Value, aligned, decode, dims_field, stored_shape, text
-from ..read import inputs_of, standard
+from ..read import attributes, inputs_of, standard
+from ..read import label as node_label
 from ..registry import Attrs, Op, lookup, register
 from .opaque import opaque
 
@@ -182,6 +184,38 @@ def gemm(ctx: Context, node: NodeProto) -> None:
 _ELLIPSIS = "..."
 
 
+def einsum_syntax(equation: str) -> None:
+    """That an equation is made of letters, at most one ellipsis a term and at most one ``->``: raises
+    ValueError where not. Checked before onnx's shape inference, which loops forever on an operand
+    term with any other character (a stray ``.`` as in ``..ij``, a ``-``)."""
+    text_ = equation.replace(" ", "")
+    lhs, arrow, rhs = text_.partition("->")
+    if "->" in rhs:
+        raise ValueError("it has more than one '->'")
+    terms = [*lhs.split(","), *([rhs] if arrow else [])]
+    for index, term in enumerate(terms):
+        head, _, tail = term.partition(_ELLIPSIS)
+        for part in (head, tail):
+            if not all(c.isascii() and c.isalpha() for c in part):
+                what = "output term" if arrow and index == len(terms) - 1 else "term"
+                bad = next(c for c in part if not (c.isascii() and c.isalpha()))
+                raise ValueError(
+                    f"{what} {term!r} has {bad!r}, which is not a letter (nor part of one '...' ellipsis)"
+                )
+
+
+def _equation_well_formed(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> None:
+    """An Einsum's equation parses (whatever its operands' shapes), before onnx's inference reads it."""
+    equation = attributes(node).get("equation")
+    if not isinstance(equation, bytes):  # none, or not a string: the schema check says so
+        return
+    shown = equation.decode("utf-8", "replace")
+    try:
+        einsum_syntax(shown)
+    except ValueError as exc:
+        raise ConvCostError(node_label(node), f"has equation {shown!r}, which is not valid: {exc}") from None
+
+
 def einsum_labels(equation: str, ranks: Sequence[int]) -> tuple[list[list[str]], list[str]]:
     """Each operand's index labels and the output's, per the ONNX spec (and numpy's ``einsum``).
 
@@ -189,6 +223,7 @@ def einsum_labels(equation: str, ranks: Sequence[int]) -> tuple[list[list[str]],
     broadcast). Without ``->`` the output is the ellipsis dims, then the letters that appear once, in
     alphabetical order. Raises ValueError for an equation that does not fit the operands.
     """
+    einsum_syntax(equation)
     text_ = equation.replace(" ", "")
     lhs, arrow, rhs = text_.partition("->")
     terms = lhs.split(",")
@@ -243,6 +278,24 @@ def einsum_shape(dims: list[Shape], attrs: Attrs) -> list[Shape]:
     return [tuple(sizes[label] for label in output)]
 
 
+def _one_operand(ctx: Context, node: NodeProto, equation: str) -> None:
+    """Where the batch of a one-operand Einsum (left opaque) goes: its equation says, not its output's
+    first dim (``ij->ji`` of a square input keeps the size but moves the batch)."""
+    name = node.input[0] if node.input else ""
+    value = ctx.values.get(name)
+    if value is None or value.batch is None:
+        return
+    try:
+        labels, output = einsum_labels(equation, [len(value.shape)])
+    except ValueError:  # onnx's inference has checked it: nothing known of it is wrong
+        return
+    kept = labels[0][value.batch]
+    if labels[0].count(kept) == 1 and output[:1] == [kept]:
+        return
+    done = "sums over" if kept not in output else "moves"
+    ctx.lost(node, f"its equation {equation!r} {done} the batch axis")
+
+
 class _Term(NamedTuple):
     """An operand or partial result of a contraction: its entry and the labels of its stored dims."""
 
@@ -254,10 +307,11 @@ def einsum(ctx: Context, node: NodeProto) -> None:
     """Contracted pairwise, left to right, each pair a ``matmul`` (with free transposes and reshapes):
     its MACs the product of the sizes of every distinct index of the two."""
     names = list(node.input)
+    equation = str(decode(ctx.attrs(node).get("equation", b"")))
     if len(names) < 2 or not all(names):  # one operand: a transpose, trace or sum, not a product
+        _one_operand(ctx, node, equation)
         opaque(ctx, node)
         return
-    equation = str(decode(ctx.attrs(node).get("equation", b"")))
     dims = [ctx.dims(node, name) for name in names]
     try:
         labels, output = einsum_labels(equation, [len(d) for d in dims])
@@ -384,5 +438,5 @@ def _contract(
 register(
     Op("MatMul", matmul, arity=(2, 2, "two operands"), any_operand=True, weighted=True),
     Op("Gemm", gemm, arity=(2, 3, "two matrices (and an optional C)"), any_operand=True, weighted=True),
-    Op("Einsum", einsum, any_operand=True, shape=einsum_shape),
+    Op("Einsum", einsum, check=_equation_well_formed, any_operand=True, shape=einsum_shape),
 )

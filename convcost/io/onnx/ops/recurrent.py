@@ -9,10 +9,13 @@ counted as params (the two linears' biases are B's two halves), and LSTM's peeph
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ....core.errors import ConvCostError
 from ..layout import Shape, axis_map, decode, dims_field, stored_shape, text
+from ..read import attributes, label
 from ..registry import Attrs, Op, register
 from .opaque import opaque
 
@@ -20,6 +23,39 @@ if TYPE_CHECKING:
     from onnx import NodeProto
 
     from ..context import Context, Fields
+
+
+_DIRECTIONS = ("forward", "reverse", "bidirectional")
+
+
+def _attributes_valid(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> None:
+    """``direction``, ``layout`` and ``hidden_size`` are values ONNX defines (else onnx's inference
+    leaves the outputs' dims unknown, and the model would be refused for that)."""
+    a = attributes(node)
+    direction = a.get("direction", b"forward")
+    if isinstance(direction, bytes) and decode(direction) not in _DIRECTIONS:
+        raise ConvCostError(
+            label(node), f"has direction {decode(direction)!r}; expected one of {', '.join(_DIRECTIONS)}"
+        )
+    layout = a.get("layout", 0)
+    if isinstance(layout, int) and layout not in (0, 1):
+        raise ConvCostError(
+            label(node),
+            f"has layout {layout}; expected 0 (steps first: T×B×…) or 1 (batch first: B×T×…)",
+        )
+    hidden = a.get("hidden_size")
+    if isinstance(hidden, int) and hidden < 1:
+        raise ConvCostError(label(node), f"has hidden_size {hidden}; it must be at least 1")
+
+
+def _hidden_from_r(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> dict[str, Any]:
+    """``hidden_size`` (optional in ONNX) where it is left out: R's last dim, which onnx's inference
+    would otherwise leave unknown in every output."""
+    names = list(node.input)
+    r = weights.get(names[2]) if len(names) > 2 else None
+    if "hidden_size" in attributes(node) or r is None or len(r) != 3:
+        return {}
+    return {"hidden_size": r[-1]}
 
 
 def _directions(attrs: Attrs) -> int:
@@ -52,14 +88,15 @@ def recurrent(ctx: Context, node: NodeProto, gates: int, peepholes: int | None =
     names = [*node.input, *[""] * 8]
     x, w, r, b = names[:4]
     p = names[peepholes] if peepholes is not None else ""
-    if not ctx.is_static(w) or not ctx.is_static(r) or any(n and not ctx.is_static(n) for n in (b, p)):
-        opaque(ctx, node, "computed weight")
-        return
     attrs = ctx.attrs(node)
     try:
         made = recurrent_shape([ctx.dims(node, n) for n in (x, w, r)], attrs, gates)
     except ValueError as exc:
         raise ctx.fail(node, str(exc)) from None
+    _check_optional(ctx, node, names, made, gates, peepholes)
+    if not ctx.is_static(w) or not ctx.is_static(r) or any(n and not ctx.is_static(n) for n in (b, p)):
+        opaque(ctx, node, "computed weight")
+        return
     for name in (w, r, b, p):
         if name:
             ctx.weight(node, name)
@@ -74,7 +111,14 @@ def recurrent(ctx: Context, node: NodeProto, gates: int, peepholes: int | None =
             )
     axis = 0 if layout else 1  # X's batch axis
     if ctx.values[x].batch not in (axis, None):
-        x = ctx.unbatched(node, x, "its batch axis is not the recurrence's")
+        note = None
+        if not layout and ctx.values[x].batch == 0:  # the dim taken for the batch is the steps
+            note = (
+                f"{label(node)} reads {x!r} steps first (layout 0: steps × batch × features, here "
+                f"{text(ctx.dims(node, x))}): the first dim of the model's input is not a batch of samples, "
+                "so the model is costed as one pass over its whole input; the totals are for that"
+            )
+        x = ctx.unbatched(node, x, "its batch axis is not the recurrence's", note)
     entry, value = ctx.in_layout(node, x, "plain")
     tracked = value.batch is not None
     y_batch = (0 if layout else 2) if tracked else None
@@ -127,6 +171,31 @@ def recurrent(ctx: Context, node: NodeProto, gates: int, peepholes: int | None =
         ctx.set_value(node, out, made[1], "plain", state_batch, state)
 
 
+def _check_optional(
+    ctx: Context, node: NodeProto, names: list[str], made: list[Shape], gates: int, peepholes: int | None
+) -> None:
+    """The optional inputs' dims, per the ONNX spec: B [D, 2·gates·H], sequence_lens [B], initial_h
+    (and LSTM's initial_c) the shape of Y_h, LSTM's P [D, 3·H]."""
+    layout = int(ctx.attrs(node).get("layout", 0))
+    directions, batch, hidden = (made[1][1], made[1][0], made[1][2]) if layout else made[1]
+    wanted = {
+        3: ("bias", (directions, 2 * gates * hidden), f"[num_directions, {2 * gates}·hidden_size]"),
+        4: ("sequence_lens", (batch,), "[batch]"),
+        5: ("initial_h", made[1], "Y_h's shape"),
+    }
+    if peepholes is not None:
+        wanted[6] = ("initial_c", made[1], "Y_h's shape")
+        wanted[peepholes] = ("peepholes P", (directions, 3 * hidden), "[num_directions, 3·hidden_size]")
+    for index, (what, need, rule) in wanted.items():
+        name = names[index]
+        if name and ctx.dims(node, name) != need:
+            raise ctx.fail(
+                node,
+                f"its {what} {name!r} is {text(ctx.dims(node, name))}, but {directions} direction(s) of "
+                f"hidden size {hidden} over a batch of {batch} need {text(need)} ({rule})",
+            )
+
+
 def _direction(
     ctx: Context, node: NodeProto, x: str, lead: Shape, linear: Fields, hidden: int, peepholes: str, tag: str
 ) -> str:
@@ -154,8 +223,10 @@ def _shape(gates: int) -> partial[list[Shape]]:
     return partial(recurrent_shape, gates=gates)
 
 
+_ENTRY: dict[str, Any] = {"check": _attributes_valid, "complete": _hidden_from_r, "weighted": True}
+
 register(
-    Op("LSTM", partial(recurrent, gates=4, peepholes=7), shape=_shape(4), weighted=True),
-    Op("GRU", partial(recurrent, gates=3), shape=_shape(3), weighted=True),
-    Op("RNN", partial(recurrent, gates=1), shape=_shape(1), weighted=True),
+    Op("LSTM", partial(recurrent, gates=4, peepholes=7), shape=_shape(4), **_ENTRY),
+    Op("GRU", partial(recurrent, gates=3), shape=_shape(3), **_ENTRY),
+    Op("RNN", partial(recurrent, gates=1), shape=_shape(1), **_ENTRY),
 )

@@ -7,11 +7,13 @@ channel shuffle (reshape → transpose → reshape) as one ``shuffle`` entry.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from math import prod
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from ....core.errors import ConvCostError
 from ..fold import gathered_size
 from ..layout import (
     Layout,
@@ -27,7 +29,7 @@ from ..layout import (
     stored_shape,
     text,
 )
-from ..read import MAX_STATIC, inputs_of, to_array, weight
+from ..read import MAX_STATIC, attributes, inputs_of, label, to_array, weight
 from ..registry import Array, Attrs, Op, lookup, register
 from .opaque import opaque
 
@@ -437,8 +439,13 @@ def depth_to_space(ctx: Context, node: NodeProto, inverse: bool = False) -> None
     CRD: channels outermost) or the rows and columns, a transpose that interleaves the blocks with
     them, and a reshape that joins them: exactly the op's data movement, entry for entry.
     """
-    entry, value = ctx.in_layout(node, node.input[0], "nchw")
     a = ctx.attrs(node)
+    rule = _space_to_depth_shape if inverse else _depth_to_space_shape
+    try:  # the channels or the map divide by the block before anything is reshaped
+        rule([ctx.dims(node, node.input[0])], a)
+    except ValueError as exc:
+        raise ctx.fail(node, str(exc)) from None
+    entry, value = ctx.in_layout(node, node.input[0], "nchw")
     size = int(a["blocksize"])
     first = lead(value)
     outer, (rows, cols, channels) = value.stored[:first], value.stored[first:]
@@ -461,9 +468,30 @@ def depth_to_space(ctx: Context, node: NodeProto, inverse: bool = False) -> None
     ctx.produce(node, out, "reshape", {"shape": dims_field(shape)}, [entry], value.batch, "nchw")
 
 
+_MODES = ("DCR", "CRD")
+
+
+def _block_attributes(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> None:
+    """A blocksize of at least 1 and (DepthToSpace) a mode ONNX defines, DCR or CRD (case and all)."""
+    a = attributes(node)
+    size = a.get("blocksize")
+    if isinstance(size, int) and size < 1:
+        raise ConvCostError(label(node), f"has blocksize {size}; it must be at least 1")
+    mode = a.get("mode", b"DCR") if node.op_type == "DepthToSpace" else b"DCR"
+    if isinstance(mode, bytes) and decode(mode) not in _MODES:
+        raise ConvCostError(label(node), f"has mode {decode(mode)!r}; expected {' or '.join(_MODES)}")
+
+
+def _four_dims(dims: Shape) -> tuple[int, int, int, int]:
+    if len(dims) != 4:
+        raise ValueError(f"its input is {len(dims)}-D ({text(dims)}); it needs 4 dims (N×C×H×W)")
+    n, c, h, w = dims
+    return n, c, h, w
+
+
 def _depth_to_space_shape(dims: list[Shape], attrs: Attrs) -> list[Shape]:
     """[N, C, H, W] → [N, C/b², H·b, W·b]."""
-    (n, c, h, w), size = dims[0], int(attrs["blocksize"])
+    (n, c, h, w), size = _four_dims(dims[0]), int(attrs["blocksize"])
     if c % (size * size):
         raise ValueError(f"its {c} channels are not divisible by blocksize² ({size * size})")
     return [(n, c // (size * size), h * size, w * size)]
@@ -471,7 +499,7 @@ def _depth_to_space_shape(dims: list[Shape], attrs: Attrs) -> list[Shape]:
 
 def _space_to_depth_shape(dims: list[Shape], attrs: Attrs) -> list[Shape]:
     """[N, C, H, W] → [N, C·b², H/b, W/b]."""
-    (n, c, h, w), size = dims[0], int(attrs["blocksize"])
+    (n, c, h, w), size = _four_dims(dims[0]), int(attrs["blocksize"])
     if h % size or w % size:
         raise ValueError(f"its {h}x{w} map is not divisible by blocksize {size}")
     return [(n, c * size * size, h // size, w // size)]
@@ -618,9 +646,10 @@ register(
     Op("Expand", expand, fold=_expand, fold_size=_expand_size, moves=True),
     Op("Resize", resize, spatial=True),
     Op("Upsample", resize, spatial=True),
-    Op("DepthToSpace", depth_to_space, spatial=True, shape=_depth_to_space_shape, moves=True),
-    Op("SpaceToDepth", partial(depth_to_space, inverse=True), spatial=True, shape=_space_to_depth_shape,
+    Op("DepthToSpace", depth_to_space, check=_block_attributes, spatial=True, shape=_depth_to_space_shape,
        moves=True),
+    Op("SpaceToDepth", partial(depth_to_space, inverse=True), check=_block_attributes, spatial=True,
+       shape=_space_to_depth_shape, moves=True),
     # constants and shape arithmetic: values, never costed
     Op("Constant", schema=False, fold=_constant, fold_first=True, moves=True),
     Op("ConstantOfShape", fold=_constant_of_shape, fold_size=_constant_of_shape_size, moves=True),
