@@ -5,6 +5,7 @@ hands the result to the output layer. Reading inputs, costing and formatting all
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import click
@@ -48,11 +49,15 @@ def one_d_note(shape: Any) -> str:
     return f"--in {format_dims(shape)}: {one_d_words(tuple(shape))}."
 
 
-def warn_layout(note: str | None) -> None:
-    """A layout habit caught (3x224x224 given for 224x224x3): one line on stderr, the exit still 0
-    (the same line is in the result's notes)."""
-    if note is not None:
-        streams.error_line(f"Warning: {escape_text(note)}")
+def warn_layout(notes: Sequence[str], shape: Sequence[int] | None) -> None:
+    """A layout habit caught (3x224x224 given for 224x224x3): the result's note about ``shape``, if
+    it has one, also as one line on stderr; the exit stays 0."""
+    if shape is None:
+        return
+    habits = {channels_first_note(shape, given) for given in ("--in", "input:")}
+    for note in notes:
+        if note in habits:
+            streams.error_line(f"Warning: {escape_text(note)}")
 
 
 def layer_summary_of(args: dict[str, Any]) -> Any:
@@ -71,7 +76,7 @@ def layer_summary_of(args: dict[str, Any]) -> Any:
             output_padding=args["output_padding"],
             **cost_args(args),
         )
-    warn_layout(next((n for n in summary.notes if n == channels_first_note(summary.layer.in_shape)), None))
+    warn_layout(summary.notes, summary.layer.in_shape)
     return summary
 
 
@@ -95,11 +100,7 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
             fold_constants=args["fold_constants"],
             **options,
         )
-    if summary.input_shape is not None:
-        habits = {channels_first_note(summary.input_shape, given) for given in ("--in", "input:")}
-        for note in summary.notes:
-            if note in habits:
-                warn_layout(note)
+    warn_layout(summary.notes, summary.input_shape)
     asked = summary.options["in"]
     notes = [one_d_note(asked)] if isinstance(asked, list) and len(asked) == 2 else []
     title = f"{source}: {summary.layer_count:,} layers"

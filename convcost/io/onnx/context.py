@@ -436,13 +436,7 @@ class Context:
         ):
             self.lost(node, "an input without the batch axis is combined with one that has it")
             batch = None
-        if batch is None:
-            names = [
-                self.unbatched(node, n, "an input holds the batch elsewhere") if n in self.values else n
-                for n in names
-            ]
-        nchw = any(n in self.values and self.values[n].layout == "nchw" for n in names)
-        layout: Layout = "nchw" if nchw and can_nchw(shape, batch) else "plain"
+        names, layout = self.joined(node, names, shape, batch, "an input holds the batch elsewhere")
         sources = []
         for name in names:
             full = aligned(self.dims(node, name), rank)
@@ -450,6 +444,17 @@ class Context:
                 self.lost(node, f"its input {name!r} does not broadcast over the batch")
             sources.append(self.conform(node, name, stored_shape(full, layout, batch), layout))
         return sources, batch, layout
+
+    def joined(
+        self, node: NodeProto, names: Sequence[str], shape: Shape, batch: int | None, why: str
+    ) -> tuple[list[str], Layout]:
+        """The operands of a node that joins several (a broadcast, a concat) and the layout they meet
+        in: without a common batch axis every activation is taken unbatched first (``why``); NCHW
+        where any operand is NCHW and the output can be."""
+        if batch is None:
+            names = [self.unbatched(node, n, why) if n in self.values else n for n in names]
+        nchw = any(n in self.values and self.values[n].layout == "nchw" for n in names)
+        return list(names), "nchw" if nchw and can_nchw(shape, batch) else "plain"
 
     # ------------------------------------------------------------------ weights and axes
 

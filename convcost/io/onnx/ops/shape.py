@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from ....core.errors import ConvCostError
 from ..fold import gathered_size
 from ..layout import (
-    Layout,
     Shape,
     Value,
     axis_map,
@@ -52,13 +51,7 @@ def concat(ctx: Context, node: NodeProto) -> None:
     if batch == axis:
         ctx.lost(node, "it concatenates along the batch axis")
         batch = None
-    if batch is None:
-        names = [
-            ctx.unbatched(node, n, "it concatenates along the batch axis") if n in ctx.values else n
-            for n in names
-        ]
-    nchw = any(n in ctx.values and ctx.values[n].layout == "nchw" for n in names)
-    layout: Layout = "nchw" if nchw and can_nchw(shape, batch) else "plain"
+    names, layout = ctx.joined(node, names, shape, batch, "it concatenates along the batch axis")
     sources = []
     for name in names:
         full = tuple(ctx.dims(node, name))
