@@ -61,6 +61,19 @@ def test_batch_scales_work_and_activations_not_weights() -> None:
     assert four["arithmetic_intensity"] > one["arithmetic_intensity"]  # weights amortised
 
 
+def test_every_row_with_flops_has_their_intensity() -> None:
+    """A row of a merging kind (a matmul of two activations, an add) does its FLOPs too: its
+    intensity is FLOPs over the bytes it moves, never 0 beside tens of millions of FLOPs."""
+    result = CliRunner().invoke(cli, ["compare", "vit_b_16", "--json", "--device", "a100"])
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)["layers"]
+    scores = next(r for r in rows if r["type"] == "matmul")
+    assert scores["flops"] == 2 * scores["macs"] > 0
+    assert scores["arithmetic_intensity"] == scores["flops"] / scores["bytes"]
+    for row in rows:
+        assert row["arithmetic_intensity"] == (row["flops"] / row["bytes"] if row["bytes"] else 0.0), row["name"]
+
+
 def test_roofline_by_hand_with_a_custom_machine() -> None:
     data = layer_json(
         "--in", "28x28x8", "--out", "16", "-k", "3", "--peak-tflops", "1", "--bandwidth-gbs", "10"
