@@ -24,9 +24,9 @@ cannot cost becomes an ``opaque`` entry that passes its shape on, and is listed 
 never silently dropped. A malformed graph is a :class:`ConvCostError` naming the node (:mod:`.checks`).
 """
 
-from .checks import OLDEST_OPSET
 from .convert import INSTALL_HINT, Converted, convert, load
 from .read import MAX_STATIC
+from .schemas import OLDEST_OPSET
 
 __all__ = [
     "INSTALL_HINT",
