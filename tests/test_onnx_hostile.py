@@ -195,3 +195,21 @@ def test_without_onnx_the_cli_refuses_each_in_one_line(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stdout == "" and len(proc.stderr.splitlines()) == 1
     assert "nest more than 100 deep" in proc.stderr
+
+
+def test_a_model_file_is_mapped_never_read_and_a_pipe_is_read(tmp_path: Path) -> None:
+    """A file's weights are never read from disk: the reader gets a memory map of it."""
+    import io
+    import mmap
+
+    from convcost.io.source import read_input, read_sniffed
+
+    path = tmp_path / "m.onnx"
+    path.write_bytes(conv_model())
+    data, onnx = read_input(str(path))
+    assert isinstance(data, mmap.mmap) and onnx and bytes(data) == conv_model()
+    sniffed = tmp_path / "model.bin"  # told by its first byte
+    sniffed.write_bytes(conv_model())
+    assert isinstance(read_input(str(sniffed))[0], mmap.mmap)
+    piped, onnx = read_sniffed(io.BufferedReader(io.BytesIO(conv_model())), "-")  # type: ignore[arg-type]
+    assert piped == conv_model() and onnx
