@@ -23,7 +23,7 @@ from .write import shapes_only
 if TYPE_CHECKING:
     from onnx import ModelProto, NodeProto
 
-INSTALL_HINT = "reading ONNX needs the onnx package: pip install 'convcost[onnx]'"
+INSTALL_HINT = "its shapes come from onnx's shape inference: pip install 'convcost[onnx]'"
 
 
 class Converted(NamedTuple):
