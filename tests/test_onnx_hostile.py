@@ -213,3 +213,12 @@ def test_a_model_file_is_mapped_never_read_and_a_pipe_is_read(tmp_path: Path) ->
     assert isinstance(read_input(str(sniffed))[0], mmap.mmap)
     piped, onnx = read_sniffed(io.BufferedReader(io.BytesIO(conv_model())), "-")  # type: ignore[arg-type]
     assert piped == conv_model() and onnx
+
+
+def test_a_file_of_empty_fields_stops_at_the_field_budget_of_the_layer_budget() -> None:
+    from convcost.core import limits
+
+    fields = number(99, 0)  # an unknown field: skipped, but counted
+    with limits.allowing(1_000):  # 100 fields a node: 100,000
+        refused(number(1, 8) + nested(7, fields * 100_001), "more than 100,000 fields", "--max-layers")
+        refused(number(1, 8) + nested(7, fields * 99_990), "has an empty graph")
