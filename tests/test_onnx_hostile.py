@@ -222,3 +222,19 @@ def test_a_file_of_empty_fields_stops_at_the_field_budget_of_the_layer_budget() 
     with limits.allowing(1_000):  # 100 fields a node: 100,000
         refused(number(1, 8) + nested(7, fields * 100_001), "more than 100,000 fields", "--max-layers")
         refused(number(1, 8) + nested(7, fields * 99_990), "has an empty graph")
+
+
+def test_reading_checking_and_inlining_import_neither_onnx_nor_numpy() -> None:
+    """Where both are installed too: everything before the shapes is convcost's own."""
+    fixture = Path(__file__).parent / "fixtures" / "onnx" / "aspp.dynamo.onnx"
+    code = (
+        "import sys\n"
+        "from convcost.io.onnx import checks, read\n"
+        "from convcost.io.onnx.inline import inline_local_functions\n"
+        f"model = inline_local_functions(read.parse(open({str(fixture)!r}, 'rb').read()))\n"
+        "checks.check_opset(model); checks.check_functions(model)\n"
+        "checks.check_structure(model.graph, read.opset(model)); checks.check_declared_dims(model.graph)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('onnx', 'numpy', 'ml_dtypes')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stderr
