@@ -108,7 +108,10 @@ def test_bad_values_give_one_line_naming_the_option(args, option, value, as_json
         ([*SEED, "--format", "xml"], "Error: --format: 'xml' is not allowed; expected one of table, json"),
         (["layer", "--in"], "Error: --in: needs a value"),
         ([*SEED, "extra"], "Error: 'extra': unexpected extra argument"),
-        (["frob"], "Error: 'frob': no such command; the commands are compare, devices, import, layer, models"),
+        (
+            ["frob"],
+            "Error: 'frob': no such command; the commands are compare, devices, import, layer, models",
+        ),
         (["compare"], "Error: SPEC: missing; give a spec file, a shipped spec's name or '-' for stdin"),
         (["compare", "specs/mobilenet_v1.yaml", "--as", "foo"], "Error: --as: 'foo' is not allowed"),
     ],
@@ -135,13 +138,19 @@ def test_version() -> None:
 
 @pytest.mark.parametrize("width", [80, 120])
 def test_table_golden_seed(golden, width) -> None:
-    golden(f"layer_seed_{width}", render(layer_tables(layer_summary(compare(conv("28x28x8", 16, 3)), DEFAULT)), width))
+    golden(
+        f"layer_seed_{width}",
+        render(layer_tables(layer_summary(compare(conv("28x28x8", 16, 3)), DEFAULT)), width),
+    )
 
 
 @pytest.mark.parametrize("width", [80, 120])
 def test_table_golden_grouped_bias_same(golden, width) -> None:
     layer = conv("56x56x64", 128, 3, stride=2, padding="same", groups=4, bias=True)
-    golden(f"layer_grouped_bias_same_{width}", render(layer_tables(layer_summary(compare(layer), DEFAULT)), width))
+    golden(
+        f"layer_grouped_bias_same_{width}",
+        render(layer_tables(layer_summary(compare(layer), DEFAULT)), width),
+    )
 
 
 def test_table_shows_theory_line_and_thousands_separators() -> None:
@@ -194,8 +203,12 @@ except SystemExit:
 
 def test_ansi_styles_only_on_a_terminal_and_never_with_no_color() -> None:
     args = [*SEED]
-    colored = _python(ON_A_TERMINAL.format(args=args), {"NO_COLOR": "", "TERM": "xterm", "COLUMNS": "120"}).stdout
-    plain = _python(ON_A_TERMINAL.format(args=args), {"NO_COLOR": "1", "TERM": "xterm", "COLUMNS": "120"}).stdout
+    colored = _python(
+        ON_A_TERMINAL.format(args=args), {"NO_COLOR": "", "TERM": "xterm", "COLUMNS": "120"}
+    ).stdout
+    plain = _python(
+        ON_A_TERMINAL.format(args=args), {"NO_COLOR": "1", "TERM": "xterm", "COLUMNS": "120"}
+    ).stdout
     dumb = _python(ON_A_TERMINAL.format(args=args), {"NO_COLOR": "", "TERM": "dumb", "COLUMNS": "120"}).stdout
     piped = _python(IMPORTS_AFTER.format(args=args), {"NO_COLOR": "", "TERM": "xterm", "COLUMNS": ""}).stdout
     assert "\x1b[1m" in colored and "\x1b[2m" in colored
@@ -260,10 +273,14 @@ def test_readme_shows_the_a100_example_tail() -> None:
 
 
 def test_ci_runs_the_readme_test_commands() -> None:
-    """.ci/run ends with the README's test commands, word for word: install, the suite, the timed checks."""
+    """.ci/run ends with the README's test commands, word for word: install, the suite, the timed checks,
+    and the ONNX tests in a second venv of the plain install."""
     script = (README.parent / ".ci" / "run").read_text()
     commands = script.split("word for word, to the end of this file:\n", 1)[1].strip()
-    assert commands.splitlines() == ["pip install '.[test,torch,onnx,plot]'", "pytest", "pytest -m perf"]
+    assert commands.splitlines()[:3] == ["pip install '.[test,torch,onnx,plot]'", "pytest", "pytest -m perf"]
+    plain, onnx_free = commands.splitlines()[3:]  # the plain install: the ONNX tests without onnx or numpy
+    assert plain == "python -m venv .ci-plain && .ci-plain/bin/pip install '.[test]'"
+    assert onnx_free.startswith("CONVCOST_WITHOUT_ONNX=1 .ci-plain/bin/pytest tests/test_onnx_proto.py")
     assert f"```sh\n{commands}\n```" in README.read_text(encoding="utf-8")
 
 

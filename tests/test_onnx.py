@@ -164,16 +164,32 @@ def test_hand_built_graph_pads_auto_pad_matmul_and_unsupported_ops(onnx, tmp_pat
     assert "Note: unsupported op TopK" in table
 
 
-def test_without_onnx_the_error_says_how_to_install(tmp_path) -> None:
-    path = tmp_path / "m.onnx"
-    path.write_bytes(b"\x08\x07")
+def _without_onnx(path: str) -> subprocess.CompletedProcess[str]:
+    """``convcost compare PATH`` in a process where onnx (and numpy) cannot be imported."""
     code = (
-        "import sys; sys.modules['onnx'] = None\n"
+        "import sys; sys.modules['onnx'] = sys.modules['numpy'] = None\n"
         "from convcost.cli import main\n"
-        f"sys.argv = ['convcost', 'compare', {str(path)!r}]\n"
+        f"sys.argv = ['convcost', 'compare', {path!r}]\n"
         "main()\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_without_onnx_a_model_is_read_and_checked(tmp_path) -> None:
+    """Parsing and the checks are convcost's own: a model without nodes is refused in its words."""
+    path = tmp_path / "m.onnx"
+    path.write_bytes(b"\x08\x07")
+    proc = _without_onnx(str(path))
+    assert proc.returncode == 2 and proc.stdout == "" and len(proc.stderr.splitlines()) == 1
+    assert proc.stderr.strip().endswith("has an empty graph (no nodes): there is nothing to cost")
+    path.write_bytes(b"\x08\x07\x3a\x05")  # graph's length past the end
+    proc = _without_onnx(str(path))
+    assert proc.returncode == 2 and "is not a readable ONNX model" in proc.stderr
+
+
+def test_without_onnx_the_error_says_how_to_install() -> None:
+    """Until convcost infers every shape itself, onnx's inference gives them: without it, one line."""
+    proc = _without_onnx(str(Path(__file__).parent / "fixtures" / "onnx" / "aspp.ts.onnx"))
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().endswith("pip install 'convcost[onnx]'") and len(proc.stderr.splitlines()) == 1
 

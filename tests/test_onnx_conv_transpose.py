@@ -7,12 +7,12 @@ transposed conv's output with zeros after (or before), which no tap reaches. MAC
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-onnx = pytest.importorskip("onnx") if not os.environ.get("CI") else __import__("onnx")
-pytest.importorskip("numpy")
+from tests.conftest import optional_module
+
+onnx = optional_module("onnx", "onnx")
+optional_module("numpy", "onnx")
 
 from onnx_build import build, cost, inferred, node, weight  # noqa: E402
 

@@ -4,14 +4,15 @@ sizes of every distinct index in it. The shape rule follows the ONNX spec (ellip
 
 from __future__ import annotations
 
-import os
 import re
 from math import prod
 
 import pytest
 
-onnx = pytest.importorskip("onnx") if not os.environ.get("CI") else __import__("onnx")
-np = pytest.importorskip("numpy")
+from tests.conftest import optional_module
+
+onnx = optional_module("onnx", "onnx")
+np = optional_module("numpy", "onnx")
 
 from onnx_build import build, cost, inferred, node, weight  # noqa: E402
 

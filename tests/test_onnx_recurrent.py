@@ -6,12 +6,12 @@ Forward, reverse and bidirectional, ``layout`` 0 (time first) and 1 (batch first
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-onnx = pytest.importorskip("onnx") if not os.environ.get("CI") else __import__("onnx")
-np = pytest.importorskip("numpy")
+from tests.conftest import optional_module
+
+onnx = optional_module("onnx", "onnx")
+np = optional_module("numpy", "onnx")
 
 from onnx_build import build, cost, inferred, node, weight  # noqa: E402
 

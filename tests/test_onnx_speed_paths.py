@@ -1,14 +1,16 @@
-"""Reading an ONNX model without its weights' bytes (issue 12): the same model, or the same error.
+"""Reading an ONNX model without its weights' bytes (issues 12 and 23): the same model, or an error.
 
-:func:`convcost.io.onnx.load` parses a model less its initializers' ``raw_data`` and gives
-back the values of the tensors it reads. The property: the model it parses equals protobuf's own
-parse of the whole file with the weights' ``raw_data`` cleared, and a file protobuf cannot parse
-fails with protobuf's words — for real exports, odd but valid encodings and damaged bytes alike.
+:func:`convcost.io.onnx.load` parses a model with convcost's own reader (:mod:`.proto`): weights'
+``raw_data`` stay views of the input, never read or copied, and only the tensors convcost reads
+are decoded. The properties: what onnx's inference then reads (:func:`.write.shapes_only`) equals
+what it read when protobuf parsed the file (the weights' bytes cleared); the values convcost reads
+are numpy_helper's; and a file protobuf cannot parse fails in one line, as protobuf fails it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,29 +27,56 @@ np = optional_module("numpy", "onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from convcost.io import onnx as onnx_io  # noqa: E402
-from convcost.io.onnx import inference, read  # noqa: E402
+from convcost.io.onnx import inference, read, write  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "onnx"
-varint = read.varint_bytes
+#: convcost's reader refuses a known field of another wire type and text that is not UTF-8, which
+#: protobuf reads on past (test_onnx_proto.STRICTER)
+STRICTER = ("has wire type", "is not UTF-8")
+
+
+def varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def expected(data: bytes) -> Any:
-    """protobuf's parse of the whole file, less what convcost never reads; or the error load gives."""
+    """What onnx's inference read before: protobuf's parse of the whole file, its weights' bytes
+    cleared, as the copy it infers on; or the start of the error load gives."""
     try:
         model = onnx.load_model_from_string(data)
-    except Exception as exc:
-        return f"is not a readable ONNX model: {read.one_line(exc)}"
+    except Exception:
+        return "is not a readable ONNX model"
     for tensor in model.graph.initializer:
         if read.weight(tensor) or len(tensor.raw_data) > read.MOST_READ_BYTES:
             tensor.ClearField("raw_data")
-    return model
+    return without_docs(inference.shapes_only(model, onnx))
+
+
+def without_docs(message: Any) -> Any:
+    """A message without its doc strings, however deep (convcost's reader skips them)."""
+    stack = [message]
+    while stack:
+        item = stack.pop()
+        for field, value in item.ListFields():
+            if field.name == "doc_string":
+                item.ClearField("doc_string")
+            elif field.message_type is not None:
+                stack.extend(value if isinstance(value, Sequence) else [value])
+    return message
 
 
 def parsed(data: bytes) -> Any:
+    """What onnx's inference reads now: the copy written from convcost's parse; or the error."""
     try:
-        return read.parse(data, onnx)
+        model = read.parse(data)
     except ConvCostError as error:
-        return error.problem
+        return error.problem.split(":")[0]
+    return onnx.load_model_from_string(write.shapes_only(model))
 
 
 def with_weights(model: Any) -> Any:
@@ -93,31 +122,60 @@ def small_model() -> Any:
 def test_an_export_with_weights_converts_as_the_whole_model_does(name: str) -> None:
     model = with_weights(onnx.load(str(FIXTURES / f"{name}.onnx"), load_external_data=False))
     data = model.SerializeToString()
-    skimmed = read.parse(data, onnx)
-    assert skimmed == expected(data)
+    assert parsed(data) == expected(data)
     weights = sum(len(t.raw_data) for t in model.graph.initializer if read.weight(t))
-    assert weights > len(data) / 2 and skimmed.ByteSize() <= len(data) - weights  # never held
+    assert weights > len(data) / 2 and len(write.shapes_only(read.parse(data))) <= len(data) - weights
     assert onnx_io.load(data, "m.onnx") == onnx_io.convert(model, "m.onnx")
 
 
-def test_the_values_convcost_reads_are_kept_and_weights_lose_only_their_raw_data() -> None:
+def test_the_values_convcost_reads_are_numpy_helpers_and_weights_are_never_read() -> None:
     data = small_model().SerializeToString()
-    model = read.parse(data, onnx)
-    assert model == expected(data)
-    tensors = {t.name: t for t in model.graph.initializer}
-    assert not tensors["w"].raw_data and not tensors["fc"].raw_data
-    assert list(tensors["w"].dims) == [8, 3, 3, 3]
-    assert numpy_helper.to_array(tensors["b"]).shape == (8,)
-    assert numpy_helper.to_array(tensors["shape"]).tolist() == [1, -1]
-    assert len(tensors["scale"].float_data) == 100  # float_data is left to protobuf
+    assert parsed(data) == expected(data)
+    tensors = {t.name: t for t in read.parse(data).graph.initializer}
+    theirs = {t.name: t for t in small_model().graph.initializer}
+    for name in ("b", "shape"):
+        mine, truth = read.to_array(tensors[name]), numpy_helper.to_array(theirs[name])
+        assert mine.dtype == truth.dtype and mine.tolist() == truth.tolist()
+    for name in ("w", "fc", "scale"):  # weights: their dims only
+        assert list(tensors[name].dims) == list(theirs[name].dims)
+        with pytest.raises(ValueError, match="not read"):
+            read.to_array(tensors[name])
     assert onnx_io.load(data, "m.onnx") == onnx_io.convert(small_model(), "m.onnx")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([[1.5, -2.0]], np.float32),
+        np.array([3, -4], np.int8),
+        np.array([1, 2], np.uint16),
+        np.array([True, False]),
+        np.array([0.5, 2.0], np.float16),
+        np.array([1e300], np.float64),
+        np.array([2**40], np.uint64),
+        np.array([7], np.uint32),
+        np.array(5, np.int64),
+        np.array([b"a", b"bc"], dtype=object),
+    ],
+)
+def test_a_tensor_in_its_typed_field_or_raw_reads_as_numpy_helper_reads_it(values: Any) -> None:
+    kind = helper.np_dtype_to_tensor_dtype(values.dtype) if values.dtype != object else TensorProto.STRING
+    typed = helper.make_tensor("t", kind, values.shape, values.reshape(-1).tolist())
+    tensors = [typed]
+    if kind != TensorProto.STRING:
+        tensors.append(numpy_helper.from_array(values, "t"))  # raw_data
+    for tensor in tensors:
+        graph = helper.make_graph([], "g", [], [], [tensor])
+        data = helper.make_model(graph).SerializeToString()
+        mine = read.to_array(read.parse(data).graph.initializer[0])
+        truth = numpy_helper.to_array(tensor)
+        assert mine.dtype == truth.dtype and mine.shape == truth.shape and mine.tolist() == truth.tolist()
 
 
 def test_repeated_graph_fields_merge_as_protobuf_merges_them() -> None:
     data = small_model().SerializeToString()
     twice = data + data  # protobuf merges the second model's fields into the first's
-    model = read.parse(twice, onnx)
-    assert model == expected(twice) and len(model.graph.initializer) == 10
+    assert parsed(twice) == expected(twice) and len(read.parse(twice).graph.initializer) == 10
 
 
 def test_the_last_raw_data_of_a_tensor_is_the_one_kept() -> None:
@@ -126,29 +184,18 @@ def test_the_last_raw_data_of_a_tensor_is_the_one_kept() -> None:
     tensor += bytes([9 << 3 | 2]) + varint(len(last)) + last  # a second raw_data field
     graph = bytes([5 << 3 | 2]) + varint(len(tensor)) + tensor
     data = b"\x08\x08" + bytes([7 << 3 | 2]) + varint(len(graph)) + graph
-    model = read.parse(data, onnx)
-    assert model == expected(data)
-    assert numpy_helper.to_array(model.graph.initializer[0]).tolist() == [7, 8]
+    assert parsed(data) == expected(data)
+    assert read.to_array(read.parse(data).graph.initializer[0]).tolist() == [7, 8]
 
 
-def test_bytes_the_skim_does_not_follow_are_parsed_as_they_are(monkeypatch) -> None:
+def test_unknown_fields_and_groups_are_skipped_as_protobuf_skips_them() -> None:
     data = small_model().SerializeToString()
-    group = bytes([15 << 3 | 3, 15 << 3 | 4])  # an empty group: valid protobuf, never onnx
-    grouped = data + group
-    assert read.Skim(grouped).pieces is None
-    assert read.parse(grouped, onnx) == expected(grouped)  # parsed whole, weights dropped after
-    monkeypatch.setattr(read, "MOST_FIELDS", 10)
-    assert read.Skim(data).pieces is None
-    assert read.parse(data, onnx) == expected(data)
-
-
-def test_a_model_mostly_not_weights_is_parsed_whole_and_its_weights_dropped() -> None:
-    # joining the pieces would copy nearly the whole file: a model of a huge doc string
+    grouped = data + bytes([15 << 3 | 3, 15 << 3 | 4])  # an empty group: valid protobuf, never onnx
+    assert parsed(grouped) == expected(grouped)
     model = small_model()
     model.doc_string = "x" * 200_000
     data = model.SerializeToString()
-    assert read.Skim(data).pieces is not None
-    assert read.parse(data, onnx) == expected(data)
+    assert parsed(data) == expected(data)
 
 
 def test_an_overlong_length_is_corrupt_as_protobuf_says() -> None:
@@ -159,8 +206,8 @@ def test_an_overlong_length_is_corrupt_as_protobuf_says() -> None:
         b'"\x08\x02\x10\x07B\x05shapeJ\x90\x80\x80\x80\x80\x00\x01\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff'
         b"\xff\xff\xff\xff"
     )
-    assert read.Skim(data).pieces is None
-    with pytest.raises(ConvCostError, match="Wire format was corrupt"):
+    assert expected(data) == "is not a readable ONNX model"
+    with pytest.raises(ConvCostError, match=r"is not a readable ONNX model: .* at byte"):
         onnx_io.load(data, "model.onnx")
 
 
@@ -203,9 +250,8 @@ def test_nodes_and_initializers_past_the_budget_are_refused_before_converting() 
 )
 def test_a_damaged_file_fails_in_protobufs_words(damage: Any) -> None:
     data = damage(small_model().SerializeToString())
-    problem = expected(data)
-    assert isinstance(problem, str)
-    assert parsed(data) == problem
+    assert expected(data) == "is not a readable ONNX model"
+    assert parsed(data) == expected(data)
 
 
 EXAMPLES = int(os.environ.get("CONVCOST_FUZZ_EXAMPLES", "1000")) // 4
@@ -219,6 +265,11 @@ def test_damaged_bytes_parse_as_protobuf_parses_them(data: st.DataObject) -> Non
         at = data.draw(st.integers(0, len(raw)))
         cut = data.draw(st.integers(0, 4))
         raw = raw[:at] + data.draw(st.binary(max_size=6)) + raw[at + cut :]
+    try:
+        read.parse(raw)
+    except ConvCostError as error:
+        if any(word in error.problem for word in STRICTER):
+            return  # refused where protobuf reads on (see test_onnx_proto): no ONNX writer makes these
     assert parsed(raw) == expected(raw)
 
 
@@ -236,7 +287,7 @@ def test_a_weight_written_as_a_constant_node_is_costed_from_its_dims() -> None:
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    copy = inference.shapes_only(model, onnx)
+    copy = onnx.load_model_from_string(write.shapes_only(read.parse(model.SerializeToString())))
     [constant] = [node for node in copy.graph.node if node.op_type == "Constant"]
     assert list(constant.attribute[0].t.dims) == [64, 3, 3, 3] and not constant.attribute[0].t.raw_data
     assert model.graph.node[0].attribute[0].t.raw_data  # the model itself is untouched

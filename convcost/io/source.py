@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import sys
 from collections.abc import Mapping, Sequence
+from mmap import mmap
 from types import MappingProxyType
 from typing import BinaryIO, NamedTuple
 
@@ -60,7 +61,7 @@ def source_name(path: str) -> str:
     return STDIN if path == "-" else path
 
 
-def read_input(path: str) -> tuple[bytes, bool]:
+def read_input(path: str) -> tuple[bytes | mmap, bool]:
     """A spec's or model's bytes from a path or stdin (``-``), and whether they are ONNX.
 
     Read up to the size limit of what they turn out to be (16 MiB of YAML or JSON,
@@ -82,7 +83,7 @@ def read_input(path: str) -> tuple[bytes, bool]:
         raise SourceErrors(source_name(path), [exc]) from None
 
 
-def read_sniffed(stream: BinaryIO, path: str) -> tuple[bytes, bool]:
+def read_sniffed(stream: BinaryIO, path: str) -> tuple[bytes | mmap, bool]:
     """Whether the stream is ONNX, told by the name or by a peek at its first byte (nothing is read
     twice or copied: a model of 256 MiB on stdin is held once), then the whole in one read."""
     onnx = path.lower().endswith(".onnx")
@@ -102,7 +103,7 @@ def read_sniffed(stream: BinaryIO, path: str) -> tuple[bytes, bool]:
 _NOT_READY = "cannot be read now: the stream is in non-blocking mode and has no data yet"
 
 
-def _read_at_most(stream: BinaryIO, limit: int, onnx: bool, already: int = 0) -> bytes:
+def _read_at_most(stream: BinaryIO, limit: int, onnx: bool, already: int = 0) -> bytes | mmap:
     """The stream in one read: a file is read straight into one buffer, never copied; one known to
     be too large is not read at all; a stream without end stops one byte past the limit."""
     import os
@@ -115,12 +116,32 @@ def _read_at_most(stream: BinaryIO, limit: int, onnx: bool, already: int = 0) ->
         size = None
     if size is not None and size > limit:
         raise ConvCostError("spec", _too_big(size, limit, onnx))
+    if onnx and size and not already:  # mapped, not read: the reader touches only the graph's pages
+        mapped = _mapped(stream)
+        if mapped is not None:
+            return mapped
     data = stream.read(limit + 1 - already if size is None else size + 1)  # + 1: a file that grows
     if data is None:
         raise ConvCostError("spec", _NOT_READY)
     if already + len(data) > limit:
         raise ConvCostError("spec", _too_big(None, limit, onnx))
     return data
+
+
+def _mapped(stream: BinaryIO) -> mmap | None:
+    """A regular file mapped read-only, from where the stream is (None: it cannot be mapped).
+
+    An ONNX model's weights are most of its bytes and convcost never reads them: mapped, their
+    pages are never read from disk, nor held (a 100 MB model costs its graph's pages, not 100 MB).
+    """
+    import mmap as mmaps
+
+    try:
+        if stream.tell():  # read from where it is (never so for a file opened here)
+            return None
+        return mmaps.mmap(stream.fileno(), 0, access=mmaps.ACCESS_READ)
+    except (OSError, ValueError, AttributeError):  # a file that cannot be mapped is read instead
+        return None
 
 
 def _too_big(size: int | None, limit: int, onnx: bool) -> str:
@@ -146,7 +167,7 @@ class Loaded(NamedTuple):
 
 
 def parse(
-    data: bytes,
+    data: bytes | mmap,
     onnx: bool,
     source: str,
     input_shape: Sequence[int] | None = None,
@@ -165,7 +186,7 @@ def parse(
             return Loaded(converted.document, converted.notes, True, converted.batch, converted.unsupported)
         from .spec_file import read
 
-        return Loaded(read(data), [])
+        return Loaded(read(data if isinstance(data, bytes) else bytes(data)), [])  # specs are read
     except ConvCostError as exc:
         raise SourceErrors(source, [exc]) from None
 

@@ -1,4 +1,4 @@
-"""Reading ONNX models into the graph spec format (needs the optional ``onnx`` package).
+"""Reading ONNX models into the graph spec format (shapes need the optional ``onnx`` package).
 
 The model becomes the same plain document a YAML spec gives, node for node: one spec entry
 per ONNX node that does work or moves a shape, wired to its inputs by name, so
@@ -6,9 +6,12 @@ per ONNX node that does work or moves a shape, wired to its inputs by name, so
 construction. Nothing is squeezed into a chain: dense blocks, inception and ASPP concats,
 channel shuffles, attention and several heads are graphs as they are.
 
-Shapes come from the model's value info and ONNX shape inference (:mod:`.inference`), run on a
-copy whose weight tensors keep their dims but not their bytes; a model given as bytes (:func:`load`)
-is parsed without its weights' bytes in the first place (:mod:`.read`). Every value is tracked as an
+A model is parsed by convcost's own protobuf reader (:mod:`.proto`, :mod:`.read`): its weights'
+bytes are never read, and a file is mapped, not read. Its checks (:mod:`.checks`, against the op
+schemas of :mod:`.schemas`) and the inlining of its local functions (:mod:`.inline`) need no onnx.
+Shapes come from the model's value info and ONNX shape inference (:mod:`.inference`), run on a copy
+whose weight tensors keep their dims but not their bytes (:mod:`.write`): that step alone imports
+onnx (:func:`.convert.onnx_shapes`). Every value is tracked as an
 NCHW-style tensor or a plain tensor, and by where its batch axis is (:mod:`.layout`). The batch axis
 is dropped: the document costs one sample and :attr:`Converted.batch` says how many the model's
 input holds. A model that mixes its batch axis into the computation (a ``Gemm`` with ``transA``
@@ -24,9 +27,9 @@ cannot cost becomes an ``opaque`` entry that passes its shape on, and is listed 
 never silently dropped. A malformed graph is a :class:`ConvCostError` naming the node (:mod:`.checks`).
 """
 
-from .checks import OLDEST_OPSET
 from .convert import INSTALL_HINT, Converted, convert, load
 from .read import MAX_STATIC
+from .schemas import OLDEST_OPSET
 
 __all__ = [
     "INSTALL_HINT",

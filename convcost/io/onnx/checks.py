@@ -5,10 +5,8 @@ A malformed model is one :class:`ConvCostError` naming the node, never a crash f
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING
 
 from ...core import limits
 from ...core.errors import ConvCostError
@@ -27,12 +25,11 @@ from .read import (
     tensor_dims,
 )
 from .registry import lookup
+from .schemas import DATA_TYPES, NEWEST_OPSET, OLDEST_OPSET, ONNX_RELEASE, schema
 
 if TYPE_CHECKING:
     from onnx import GraphProto, ModelProto, NodeProto
 
-#: The standard-domain opsets this reader knows the ops of (the newest is onnx's own).
-OLDEST_OPSET = 7
 #: The values ONNX defines for the ``auto_pad`` attribute of convs and pools.
 AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 #: TensorProto.STRING: a tensor of strings, which only some ops take.
@@ -41,8 +38,7 @@ _STRING = 8
 _STRING_ATTRIBUTE = 3
 
 
-def check_opset(model: ModelProto, onnx: ModuleType) -> None:
-    newest = int(onnx.defs.onnx_opset_version())
+def check_opset(model: ModelProto) -> None:
     version = opset(model)
     used = [n for n in model.graph.node if standard(n)]
     if version is None:
@@ -51,12 +47,12 @@ def check_opset(model: ModelProto, onnx: ModuleType) -> None:
                 "spec", "declares no opset for the standard ONNX ops it uses; it is not a valid model"
             )
         return
-    if not OLDEST_OPSET <= version <= newest:
+    if not OLDEST_OPSET <= version <= NEWEST_OPSET:
         raise ConvCostError(
             "spec",
             f"uses ONNX opset {version}, which convcost does not know (it reads opsets {OLDEST_OPSET} to "
-            f"{newest}, the newest onnx {onnx.__version__} knows); re-export with an opset in that range"
-            + (" or upgrade onnx" if version > newest else ""),
+            f"{NEWEST_OPSET}, the newest onnx {ONNX_RELEASE} knows); re-export with an opset in that range"
+            + (" or upgrade convcost" if version > NEWEST_OPSET else ""),
         )
 
 
@@ -190,9 +186,7 @@ def check_names(graph: GraphProto) -> None:
 def check_types(graph: GraphProto, version: int | None) -> None:
     """Every tensor a node reads or holds is of a type ONNX defines, and of strings only where the op
     takes strings (a conv weight of strings would be costed as numbers)."""
-    import onnx
-
-    defined = set(onnx.TensorProto.DataType.values()) - {0}  # 0 is UNDEFINED
+    defined = DATA_TYPES
     types = {t.name: int(t.data_type) for t in graph.initializer}
     for node in graph.node:
         for attribute in node.attribute:
@@ -226,49 +220,6 @@ _ATTRIBUTE_KINDS = {
 }  # fmt: skip
 
 
-class Schema(NamedTuple):
-    """What convcost checks of an op's ONNX schema, as plain data."""
-
-    attributes: dict[str, int]  # name → AttributeProto type
-    required: tuple[str, ...]
-    inputs: tuple[tuple[str, str, int], ...]  # (name, "Single"/"Optional"/"Variadic", least count)
-    max_input: int
-    outputs: tuple[tuple[str, str], ...]
-    max_output: int
-    strings: tuple[bool, ...] = ()  # per formal input: whether its type allows a tensor of strings
-
-    def takes_strings(self, index: int) -> bool:
-        """Whether input ``index`` may be a tensor of strings (past the last formal input: a variadic's)."""
-        return bool(self.strings) and self.strings[min(index, len(self.strings) - 1)]
-
-
-@functools.lru_cache(maxsize=1024)
-def schema(op: str, version: int) -> Schema | None:
-    """The schema of a standard op at an opset, or None for an op onnx does not know (then opaque)."""
-    import onnx
-
-    try:
-        found = onnx.defs.get_schema(op, version, "")
-        options = onnx.defs.OpSchema.FormalParameterOption
-        # each option by its name ("Single", "Optional", "Variadic"), as pybind11 prints it
-        kinds = {o: str(o).rsplit(".", 1)[-1] for o in (options.Single, options.Optional, options.Variadic)}
-        optional = kinds[options.Optional]
-        attributes: dict[str, Any] = found.attributes  # AttrType is an enum whose stubs lack .value
-        allowed = {c.type_param_str: set(c.allowed_type_strs) for c in found.type_constraints}
-        strings = tuple("tensor(string)" in allowed.get(f.type_str, {f.type_str}) for f in found.inputs)
-        return Schema(
-            {name: int(a.type.value) for name, a in attributes.items()},
-            tuple(name for name, a in attributes.items() if a.required),
-            tuple((f.name, kinds.get(f.option, optional), int(f.min_arity)) for f in found.inputs),
-            int(found.max_input),
-            tuple((f.name, kinds.get(f.option, optional)) for f in found.outputs),
-            int(found.max_output),
-            strings,
-        )
-    except Exception:  # SchemaError: no such op at this opset (or an onnx that words schemas otherwise)
-        return None
-
-
 def check_schema(node: NodeProto, version: int | None) -> None:
     """What onnx's op schema asks of a node and its shape inference does not check (a node that
     breaks it crashes the conversion): each attribute once and of its type, the inputs it must
@@ -300,11 +251,11 @@ def check_schema(node: NodeProto, version: int | None) -> None:
     if count > found.max_input:
         raise ConvCostError(label(node), f"has {count} inputs; {op} takes at most {found.max_input}")
     for index, (name, option, least) in enumerate(found.inputs):
-        if option == "Single" and index >= count:
+        if option == "S" and index >= count:
             raise ConvCostError(label(node), f"has no input {index} ({name!r}), which {op} needs")
-        if option == "Single" and not inputs[index]:
+        if option == "S" and not inputs[index]:
             raise ConvCostError(label(node), f"leaves its input {index} ({name!r}) empty; {op} needs it")
-        if option == "Variadic":
+        if option == "V":
             given = sum(1 for value in inputs[index:] if value)
             if given < least:
                 raise ConvCostError(label(node), f"has {given} {name!r} inputs; {op} needs at least {least}")
@@ -312,7 +263,7 @@ def check_schema(node: NodeProto, version: int | None) -> None:
     if len(outputs) > found.max_output:
         raise ConvCostError(label(node), f"has {len(outputs)} outputs; {op} makes at most {found.max_output}")
     for index, (name, option) in enumerate(found.outputs):
-        if option == "Single" and index < len(outputs) and not outputs[index]:
+        if option == "S" and index < len(outputs) and not outputs[index]:
             raise ConvCostError(label(node), f"leaves its output {index} ({name!r}) without a name")
 
 

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from mmap import mmap
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...core.errors import INTERNAL, ConvCostError, internal_problem
 from ...model.kinds import KINDS
-from . import constants
+from . import constants, proto
 from .checks import check_declared_dims, check_functions, check_opset, check_structure, check_symbolic
 from .context import BatchMixed, Context, Fields
-from .inference import fold_constants, infer, set_inputs, shapes_only, unknown
-from .layout import Static, Value, dims_field, stored_shape, text, wants_nchw
+from .inference import fold_constants, infer, set_inputs, unknown
+from .inline import inline_local_functions
+from .layout import Shapes, Static, Value, dims_field, stored_shape, text, wants_nchw
 from .ops.opaque import opaque
-from .read import check_size, inputs_of, named_dims, one_line, opset, parse, standard
+from .read import check_size, inputs_of, named_dims, opset, parse, standard
 from .registry import OfShape, lookup
+from .write import shapes_only
 
 if TYPE_CHECKING:
     from onnx import ModelProto, NodeProto
 
-INSTALL_HINT = "reading ONNX needs the onnx package: pip install 'convcost[onnx]'"
+INSTALL_HINT = "its shapes come from onnx's shape inference: pip install 'convcost[onnx]'"
 
 
 class Converted(NamedTuple):
@@ -38,26 +41,21 @@ class Converted(NamedTuple):
 
 
 def load(
-    data: bytes,
+    data: bytes | bytearray | memoryview | mmap,
     source: str,
     *,
     input_shape: Sequence[int] | None = None,
     batch: int | None = None,
     fold_constants: bool = False,
 ) -> Converted:
-    """Convert an ONNX model (its bytes) into a spec document.
+    """Convert an ONNX model (its bytes, or a memory map of its file) into a spec document.
 
     ``input_shape`` (channels-last, without the batch, as ``--in``) replaces the first input's
     dims and ``batch`` its batch dim; every shape is then inferred again. ``fold_constants``: compute
     whose inputs are all constants is folded (it costs nothing) instead of costed as layers.
+    The model is read by convcost's own parser (:mod:`.proto`): weights' bytes are never read.
     """
-    try:
-        import onnx
-    except ImportError:
-        raise ConvCostError("spec", f"is an ONNX model; {INSTALL_HINT}") from None
-    return convert(
-        parse(data, onnx), source, input_shape=input_shape, batch=batch, fold_constants=fold_constants
-    )
+    return convert(parse(data), source, input_shape=input_shape, batch=batch, fold_constants=fold_constants)
 
 
 def convert(
@@ -68,7 +66,9 @@ def convert(
     batch: int | None = None,
     fold_constants: bool = False,
 ) -> Converted:
-    """Convert a loaded ``onnx.ModelProto`` (see :func:`load`)."""
+    """Convert a parsed model (see :func:`load`): one of :mod:`.proto`'s, or an ``onnx.ModelProto``."""
+    if not isinstance(model, proto.ModelProto):  # onnx's own: read again by convcost's parser
+        model = parse(model.SerializeToString())
     try:
         return _convert(model, source, input_shape, batch, fold_constants)
     except ConvCostError:
@@ -77,26 +77,16 @@ def convert(
         raise ConvCostError("spec", internal_problem(exc)) from None
 
 
-
 def _convert(
     model: ModelProto, source: str, input_shape: Sequence[int] | None, batch: int | None, fold: bool
 ) -> Converted:
-    import onnx
-
     if not model.graph.node:
         raise ConvCostError("spec", "has an empty graph (no nodes): there is nothing to cost")
     check_size(model.graph)
-    check_opset(model, onnx)
+    check_opset(model)
     check_functions(model)
     if len(model.functions):
-        try:
-            from onnx import inliner
-
-            model = inliner.inline_local_functions(model)
-        except Exception as exc:
-            raise ConvCostError(
-                "spec", f"has model-local functions onnx cannot inline: {one_line(exc)}"
-            ) from None
+        model = inline_local_functions(model)
     graph = model.graph
     check_structure(graph, opset(model))
     check_declared_dims(graph)
@@ -107,15 +97,7 @@ def _convert(
         raise ConvCostError("spec", "has no inputs (every graph input is a weight): there is nothing to cost")
     # A symbolic batch is taken as 1 with a note (as onnx-tool does): only the spatial dims are asked for.
     taken = symbolic_batch(inputs[0]) if batch is None else None
-    copy = shapes_only(model, onnx)
-    complete(copy, onnx)
-    changed = set_inputs(copy, inputs[0].name, wants, input_shape, 1 if taken is not None else batch)
-    check_symbolic(copy, initializers, taken)
-    shapes = infer(copy, onnx, changed)
-    for _ in range(4):  # shape arithmetic ONNX's data propagation misses (Div, Where, …): fold, infer again
-        if not unknown(copy, shapes) or not fold_constants(copy, shapes):
-            break
-        shapes = infer(copy, onnx, changed)
+    shapes = onnx_shapes(model, inputs[0].name, wants, input_shape, batch, taken)
     first = shapes[inputs[0].name]
     n = first[0] if first and first[0] is not None else 1
     converted = _run(model, shapes, wants, source, n, fold)
@@ -126,6 +108,34 @@ def _convert(
         "of 1 (give --batch N for another)"
     )
     return converted._replace(notes=[note, *converted.notes])
+
+
+def onnx_shapes(
+    model: ModelProto,
+    first: str,
+    wants: set[str],
+    input_shape: Sequence[int] | None,
+    batch: int | None,
+    taken: str | None,
+) -> Shapes:
+    """Every value's dims, from onnx's inference on a copy of the model without its weights' bytes
+    (:mod:`.write`), with ``--in`` and ``--batch`` applied to the first input (``taken``: its
+    symbolic batch, taken as 1). The one step of a conversion that needs the onnx package."""
+    try:
+        import onnx
+    except ImportError:
+        raise ConvCostError("spec", f"is an ONNX model; {INSTALL_HINT}") from None
+    copy = onnx.load_model_from_string(shapes_only(model))
+    complete(copy, onnx)
+    initializers = {t.name for t in model.graph.initializer}
+    changed = set_inputs(copy, first, wants, input_shape, 1 if taken is not None else batch)
+    check_symbolic(copy, initializers, taken)
+    shapes = infer(copy, onnx, changed)
+    for _ in range(4):  # shape arithmetic ONNX's data propagation misses (Div, Where, …): fold, infer again
+        if not unknown(copy, shapes) or not fold_constants(copy, shapes):
+            break
+        shapes = infer(copy, onnx, changed)
+    return shapes
 
 
 def symbolic_batch(info: Any) -> str | None:
@@ -151,7 +161,7 @@ def _run(model: ModelProto, shapes: Any, wants: set[str], source: str, n: int, f
         return converted._replace(notes=[note, *converted.notes])
 
 
-def complete(copy: ModelProto, onnx: ModuleType) -> None:
+def complete(copy: Any, onnx: ModuleType) -> None:
     """Attributes a node leaves out that onnx's inference needs, from its entry (on the copy only)."""
     weights = {t.name: tuple(int(d) for d in t.dims) for t in copy.graph.initializer}
     for node in copy.graph.node:

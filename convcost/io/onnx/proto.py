@@ -482,7 +482,7 @@ class _Reader:
         if pos < end and data[pos] < 0x80:
             size, pos = data[pos], pos + 1
         else:
-            size, pos = self.varint(pos, end)
+            size, pos = self.varint(pos, end, "a length", 5)  # upb refuses a longer one
         if size > end - pos:
             raise _Bad(f"a field of {size:,} bytes runs past the end of its message", pos)
         return pos, pos + size

@@ -1,24 +1,25 @@
 """The ONNX protobuf: parsing a model without its weights' bytes, and the few reads the rest makes.
 
-Everything else in the package reads a model through plain attributes (``node.op_type``,
-``tensor.dims``, ``graph.initializer``…) and the helpers here; protobuf's own methods (``HasField``,
-``ClearField``) stay here and in :mod:`.inference`, which builds the copy onnx's inference reads.
+Models are parsed by :mod:`.proto`, in pure Python, into read-only objects with the attribute
+names of onnx's protobuf classes. Everything else in the package reads a model through plain
+attributes (``node.op_type``, ``tensor.dims``, ``graph.initializer``…) and the helpers here, which
+take onnx's own objects too (the copy onnx's inference reads, on the fallback path: :mod:`.write`).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from math import prod
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from mmap import mmap
+from typing import TYPE_CHECKING, Any, cast
 
 from ...core import limits
 from ...core.errors import ConvCostError
 from ...core.limits import MAX_DIMS
+from . import proto
 from .registry import CONTROL_FLOW
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the package names onnx's classes: :mod:`.proto`'s have the same fields
     from onnx import AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
 
 #: The most elements a computed constant may have: shape arithmetic is small, and a model stating a
@@ -29,159 +30,28 @@ MAX_STATIC = 1 << 16
 MOST_READ_BYTES = 16 * MAX_STATIC
 
 FLOAT_TYPES = {1, 10, 11, 16}  # float, float16, double, bfloat16
+#: The protobuf fields read per node of the layer budget before a file is refused: real exports
+#: hold 10 to 60 a node (dynamo's metadata included); a file of empty fields stops at 2 million
+#: by default (about 1.5 CPU s in pure Python), not at the 256 MiB size limit's 80 million.
+FIELDS_PER_NODE = 100
 
 
-def parse(data: bytes, onnx: ModuleType) -> ModelProto:
-    """The model in ``data``, its weights without their bytes where protobuf can parse it so.
+def parse(data: bytes | bytearray | memoryview | mmap) -> ModelProto:
+    """The model in ``data``, read by convcost's own protobuf reader (:mod:`.proto`), no onnx needed.
 
     Weights are most of a model's bytes and convcost reads only their dims (see :func:`weight`):
-    parsing them would be most of the time and memory an import takes. So the model is parsed from
-    ``data`` less its initializers' ``raw_data`` (see :class:`Skim`), and the tensors whose values
-    are read get theirs back. A model the skim does not follow, or whose pieces do not parse, is
-    parsed as it is, so that a broken file fails with protobuf's own words.
+    their ``raw_data`` stay views of ``data``, never read or copied, and external data is never
+    opened. Malformed bytes are one :class:`ConvCostError` naming what is wrong and where.
     """
-    skim = Skim(data)
-    model: ModelProto
-    # Only where the cut is most of the file: joining the pieces copies what is kept, which for a
-    # model of few weights (a huge doc string, weights as float_data) is most of it, for nothing.
-    if skim.pieces is not None and 2 * sum(len(piece) for piece in skim.pieces) < len(data):
-        with contextlib.suppress(Exception):  # pieces that fail to parse: so does the model, below
-            model = onnx.load_model_from_string(b"".join(skim.pieces))
-            for tensor, span in zip(model.graph.initializer, skim.spans, strict=True):
-                if span is not None and not weight(tensor) and span[1] - span[0] <= MOST_READ_BYTES:
-                    tensor.raw_data = data[span[0] : span[1]]
-            return model
+    budget = FIELDS_PER_NODE * limits.MAX_GRAPH_NODES
     try:
-        model = onnx.load_model_from_string(data)
-    except Exception as exc:  # protobuf raises several types for a broken file
-        raise ConvCostError("spec", f"is not a readable ONNX model: {one_line(exc)}") from None
+        model = cast("ModelProto", proto.parse(data, max_fields=budget))
+    except proto.MalformedModel as exc:
+        if f"more than {budget:,} fields" in exc.problem:  # the budget, not broken bytes
+            raise ConvCostError("spec", f"{exc.problem} (--max-layers raises the budget)") from None
+        raise
     check_size(model.graph)
-    for tensor in model.graph.initializer:  # as the skim leaves them: what is never read, dropped
-        if tensor.raw_data and (weight(tensor) or len(tensor.raw_data) > MOST_READ_BYTES):
-            tensor.ClearField("raw_data")
     return model
-
-
-#: Protobuf wire types (a field's tag is its number shifted left by 3, or'ed with its wire type).
-_VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
-#: The field numbers of ModelProto.graph, GraphProto.initializer and TensorProto.raw_data in onnx.proto.
-_MODEL_GRAPH, _GRAPH_INITIALIZER, _TENSOR_RAW_DATA = 7, 5, 9
-#: The most fields the skim walks before it leaves a model to protobuf: a Python loop over each
-#: field is slower than protobuf's parse, and a hostile file can hold millions of empty ones.
-MOST_FIELDS = 1 << 17
-_Field = tuple[int, int, int, int, int, int]  # number, wire type, start, end of tag, start of value, end
-_Piece = bytes | memoryview
-
-
-class _Unskimmable(Exception):
-    """Bytes that :class:`Skim` does not follow as protobuf does (a group, a length past the end…)."""
-
-
-class Skim:
-    """A model's bytes in pieces, less its graph's initializers' ``raw_data`` fields.
-
-    ``pieces``: a ModelProto that differs from ``data`` only there, the lengths of the graph and of
-    each cut tensor rewritten and every other byte as it is (None: no initializer has ``raw_data``,
-    or the walk met bytes it does not follow). protobuf parses the pieces exactly when it parses
-    ``data``: the walk checks what protobuf checks of what it cuts and of what encloses it (a varint
-    of at most 10 bytes; a tag of at most 5, within 32 bits and not field 0; a length below 2³¹ − 1
-    and within its message), leaves the rest to protobuf, and gives up at groups or unknown wire
-    types; and protobuf never looks inside ``raw_data``'s bytes.
-    ``spans``: for each initializer in order (across repeated ``graph`` fields, which protobuf
-    merges), where in ``data`` the value of its last ``raw_data`` is (the one protobuf keeps), or None.
-    """
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.view = data, memoryview(data)
-        self.spans: list[tuple[int, int] | None] = []
-        self.walked = 0
-        self.pieces: list[_Piece] | None
-        try:
-            self.pieces = self.replaced(0, len(data), _MODEL_GRAPH, self.graph)
-        except _Unskimmable:
-            self.pieces = None
-
-    def varint(self, pos: int, end: int) -> tuple[int, int]:
-        """The varint at ``pos`` as protobuf reads it (modulo 2⁶⁴), and where it ends."""
-        data, value, shift = self.data, 0, 0
-        while pos < end and shift < 70:
-            byte = data[pos]
-            pos += 1
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                return value & 0xFFFF_FFFF_FFFF_FFFF, pos
-            shift += 7
-        raise _Unskimmable
-
-    def fields(self, pos: int, end: int) -> list[_Field]:
-        """The fields of the message in ``data[pos:end]``."""
-        found: list[_Field] = []
-        while pos < end:
-            self.walked += 1
-            if self.walked > MOST_FIELDS:
-                raise _Unskimmable
-            start = pos
-            tag, head = self.varint(pos, end)
-            number, wire = tag >> 3, tag & 7
-            if number == 0 or tag > 0xFFFF_FFFF or head - start > 5:
-                raise _Unskimmable
-            value = head
-            if wire == _VARINT:
-                pos = self.varint(head, end)[1]
-            elif wire == _FIXED64:
-                pos = head + 8
-            elif wire == _FIXED32:
-                pos = head + 4
-            elif wire == _LENGTH:
-                size, value = self.varint(head, end)
-                if size >= (1 << 31) - 1 or value - head > 5:  # protobuf refuses a longer length
-                    raise _Unskimmable
-                pos = value + size
-            else:  # groups (long deprecated, never in onnx.proto) and wire types that do not exist
-                raise _Unskimmable
-            if pos > end:
-                raise _Unskimmable
-            found.append((number, wire, start, head, value, pos))
-        return found
-
-    def replaced(
-        self, pos: int, end: int, number: int, inner: Callable[[int, int], list[_Piece] | None]
-    ) -> list[_Piece] | None:
-        """The message in ``data[pos:end]`` with each message field ``number`` as ``inner`` makes
-        its value (None: ``inner`` changes none)."""
-        pieces: list[_Piece] = []
-        kept = pos
-        for field_number, wire, _, head, value, after in self.fields(pos, end):
-            if field_number != number or wire != _LENGTH:
-                continue
-            content = inner(value, after)
-            if content is not None:
-                pieces += [self.view[kept:head], varint_bytes(sum(len(p) for p in content)), *content]
-                kept = after
-        return [*pieces, self.view[kept:end]] if pieces else None
-
-    def graph(self, pos: int, end: int) -> list[_Piece] | None:
-        return self.replaced(pos, end, _GRAPH_INITIALIZER, self.tensor)
-
-    def tensor(self, pos: int, end: int) -> list[_Piece] | None:
-        pieces: list[_Piece] = []
-        kept, span = pos, None
-        for number, wire, start, _, value, after in self.fields(pos, end):
-            if number == _TENSOR_RAW_DATA and wire == _LENGTH:
-                pieces.append(self.view[kept:start])
-                kept, span = after, (value, after)
-        self.spans.append(span)
-        return [*pieces, self.view[kept:end]] if pieces else None
-
-
-def varint_bytes(value: int) -> bytes:
-    """A length (never negative) as a protobuf varint."""
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def weight(tensor: TensorProto) -> bool:
@@ -247,18 +117,81 @@ def attr_names(node: NodeProto) -> set[str]:
     return {a.name for a in node.attribute}
 
 
+#: The field that holds an attribute's value, by its AttributeProto type (1 FLOAT … 14 TYPE_PROTOS).
+_ATTRIBUTE_FIELDS = (
+    "", "f", "i", "s", "t", "g", "floats", "ints", "strings", "tensors", "graphs", "sparse_tensor",
+    "sparse_tensors", "tp", "type_protos",
+)  # fmt: skip
+_LISTS = frozenset({6, 7, 8, 9, 10, 12, 14})
+
+
+def attribute_value(attribute: AttributeProto) -> Any:
+    """An attribute's value by its type, as ``onnx.helper.get_attribute_value`` gives it: an int, a
+    float, bytes, a tensor or graph, or a list of those (a copy)."""
+    kind = int(attribute.type)
+    if not 0 < kind < len(_ATTRIBUTE_FIELDS):
+        raise ValueError(f"attribute {attribute.name!r} has no known type ({kind})")
+    value = getattr(attribute, _ATTRIBUTE_FIELDS[kind])
+    return list(value) if kind in _LISTS else value
+
+
 def attributes(node: NodeProto) -> dict[str, Any]:
     """A node's attributes by name, as Python values (ints, floats, bytes, lists, tensors)."""
-    from onnx import helper
+    return {a.name: attribute_value(a) for a in node.attribute}
 
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+#: numpy's type of each TensorProto data type that numpy holds natively.
+_NUMPY_TYPES = {
+    1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 9: "bool",
+    10: "float16", 11: "float64", 12: "uint32", 13: "uint64",
+}  # fmt: skip
 
 
 def to_array(tensor: TensorProto) -> Any:
-    """A tensor's values as a numpy array."""
-    from onnx import numpy_helper
+    """A tensor's values as a numpy array, as ``onnx.numpy_helper.to_array`` gives them.
 
-    return numpy_helper.to_array(tensor)
+    Only shape arithmetic and small constants are read: a weight, a tensor of external data, or
+    one whose ``raw_data`` is more than its dims could hold raises ValueError. The types numpy holds
+    natively are read here; the others (bfloat16, float8, int4, complex) by onnx's helper."""
+    import numpy
+
+    if not isinstance(tensor, proto.TensorProto):  # onnx's own (the fallback's copy)
+        from onnx import numpy_helper
+
+        return numpy_helper.to_array(tensor)
+    if tensor.data_location == 1 or weight(tensor) or tensor.raw_size > MOST_READ_BYTES:
+        raise ValueError(f"tensor {tensor.name!r}: its values are not read")
+    dims, kind = [int(d) for d in tensor.dims], tensor.data_type
+    if kind == 8:  # STRING
+        return numpy.array([text.decode("utf-8") for text in tensor.string_data], dtype=object).reshape(dims)
+    name = _NUMPY_TYPES.get(kind)
+    if name is None:
+        import onnx
+        from onnx import numpy_helper
+
+        from .write import tensor_bytes
+
+        return numpy_helper.to_array(onnx.TensorProto.FromString(tensor_bytes(tensor)))
+    dtype = numpy.dtype(name)
+    if tensor.raw_size:
+        return (
+            numpy.frombuffer(bytes(tensor.raw_data), dtype=dtype.newbyteorder("<"))
+            .astype(dtype)
+            .reshape(dims)
+        )
+    if kind == 1:
+        values = numpy.asarray(tensor.float_data, dtype=dtype)
+    elif kind == 7:
+        values = numpy.asarray(tensor.int64_data, dtype=dtype)
+    elif kind == 11:
+        values = numpy.asarray(tensor.double_data, dtype=dtype)
+    elif kind in (12, 13):
+        values = numpy.asarray(tensor.uint64_data, dtype=numpy.uint64).astype(dtype)
+    elif kind == 10:  # float16 bits in int32_data
+        values = numpy.asarray(tensor.int32_data, dtype=numpy.int32).astype(numpy.uint16).view(dtype)
+    else:
+        values = numpy.asarray(tensor.int32_data, dtype=numpy.int32).astype(dtype)
+    return values.reshape(dims)
 
 
 def subgraphs(node: NodeProto) -> list[GraphProto]:

@@ -1,0 +1,234 @@
+"""Issue 23's targets: ONNX costed by convcost's own reader (a benchmark, not a test).
+
+    python benchmarks/bench_onnx_plain.py [--runs 5] [--no-resnet]
+
+Whole processes, run in rotation with their bytecode cached (a temporary PYTHONPYCACHEPREFIX,
+warmed by a first run of each, as an installed package has it; see bench_onnx.py):
+
+1. a 100 MB model with weights (ten 512→512 3×3 convs): ``convcost compare --json`` against
+   ``python -c "import onnx; onnx.load(f)"`` measured in the same run: the time ratio (target
+   ≤ 0.35×) and the peak-RSS ratio (target ≤ 0.7×), per pair, median and range;
+2. a ResNet-50 export with its weights (torch's TorchScript exporter; needs the torch extra):
+   ``compare --json``'s wall time (target ≤ 0.3 s), and its ratio to onnx-tool's where installed;
+3. transformer graphs of 5,000, 10,000 and 20,000 nodes: ``compare --json``'s wall time, its µs
+   per node, and the slope between the sizes (linear: the µs per node of the added nodes stay).
+
+Each whole process also times its own steps (printed to stderr by the child): convcost's part
+(parsing, checks, inlining, the node loop) and onnx's shape inference, with ``import onnx``, which
+the conversion still needs for shapes: the split shows what the onnx-free path will cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_onnx_proto import BUILD  # noqa: E402
+
+#: ``compare --json`` in a process that times its steps: convcost's own and onnx's inference.
+COMPARE = """
+import sys, time
+start = time.perf_counter()
+import importlib
+convert = importlib.import_module("convcost.io.onnx.convert")
+inference = [0.0]
+shapes = convert.onnx_shapes
+def timed(*args, **kwargs):
+    t = time.perf_counter()
+    try:
+        return shapes(*args, **kwargs)
+    finally:
+        inference[0] += time.perf_counter() - t
+convert.onnx_shapes = timed
+from convcost.cli import main
+sys.argv = ["convcost", "compare", sys.argv[1], "--json"]
+try:
+    main()
+except SystemExit as done:
+    if done.code:
+        raise
+finally:
+    total = time.perf_counter() - start
+    print(f"steps {total - inference[0]:.4f} {inference[0]:.4f}", file=sys.stderr)
+"""
+#: The same with onnx and numpy blocked: it parses and checks the model, then stops (exit 2) where
+#: shapes need onnx's inference. The part of a conversion that is onnx-free today.
+BLOCKED = "import sys; sys.modules['onnx'] = sys.modules['numpy'] = None\n" + COMPARE
+FLOOR = "import onnx, sys; onnx.load(sys.argv[1])"
+ONNX_TOOL = (
+    "import onnx_tool, sys; m = onnx_tool.Model(sys.argv[1]); m.graph.shape_infer(); m.graph.profile()"
+)
+RESNET = (
+    "import sys; from tests.torch_nets import export, zoo; model, shape = zoo.resnet50(); "
+    "export.randomize(model.eval()); export.export_ts(model, shape, 'resnet50', sys.argv[1])"
+)
+#: A transformer's kinds of nodes, their weights external (never read), every output typed.
+TRANSFORMER = """
+import sys, onnx
+from onnx import TensorProto, helper
+nodes, weights, x = [], [], "x"
+count = int(sys.argv[2])
+for i in range(count):
+    op = ("MatMul", "Add", "Relu", "Reshape", "Softmax")[i % 5]
+    inputs = [x]
+    if op in ("MatMul", "Add"):
+        dims = [768, 768] if op == "MatMul" else [768]
+        tensor = TensorProto(name=f"w{i}", data_type=TensorProto.FLOAT, dims=dims, data_location=1)
+        tensor.external_data.add(key="location", value="weights.bin")
+        weights.append(tensor)
+        inputs.append(f"w{i}")
+    if op == "Reshape":
+        weights.append(helper.make_tensor(f"s{i}", TensorProto.INT64, [3], [1, 128, 768]))
+        inputs.append(f"s{i}")
+    extra = {"axis": -1} if op == "Softmax" else {}
+    nodes.append(helper.make_node(op, inputs, [f"t{i}"], name=f"/layers.{i // 5}/{op}", **extra))
+    x = f"t{i}"
+inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 128, 768])]
+outputs = [helper.make_tensor_value_info(x, TensorProto.FLOAT, None)]
+graph = helper.make_graph(nodes, "deep", inputs, outputs, weights)
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), sys.argv[1])
+"""
+SIZES = (5_000, 10_000, 20_000)
+
+
+class Sample(NamedTuple):
+    wall: float  # seconds, the whole process
+    peak: float  # MB, its peak RSS
+    own: float  # seconds, convcost's steps (as the child times them; 0: not convcost)
+    inference: float  # seconds, onnx's shape inference, its import included
+
+
+def run(command: list[str], env: dict[str, str]) -> Sample:
+    """One process's wall time and peak RSS (from ``wait4``), and its own timing of its steps."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    assert child.stderr is not None
+    errors = child.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    child.stderr.close()
+    blocked = command[2] == BLOCKED and "pip install 'convcost[onnx]'" in errors
+    if child.returncode != 0 and not (blocked and child.returncode == 2):
+        raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{errors}")
+    steps = [line.split()[1:] for line in errors.splitlines() if line.startswith("steps ")]
+    own, inference = (float(v) for v in steps[-1]) if steps else (0.0, 0.0)
+    return Sample(seconds, usage.ru_maxrss / 1024, own, inference)
+
+
+def spread(values: list[float], unit: str, digits: int) -> str:
+    low, middle, high = (f"{v:.{digits}f}" for v in (min(values), statistics.median(values), max(values)))
+    return f"{middle} {unit} ({low}–{high})"
+
+
+def ratio(ours: list[Sample], floor: list[Sample], field: str) -> str:
+    pairs = [getattr(o, field) / getattr(f, field) for o, f in zip(ours, floor, strict=True)]
+    return f"{statistics.median(pairs):.2f}× ({min(pairs):.2f}–{max(pairs):.2f}×)"
+
+
+def rotate(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, list[Sample]]:
+    for command in commands.values():
+        run(command, env)  # caches the bytecode and the file's pages
+    samples: dict[str, list[Sample]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(run(command, env))
+    return samples
+
+
+def show(samples: dict[str, list[Sample]]) -> None:
+    for name, found in samples.items():
+        wall, peak = spread([s.wall for s in found], "s", 3), spread([s.peak for s in found], "MB", 0)
+        line = f"  {name:28s} {wall:24s} peak RSS {peak}"
+        if any(s.own for s in found):
+            line += f"; convcost's own {spread([s.own for s in found], 's', 3)}, onnx inference "
+            line += spread([s.inference for s in found], "s", 3)
+        print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-resnet", action="store_true", help="skip the ResNet-50 export (needs torch)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+        env["PYTHONPATH"] = str(ROOT)
+        convs = folder / "convs.onnx"
+        subprocess.run(
+            [sys.executable, "-c", BUILD, str(convs), str(folder / "unused.onnx")], check=True, cwd=ROOT
+        )
+        compare = [sys.executable, "-c", COMPARE]
+        samples = rotate(
+            {
+                "compare --json": [*compare, str(convs)],
+                "no onnx: parse, checks": [sys.executable, "-c", BLOCKED, str(convs)],
+                "import onnx; onnx.load": [sys.executable, "-c", FLOOR, str(convs)],
+            },
+            env,
+            args.runs,
+        )
+        print(
+            f"1. ten 512→512 3×3 convs with weights ({convs.stat().st_size / 1e6:.0f} MB), {args.runs} runs"
+        )
+        show(samples)
+        ours, floor = samples["compare --json"], samples["import onnx; onnx.load"]
+        print(f"  time ratio {ratio(ours, floor, 'wall')} (target ≤ 0.35×)")
+        print(f"  peak RSS ratio {ratio(ours, floor, 'peak')} (target ≤ 0.7×)")
+        free = samples["no onnx: parse, checks"]
+        free_time, free_peak = ratio(free, floor, "wall"), ratio(free, floor, "peak")
+        print(f"  without onnx, to where inference starts: time {free_time}, RSS {free_peak}")
+        if not args.no_resnet:
+            resnet = folder / "resnet50.onnx"
+            subprocess.run([sys.executable, "-c", RESNET, str(resnet)], check=True, cwd=ROOT)
+            commands = {
+                "compare --json": [*compare, str(resnet)],
+                "no onnx: parse, checks": [sys.executable, "-c", BLOCKED, str(resnet)],
+            }
+            if importlib.util.find_spec("onnx_tool") is not None:
+                commands["onnx-tool"] = [sys.executable, "-c", ONNX_TOOL, str(resnet)]
+            samples = rotate(commands, env, args.runs)
+            print(f"2. ResNet-50 with weights ({resnet.stat().st_size / 1e6:.0f} MB): target ≤ 0.3 s")
+            show(samples)
+            if "onnx-tool" in samples:
+                print(
+                    f"  ratio to onnx-tool {ratio(samples['compare --json'], samples['onnx-tool'], 'wall')}"
+                )
+            else:
+                print("  onnx-tool is not installed: no ratio to it")
+        models = {}
+        for count in SIZES:
+            models[count] = folder / f"deep{count}.onnx"
+            subprocess.run([sys.executable, "-c", TRANSFORMER, str(models[count]), str(count)], check=True)
+        samples = rotate(
+            {f"{count:,} nodes": [*compare, str(models[count])] for count in SIZES}, env, args.runs
+        )
+        print("3. transformer graphs (linear: the µs per node stay level)")
+        show(samples)
+        medians = {count: statistics.median(s.wall for s in samples[f"{count:,} nodes"]) for count in SIZES}
+        own = {count: statistics.median(s.own for s in samples[f"{count:,} nodes"]) for count in SIZES}
+        for count in SIZES:
+            whole, mine = medians[count] / count * 1e6, own[count] / count * 1e6
+            print(f"  {count:>6,} nodes: {whole:.0f} µs a node whole, {mine:.0f} µs convcost's own")
+        low, high = SIZES[0], SIZES[-1]
+        slope = (medians[high] - medians[low]) / (high - low) * 1e6
+        own_slope = (own[high] - own[low]) / (high - low) * 1e6
+        added = f"  the added {high - low:,} nodes: {slope:.0f} µs a node whole"
+        print(f"{added}, {own_slope:.0f} µs convcost's own")
+
+
+if __name__ == "__main__":
+    main()
