@@ -233,7 +233,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch) -> No
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="no headless browser here")
 def test_a_browser_shows_the_module_chart_first_and_the_roofline_below(tmp_path, matplotlib) -> None:
     """Skipped where there is no chromium (CI has none): the page as a browser draws it."""
-    from convcost.output.network_charts import KIND_COLOURS
+    from convcost.output.chart_data import KIND_COLOURS
 
     page = tmp_path / "page.html"
     run("compare", "resnet50", *A100, "--format", "html", "-o", str(page))
@@ -258,4 +258,4 @@ def test_a_browser_shows_the_module_chart_first_and_the_roofline_below(tmp_path,
     assert pixels(shots[1000], KIND_COLOURS["conv"]) > 5_000
     assert pixels(shots[1000], KIND_COLOURS["pointwise"]) > 5_000
     # further down, the roofline's memory- and compute-bound points
-    assert pixels(shots[9000], "#c44e52") > 200 and pixels(shots[9000], "#4c72b0") > 200
+    assert pixels(shots[9000], "#c44e52") > 100 and pixels(shots[9000], "#4c72b0") > 50

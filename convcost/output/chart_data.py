@@ -35,6 +35,17 @@ CHART_KINDS: dict[str, str] = {
     "norm": "norm",
     "other": "other (pools, merges, parameters)",
 }
+#: One colour per kind, the same in every chart (colour-blind-safe, after Okabe and Ito).
+KIND_COLOURS = {
+    "conv": "#0072b2",
+    "grouped": "#56b4e9",
+    "depthwise": "#009e73",
+    "pointwise": "#e69f00",
+    "linear": "#cc79a7",
+    "matmul": "#d55e00",
+    "norm": "#999999",
+    "other": "#f0e442",
+}
 _NORMS = frozenset({"batchnorm", "layernorm", "groupnorm", "instancenorm"})
 
 
@@ -45,6 +56,15 @@ def chart_kind(row_type: str, part_kind: str) -> str:
     if part_kind == "other" and row_type in _NORMS:
         return "norm"
     return part_kind
+
+
+def main_kind(row: RowSummary) -> str | None:
+    """The kind of most of a layer's count (its params, if it has no count); None for a roll-up
+    row, whose layers may be of many kinds."""
+    if not row.parts:
+        return None
+    best = max(row.parts, key=lambda part: (part.counts.macs, part.counts.params))
+    return chart_kind(row.type, best.kind)
 
 
 def _sum(works: Sequence[Work]) -> Work:
@@ -198,6 +218,17 @@ def roof_points(summary: NetworkSummary) -> list[RoofPoint]:
         )
         for i, row in found
     ]
+
+
+def off_the_roofline(summary: NetworkSummary) -> tuple[int, float]:
+    """The table's rows with a time but no FLOPs (a point at intensity 0 has no place on a log
+    axis): how many, and their time."""
+    times = [
+        row.memory.timing.time_s
+        for row in summary.rows
+        if row.memory.timing is not None and not row.memory.flops
+    ]
+    return len(times), sum(times)
 
 
 def labelled(points: Sequence[RoofPoint]) -> list[RoofPoint]:

@@ -143,11 +143,13 @@ def layer_bars(summary: NetworkSummary) -> Figure:
     fig = _figure(11.0, 1.6 + 0.2 * max(1, len(rows)))
     macs_axis, params_axis = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
     positions = list(range(len(rows)))
-    for axis, values, colour, panel in (
-        (macs_axis, [row.work.headline for row in rows], "#4c72b0", "count"),
-        (params_axis, [row.work.params for row in rows], "#dd8452", "params"),
+    kinds = [chart_data.main_kind(row) for row in rows]
+    colours = [chart_data.KIND_COLOURS[kind] if kind else "#4c72b0" for kind in kinds]
+    for axis, values, panel in (
+        (macs_axis, [row.work.headline for row in rows], "count"),
+        (params_axis, [row.work.params for row in rows], "params"),
     ):
-        bars = axis.barh(positions, values, color=colour)
+        bars = axis.barh(positions, values, color=colours)
         for index, (bar, row) in enumerate(zip(bars, rows, strict=True)):
             title, data = _layer_hover(summary, row)
             hover(fig, bar, f"layers-{panel}-{index}", title, **data)
@@ -171,6 +173,17 @@ def layer_bars(summary: NetworkSummary) -> Figure:
         engineering(axis)
         axis.grid(axis="x", alpha=0.3)
         axis.set_axisbelow(True)
+    shown = [kind for kind in chart_data.CHART_KINDS if kind in kinds]
+    if shown:  # the colours are the kinds of the modules' chart
+        from matplotlib.patches import Patch
+
+        fig.legend(
+            [Patch(color=chart_data.KIND_COLOURS[kind]) for kind in shown],
+            [chart_data.CHART_KINDS[kind] for kind in shown],
+            loc="outside lower center",
+            ncols=min(4, len(shown)),
+            frameon=False,
+        )
     return fig
 
 

@@ -142,11 +142,18 @@ def roofline_table(summary: NetworkSummary) -> Table:
         Column("bound", [t.bound if t else "" for t in timings]),
     ]
     memory = sum(1 for t in timings if t and t.bound == "memory")
+    compute = len(points) - memory
+    bounds = f"{memory} memory-bound and {compute} compute-bound" if compute else f"{memory} memory-bound"
     title = [
-        f"The roofline's labels: the {memory} memory-bound and {len(points) - memory} compute-bound "
-        "rows that take longest",
-        "alike: rows at the very same point (a block's copies), labelled once",
+        f"The roofline's labels: the {bounds} rows that take longest",
+        "alike: rows at the very same point (a block's copies), labelled once.",
     ]
+    off, off_time = chart_data.off_the_roofline(summary)
+    if off and summary.total_time_s:
+        title.append(
+            f"Not on the roofline: {off:,} rows at 0 FLOP/B (reshapes, norms, activations, merges…), "
+            f"{time_text(off_time)} of the {time_text(summary.total_time_s)} in all."
+        )
     return Table(columns, title=title)
 
 

@@ -8,24 +8,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core.errors import escape_text
 from . import chart_data
-from .chart_data import CHART_KINDS, ModuleBar
+from .chart_data import CHART_KINDS, KIND_COLOURS, ModuleBar
 from .charts import FONT_SIZE, _figure, engineering, hover, short
 from .summary import LayerSummary, NetworkSummary
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-#: One colour per kind, the same in every chart (colour-blind-safe, after Okabe and Ito).
-KIND_COLOURS = {
-    "conv": "#0072b2",
-    "grouped": "#56b4e9",
-    "depthwise": "#009e73",
-    "pointwise": "#e69f00",
-    "linear": "#cc79a7",
-    "matmul": "#d55e00",
-    "norm": "#999999",
-    "other": "#f0e442",
-}
 
 
 def _depth_words(chart: chart_data.ModuleChart) -> str:
@@ -86,8 +74,9 @@ def module_bars(summary: NetworkSummary) -> Figure:
     total = summary.totals.headline
     for index, bar in enumerate(bars):
         if bar.work.headline and total:
+            share = 100 * bar.work.headline / total
             count_axis.annotate(
-                f"{100 * bar.work.headline / total:.1f} %",
+                f"{share:.1f} %" if share >= 0.05 else "< 0.1 %",
                 (bar.work.headline, index),
                 xytext=(4, 0),
                 textcoords="offset points",
@@ -96,6 +85,7 @@ def module_bars(summary: NetworkSummary) -> Figure:
     count_axis.set_xlim(
         0, max((bar.work.headline for bar in bars), default=0) * 1.12 or 1
     )  # room for the shares
+    params_axis.set_xlim(0, max((bar.work.params for bar in bars), default=0) * 1.04 or 1)
     count_axis.set_yticks(positions, [short(bar.label, 32) for bar in bars])
     count_axis.set_ylim(len(bars) - 0.5, -0.5)
     kept = f"the {len(bars):,} largest of " if len(bars) < chart.modules - chart.zero else ""
