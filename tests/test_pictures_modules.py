@@ -315,6 +315,35 @@ def test_every_chart_label_is_at_least_10_px_at_the_size_the_page_shows_it(pages
     assert ".chart svg { max-width: 100%; height: auto; }" in page  # never shrunk below its size but to fit
 
 
+def test_every_page_with_charts_has_them_at_12_px_and_more(matplotlib) -> None:
+    pages = [
+        ["layer", "--in", "56x56x64", "--out", "64", "-k", "3", "--padding", "1", *A100],
+        ["sweep", "--in", "28x28x8", "--out", "16..1024*2", "-k", "3"],
+        ["compare", "mobilenet_v2", "--memory", "--device", "h100"],
+        ["compare", "resnet50", "--depth", "1", *A100],
+    ]
+    for args in pages:
+        found = charts_of(run(*args, "--format", "html"))
+        assert found, args
+        for chart, svg in found.items():
+            px = (
+                4
+                / 3
+                * float(svg.attrib["width"].removesuffix("pt"))
+                / float(svg.attrib["viewBox"].split()[2])
+            )
+            assert min(_font_sizes(svg)) * px >= 12 - 1e-6, (args, chart)
+
+
+def test_the_kinds_bars_say_their_counts(pages) -> None:
+    page, data = pages["resnet50"]
+    bars = hovered(charts_of(page)["kinds"])
+    assert {b["kind"]: (int(b["count"]), int(b["params"])) for b in bars} == {
+        kind: (v["macs"], v["params"]) for kind, v in data["breakdown"].items() if v["macs"]
+    }
+    assert all(f"{int(b['count']):,} MACs" in b["title"] for b in bars)
+
+
 def _overlaps(figure) -> list[tuple[str, str]]:
     """Pairs of the figure's drawn texts whose boxes overlap, and texts outside the figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -192,8 +192,20 @@ def kinds_bar(summary: NetworkSummary) -> Figure:
     kinds = [kind for kind in summary.breakdown if kind.work.headline]
     fig = _figure(8.0, 1.2 + 0.45 * max(1, len(kinds)))
     axis = fig.subplots()
-    axis.barh([kind.label for kind in kinds], [kind.work.headline for kind in kinds], color="#55a868")
+    bars = axis.barh([kind.label for kind in kinds], [kind.work.headline for kind in kinds], color="#55a868")
     total = summary.totals.headline or 1
+    label = summary.settings.convention.label
+    for index, (bar, kind) in enumerate(zip(bars, kinds, strict=True)):
+        title = f"{kind.label}: {kind.work.headline:,} {label}, {kind.work.params:,} params"
+        hover(
+            fig,
+            bar,
+            f"kinds-{index}",
+            title,
+            kind=kind.kind,
+            count=kind.work.headline,
+            params=kind.work.params,
+        )
     for index, kind in enumerate(kinds):
         axis.annotate(
             f"{100 * kind.work.headline / total:.1f} %",
