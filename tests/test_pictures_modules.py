@@ -284,6 +284,23 @@ def test_rows_at_one_point_share_a_label_and_the_table_counts_them() -> None:
     assert len(set(names)) == len(names) and not any(n.startswith("encoder.2.mlp.fc1") for n in names)
 
 
+def test_names_in_hover_titles_and_data_are_escaped_and_the_svg_parses(matplotlib) -> None:
+    name = 'a<b>&"c$x$\u0007'
+    spec = {
+        "input": "16x16x8",
+        "layers": [{"name": name, "out": 8, "kernel": 3}, {"name": "d'e", "out": 8, "kernel": 3}],
+    }
+    summary = api.cost(spec, device="a100")
+    for chart, draw in charts.charts_for(summary).items():
+        svg = ET.fromstring(charts.render(draw(), "svg"))
+        items = hovered(svg)
+        assert items, chart
+        if chart == "kinds":
+            continue
+        named = [item for item in items if item.get("name", item.get("module")) == 'a<b>&"c$x$\\x07']
+        assert named and all(item["title"].startswith('a<b>&"c$x$\\x07') for item in named), chart
+
+
 # ------------------------------------------------------------------ readable
 
 

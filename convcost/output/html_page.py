@@ -116,7 +116,14 @@ def chart_sections(summary: Summary, names: Sequence[str] | None = None) -> list
     for name, draw in wanted.items():
         svg = charts.render(draw(), "svg").decode()
         svg = svg[svg.index("<svg") :]  # inline: no XML declaration or doctype
-        sections.append(f'<h2 id="{name}">{_CHART_TITLES[name]}</h2>')
+        heading = _CHART_TITLES[name]
+        if (
+            name == "modules"
+            and isinstance(summary, NetworkSummary)
+            and chart_data.module_depth(summary)[0] is None
+        ):
+            heading = "Where the MACs and params go, layer by layer"  # few layers: each its own bar
+        sections.append(f'<h2 id="{name}">{heading}</h2>')
         sections.append(f'<div class="chart" id="chart-{name}">{svg}</div>')
         if name == "roofline" and isinstance(summary, NetworkSummary):
             sections.append(table_html(roofline_table(summary)))
@@ -191,14 +198,17 @@ def page(summary: object, title: str, blocks: Sequence[Block] | None = None, com
     if command:
         body.append(f'<p class="note">Made with <code>{_text(command)}</code></p>')
     first: list[str] = []  # a network's modules come first: the picture of the whole
+    left_out: list[str] = []
     if isinstance(summary, NetworkSummary) and charts.available():
-        names = list(charts.charts_for(summary))
+        if chart_data.module_depth(summary)[0] is None:  # every layer a bar already: no repeat
+            left_out = ["layers"]
+        names = [name for name in charts.charts_for(summary) if name not in left_out]
         body.append(_contents(names))
         first = ["modules"]
         body += chart_sections(summary, first)
     body += blocks_html(_default_blocks(summary, title) if blocks is None else blocks)
     if isinstance(summary, (LayerSummary, NetworkSummary, SweepSummary)):
-        rest = [name for name in charts.charts_for(summary) if name not in first]
+        rest = [name for name in charts.charts_for(summary) if name not in first + left_out]
         body += chart_sections(summary, rest)
     body.append(f'<p class="note">Written by convcost {html.escape(__version__)}.</p>')
     return (

@@ -150,12 +150,14 @@ def _layer_points(summary: LayerSummary) -> list[_Point]:
 
 
 def _roof_title(name: str, module: str, memory: Any) -> str:
+    from .views import time_text
+
     where = f" (module {escape_text(module)})" if module and module != name else ""
     timing = memory.timing
     return (
         f"{escape_text(name)}{where}\n"
         f"{memory.flops:,} FLOPs, {memory.bytes:,} bytes: {memory.arithmetic_intensity:.1f} FLOP/B\n"
-        f"time ≥ {timing.time_s:.3g} s, {timing.bound}-bound"
+        f"time ≥ {time_text(timing.time_s)}, {timing.bound}-bound"
     )
 
 
