@@ -413,9 +413,9 @@ def chart_options(func: F) -> F:
         [
             click.option(
                 "--chart",
-                type=Choice(("layers", "kinds", "roofline", "saving")),
+                type=Choice(("layers", "modules", "kinds", "roofline", "saving")),
                 metavar="NAME",
-                help="layers, kinds, roofline or saving (default: the first that fits).",
+                help="layers, modules, kinds, roofline or saving (default: the first that fits).",
             ),
             file_option(required=True, help_text="The image: FILE.svg or FILE.png (written atomically)."),
         ],

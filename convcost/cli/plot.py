@@ -18,12 +18,15 @@ def plot() -> None:
     Needs matplotlib: pip install 'convcost[plot]'.
 
     \b
-    Charts: layers (MACs and params per layer), kinds (MACs by kind),
-    roofline (needs --device), saving (a sweep's saving against 1 − 1/D_K²).
+    Charts: layers (MACs and params of the largest layers), modules (per
+    module at a depth that fits, or --depth, split by kind), kinds (MACs by
+    kind), roofline (needs --device), saving (a sweep's saving against
+    1 − 1/D_K²).
 
     \b
     Examples:
       convcost plot compare mobilenet_v1 -o layers.svg
+      convcost plot compare resnet50 --chart modules --depth 1 -o stages.svg
       convcost plot compare resnet50 --chart roofline --device a100 -o roof.png
       convcost plot layer --in 56x56x64 --out 64 -k 3 --device h100 -o layer.svg
       convcost plot sweep --in 28x28x8 --out 16..1024*2 -k 3 -o saving.svg
@@ -76,11 +79,11 @@ def plot_layer(chart: str | None, output: str, **args: Any) -> None:
     draw(layer_summary_of(args), chart, output)
 
 
-@plot.command("compare", short_help="A network's layers, kinds or roofline.")
+@plot.command("compare", short_help="A network's layers, modules, kinds or roofline.")
 @compare_options
 @chart_options
 def plot_compare(chart: str | None, output: str, **args: Any) -> None:
-    """MACs and params per layer, MACs by kind, or the roofline (needs --device) of a network.
+    """MACs and params per layer or per module, MACs by kind, or the roofline (needs --device).
 
     \b
     Examples:

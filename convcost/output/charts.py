@@ -1,25 +1,35 @@
 """Charts as SVG (or PNG) text, drawn from a summary with matplotlib, the optional ``plot`` extra.
 
-Every chart is a function of a summary: where the MACs and params go layer by layer, MACs by
-kind, the roofline (each layer and variant a point: arithmetic intensity against attainable
-FLOP/s, under the device's roofs), and a sweep's saving against MobileNet's limit
-1 − 1/D_K². The SVGs carry no date and no random ids, so the same input gives the same bytes.
+Every chart is a function of a summary: where the MACs and params go module by module (each
+bar split by kind) and layer by layer, MACs by kind, the roofline (each layer and variant a
+point: arithmetic intensity against attainable FLOP/s, under the device's roofs), and a
+sweep's saving against MobileNet's limit 1 − 1/D_K². The SVGs carry no date and no random ids,
+so the same input gives the same bytes. Text is never under :data:`SMALLEST` points (a page
+shows a chart at its size: 1 pt is 4/3 px), and each bar and point of an SVG has a hover
+title with its full name and exact numbers, and the same numbers as ``data-`` attributes.
 """
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ..core.errors import escape_text
+from . import chart_data
 from .summary import LayerSummary, NetworkSummary, SweepSummary
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.figure import Figure
 
 INSTALL_HINT = "charts need matplotlib: pip install 'convcost[plot]'"
 ImageFormat = Literal["svg", "png"]
+#: The smallest text, in points: 7.5 pt is 10 px at the chart's size; nothing is drawn smaller.
+SMALLEST = 9.0
+FONT_SIZE = 10.0
 
 
 class PlotUnavailable(RuntimeError):
@@ -42,25 +52,71 @@ def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
         from matplotlib.figure import Figure
     except ImportError:
         raise PlotUnavailable(INSTALL_HINT) from None
-    matplotlib.rcParams.update({"svg.hashsalt": "convcost", "svg.fonttype": "none", "font.size": 9})
+    matplotlib.rcParams.update(
+        {
+            "svg.hashsalt": "convcost",
+            "svg.fonttype": "none",
+            "font.size": FONT_SIZE,
+            "axes.titlesize": FONT_SIZE + 1,
+            "legend.fontsize": SMALLEST,
+        }
+    )
     return Figure(figsize=(width, height), layout="constrained")
+
+
+class Hover(NamedTuple):
+    """What an SVG element of a chart says when pointed at, and its exact values."""
+
+    title: str
+    data: tuple[tuple[str, str], ...]
+
+
+_HOVERS = "_convcost_hovers"
+
+
+def hover(fig: Figure, artist: Artist, gid: str, title: str, **data: object) -> None:
+    """Give ``artist`` the SVG id ``gid``, a ``<title>`` and ``data-`` attributes (``data_x=1``
+    is ``data-data-x``: keywords name the attribute after ``data-``, underscores as hyphens)."""
+    artist.set_gid(gid)
+    hovers: dict[str, Hover] = getattr(fig, _HOVERS, None) or {}
+    hovers[gid] = Hover(title, tuple((key.replace("_", "-"), str(value)) for key, value in data.items()))
+    setattr(fig, _HOVERS, hovers)
+
+
+def _with_hovers(svg: str, hovers: dict[str, Hover]) -> str:
+    """matplotlib writes an artist with an id as ``<g id="…">``: its title and data go there."""
+
+    def opened(match: re.Match[str]) -> str:
+        found = hovers.get(match.group(1))
+        if found is None:
+            return match.group(0)
+        data = "".join(f' data-{key}="{html.escape(escape_text(value))}"' for key, value in found.data)
+        lines = (escape_text(line) for line in found.title.split("\n"))  # a line break stays one
+        title = html.escape("\n".join(lines), quote=False)
+        return f'<g id="{match.group(1)}"{data}>\n   <title>{title}</title>'
+
+    return re.sub(r'<g id="([^"]+)">', opened, svg)
 
 
 def render(fig: Figure, fmt: ImageFormat = "svg") -> bytes:
     buffer = io.BytesIO()
     metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
     fig.savefig(buffer, format=fmt, metadata=metadata, dpi=150)
-    return buffer.getvalue()
+    hovers = getattr(fig, _HOVERS, None)
+    if fmt != "svg" or not hovers:
+        return buffer.getvalue()
+    return _with_hovers(buffer.getvalue().decode(), hovers).encode()
 
 
-def _short(name: str, width: int = 28) -> str:
-    """A row name as a label: cut, control characters escaped, and ``$`` literal (not mathtext)."""
+def short(name: str, width: int = 28) -> str:
+    """A row name as a label: cut in the middle, control characters escaped, and ``$`` literal
+    (not mathtext)."""
     name = escape_text(name)
     name = name if len(name) <= width else name[: width // 2 - 1] + "…" + name[-(width // 2) :]
     return name.replace("$", r"\$")
 
 
-def _engineering(axis: Any, which: str = "x") -> None:
+def engineering(axis: Any, which: str = "x") -> None:
     """Tick labels as ``10M``, ``2G``: no offset text (``1e7``) to multiply in one's head."""
     from matplotlib.ticker import EngFormatter
 
@@ -68,36 +124,66 @@ def _engineering(axis: Any, which: str = "x") -> None:
     target.set_major_formatter(EngFormatter(sep=""))
 
 
-#: At most this many layers get a bar: the ones with the most work, in network order.
-MAX_BARS = 60
+def _layer_hover(summary: NetworkSummary, row: Any) -> tuple[str, dict[str, object]]:
+    label = summary.settings.convention.label
+    module = f" (module {escape_text(row.module)})" if row.module and row.module != row.name else ""
+    title = (
+        f"{escape_text(row.name)}{module}: {escape_text(row.label)}\n"
+        f"{row.work.headline:,} {label}, {row.work.params:,} params, "
+        f"{row.memory.bytes:,} bytes of minimum traffic"
+    )
+    data = {"name": row.name, "module": row.module, "count": row.work.headline, "macs": row.work.macs}
+    return title, {**data, "params": row.work.params, "bytes": row.memory.bytes}
 
 
 def layer_bars(summary: NetworkSummary) -> Figure:
-    """MACs and params per layer (rows with neither left out; of a big network, the largest)."""
-    rows = [row for row in summary.rows if row.work.headline or row.work.params]
-    shown = len(rows)
-    if shown > MAX_BARS:
-        largest = sorted(range(shown), key=lambda i: (-rows[i].work.headline, -rows[i].work.params, i))
-        keep = sorted(largest[:MAX_BARS])
-        rows = [rows[i] for i in keep]
-    height = min(40.0, 1.5 + 0.16 * len(rows))
-    fig = _figure(10.0, height)
-    macs_axis, params_axis = fig.subplots(1, 2, sharey=True)
+    """MACs and params per row of the table: rows with no MACs left out; of many, the largest."""
+    chosen = chart_data.layer_bars(summary)
+    rows = chosen.rows
+    fig = _figure(11.0, 1.6 + 0.2 * max(1, len(rows)))
+    macs_axis, params_axis = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
     positions = list(range(len(rows)))
-    macs_axis.barh(positions, [row.work.headline for row in rows], color="#4c72b0")
-    params_axis.barh(positions, [row.work.params for row in rows], color="#dd8452")
-    macs_axis.set_yticks(positions, [_short(row.name) for row in rows], fontsize=6 if len(rows) > 40 else 8)
+    kinds = [chart_data.main_kind(row) for row in rows]
+    colours = [chart_data.KIND_COLOURS[kind] if kind else "#4c72b0" for kind in kinds]
+    for axis, values, panel in (
+        (macs_axis, [row.work.headline for row in rows], "count"),
+        (params_axis, [row.work.params for row in rows], "params"),
+    ):
+        bars = axis.barh(positions, values, color=colours)
+        for index, (bar, row) in enumerate(zip(bars, rows, strict=True)):
+            title, data = _layer_hover(summary, row)
+            hover(fig, bar, f"layers-{panel}-{index}", title, **data)
+    macs_axis.set_yticks(positions, [short(row.name, 36) for row in rows])
     macs_axis.set_ylim(len(rows) - 0.5, -0.5)  # the first layer on top, no empty margin
     label = summary.settings.convention.label
-    title = f"{label} per layer (batch {summary.settings.batch})"
-    if shown > len(rows):
-        title = f"{label} of the {len(rows)} largest of {shown:,} layers (batch {summary.settings.batch})"
-    macs_axis.set_title(title)
-    params_axis.set_title("params per layer")
+    what = "rows" if summary.depth is not None else "layers"
+    left_out = chosen.table_rows - chosen.with_work
+    if len(rows) < chosen.with_work:
+        title = f"{label} and params of the {len(rows):,} largest of {chosen.table_rows:,} {what}"
+    elif left_out:
+        title = f"{label} and params of the {len(rows):,} of {chosen.table_rows:,} {what} with any {label}"
+    else:
+        title = f"{label} and params per {what[:-1]}"
+    if left_out:
+        title += f" ({left_out:,} with no {label} left out)"
+    fig.suptitle(title, x=0.01, ha="left", fontsize=FONT_SIZE + 1)
+    macs_axis.set_title(f"{label} (batch {summary.settings.batch})", loc="left")
+    params_axis.set_title("params", loc="left")
     for axis in (macs_axis, params_axis):
-        _engineering(axis)
+        engineering(axis)
         axis.grid(axis="x", alpha=0.3)
         axis.set_axisbelow(True)
+    shown = [kind for kind in chart_data.CHART_KINDS if kind in kinds]
+    if shown:  # the colours are the kinds of the modules' chart
+        from matplotlib.patches import Patch
+
+        fig.legend(
+            [Patch(color=chart_data.KIND_COLOURS[kind]) for kind in shown],
+            [chart_data.CHART_KINDS[kind] for kind in shown],
+            loc="outside lower center",
+            ncols=min(4, len(shown)),
+            frameon=False,
+        )
     return fig
 
 
@@ -106,8 +192,20 @@ def kinds_bar(summary: NetworkSummary) -> Figure:
     kinds = [kind for kind in summary.breakdown if kind.work.headline]
     fig = _figure(8.0, 1.2 + 0.45 * max(1, len(kinds)))
     axis = fig.subplots()
-    axis.barh([kind.label for kind in kinds], [kind.work.headline for kind in kinds], color="#55a868")
+    bars = axis.barh([kind.label for kind in kinds], [kind.work.headline for kind in kinds], color="#55a868")
     total = summary.totals.headline or 1
+    label = summary.settings.convention.label
+    for index, (bar, kind) in enumerate(zip(bars, kinds, strict=True)):
+        title = f"{kind.label}: {kind.work.headline:,} {label}, {kind.work.params:,} params"
+        hover(
+            fig,
+            bar,
+            f"kinds-{index}",
+            title,
+            kind=kind.kind,
+            count=kind.work.headline,
+            params=kind.work.params,
+        )
     for index, kind in enumerate(kinds):
         axis.annotate(
             f"{100 * kind.work.headline / total:.1f} %",
@@ -119,75 +217,9 @@ def kinds_bar(summary: NetworkSummary) -> Figure:
     axis.invert_yaxis()
     axis.margins(x=0.12)  # room for the last label
     axis.set_title(f"{summary.settings.convention.label} by kind")
-    _engineering(axis)
+    engineering(axis)
     axis.grid(axis="x", alpha=0.3)
     axis.set_axisbelow(True)
-    return fig
-
-
-def _roofline_points(summary: LayerSummary | NetworkSummary) -> list[tuple[str, float, float]]:
-    """(label, arithmetic intensity, attainable FLOP/s) for each layer or variant with work."""
-    points = []
-    if isinstance(summary, LayerSummary):
-        items: list[tuple[str, Any]] = []
-        for v in summary.variants:
-            items.append((v.name.replace("_", "-"), v.memory))
-            items += [(f"{step.name} step", step.memory) for step in v.steps]
-    else:
-        items = [(row.name, row.memory) for row in summary.rows]
-    for label, memory in items:
-        if memory.flops and memory.timing is not None and memory.timing.time_s > 0:
-            points.append((label, memory.arithmetic_intensity, memory.flops / memory.timing.time_s))
-    return points
-
-
-def roofline(summary: LayerSummary | NetworkSummary) -> Figure:
-    """Each layer (or variant) as a point under the device's compute and memory roofs."""
-    s = summary.settings
-    if s.device is None or summary.ridge_point is None:
-        raise ValueError(
-            "a roofline needs a device: give --device NAME, or --peak-tflops and --bandwidth-gbs"
-        )
-    peak, bandwidth, ridge = s.device.peak[s.dtype], s.device.bandwidth, summary.ridge_point
-    points = _roofline_points(summary)
-    intensities = [p[1] for p in points] or [ridge]
-    low, high = min(min(intensities), ridge) / 4, max(max(intensities), ridge) * 4
-    fig = _figure(8.0, 5.0)
-    axis = fig.subplots()
-    xs = [low, ridge, high]
-    axis.plot(
-        xs, [min(peak, x * bandwidth) for x in xs], color="#888888", linewidth=2, label="roof", zorder=1
-    )
-    axis.axvline(ridge, color="gray", linestyle=":", linewidth=1, label=f"ridge point {ridge:.0f} FLOP/B")
-    memory_bound = [p for p in points if p[1] < ridge]
-    compute_bound = [p for p in points if p[1] >= ridge]
-    for group, colour, label in (
-        (memory_bound, "#c44e52", "memory-bound"),
-        (compute_bound, "#4c72b0", "compute-bound"),
-    ):
-        if group:
-            axis.scatter(
-                [p[1] for p in group],
-                [p[2] for p in group],
-                s=28,
-                color=colour,
-                edgecolors="white",
-                linewidths=0.6,
-                label=f"{label} ({len(group)})",
-                zorder=3,
-            )
-    if isinstance(summary, LayerSummary) or len(points) <= 12:
-        for label, x, y in points:
-            axis.annotate(_short(label, 28), (x, y), textcoords="offset points", xytext=(5, -11), fontsize=7)
-    axis.set_xscale("log")
-    axis.set_yscale("log")
-    axis.set_xlabel("arithmetic intensity (FLOP/B of minimum traffic)")
-    axis.set_ylabel("attainable FLOP/s (its FLOPs / its time bound)")
-    _engineering(axis, "y")
-    axis.set_ylim(top=peak * 3)
-    axis.set_title(f"Roofline: {escape_text(s.device.title)}, {s.dtype.value}".replace("$", r"\$"))
-    axis.legend(loc="lower right", fontsize=8)
-    axis.grid(alpha=0.3, which="both")
     return fig
 
 
@@ -227,7 +259,7 @@ def saving_curve(summary: SweepSummary) -> Figure:
         labels[::step],
         rotation=45 if long_labels else 0,
         ha="right" if long_labels else "center",
-        fontsize=7,
+        fontsize=SMALLEST,
     )
     axis.set_xlabel(", ".join(summary.varying) or "point")
     axis.set_ylabel("fewer MACs than regular (%)")
@@ -236,7 +268,7 @@ def saving_curve(summary: SweepSummary) -> Figure:
         if summary.not_regular
         else "Depthwise-separable saving"
     )
-    axis.legend(fontsize=8, loc="lower right")
+    axis.legend(loc="lower right")
     axis.grid(alpha=0.3)
     return fig
 
@@ -258,11 +290,10 @@ def live_bytes(summary: NetworkSummary) -> Figure:
         top = steps.index(m.peak_bytes) if m.peak_bytes in steps else 0
         axis.scatter([top], [m.peak_bytes], color="#c44e52", zorder=3, s=24)
         axis.annotate(
-            f"peak {m.peak_bytes:,} B at {_short(m.peak_at or '-')}",
+            f"peak {m.peak_bytes:,} B at {short(m.peak_at or '-')}",
             (top, m.peak_bytes),
             textcoords="offset points",
             xytext=(6, 4),
-            fontsize=8,
         )
     lines = []
     if m.best_order is not None and m.best_order.peak_bytes != m.peak_bytes:
@@ -279,11 +310,11 @@ def live_bytes(summary: NetworkSummary) -> Figure:
     axis.margins(y=0.12)
     axis.set_xlabel(f"step (layer, in the graph's order; {len(steps):,} in all)")
     axis.set_ylabel("live activation bytes")
-    _engineering(axis, "y")
+    engineering(axis, "y")
     from .memory_view import rule_text
 
     axis.set_title(f"Live activation memory over the schedule ({rule_text(found)})")
-    axis.legend(fontsize=8, loc="upper right")
+    axis.legend(loc="upper right")
     axis.grid(alpha=0.3)
     axis.set_axisbelow(True)
     return fig
@@ -291,14 +322,17 @@ def live_bytes(summary: NetworkSummary) -> Figure:
 
 def charts_for(summary: LayerSummary | NetworkSummary | SweepSummary) -> dict[str, Callable[[], Figure]]:
     """The charts that make sense for a summary, by name, drawn only when called."""
+    from . import network_charts
+
     found: dict[str, Callable[[], Figure]] = {}
     if isinstance(summary, NetworkSummary):
         found["layers"] = lambda: layer_bars(summary)
+        found["modules"] = lambda: network_charts.module_bars(summary)
         found["kinds"] = lambda: kinds_bar(summary)
         if summary.peak_memory is not None:  # asked for (compare --memory)
             found["memory"] = lambda: live_bytes(summary)
     if isinstance(summary, SweepSummary):
         found["saving"] = lambda: saving_curve(summary)
     elif summary.settings.device is not None:
-        found["roofline"] = lambda: roofline(summary)
+        found["roofline"] = lambda: network_charts.roofline(summary)
     return found

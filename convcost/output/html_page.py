@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import escape_text
-from . import charts
+from . import chart_data, charts
 from .summary import LayerSummary, NetworkSummary, SweepSummary
-from .text_table import Blank, Block, Drawn, Para, Table
+from .text_table import Blank, Block, Column, Drawn, Para, Table
 
 Summary = LayerSummary | NetworkSummary | SweepSummary
 
@@ -31,12 +31,13 @@ th { border-bottom: 2px solid #888; }
 td.num, th.num { text-align: right; }
 tr.sub td { color: #666; } tr.sub td:first-child { padding-left: 1.5em; }
 tr.total td { font-weight: 600; border-top: 2px solid #888; border-bottom: none; }
-.note { color: #555; } .chart svg { max-width: min(100%, 64em); height: auto; }
+.note { color: #555; } .chart svg { max-width: 100%; height: auto; }
 .scroll { overflow-x: auto; } code { font-size: .95em; }
 """
 
 _CHART_TITLES = {
-    "layers": "Where the MACs and params go, layer by layer",
+    "modules": "Where the MACs and params go, module by module",
+    "layers": "The largest layers",
     "kinds": "MACs by kind of layer",
     "roofline": "Roofline",
     "saving": "Saving against 1 − 1/D_K²",
@@ -97,8 +98,12 @@ def blocks_html(blocks: Sequence[Block]) -> list[str]:
     return body
 
 
-def chart_sections(summary: Summary) -> list[str]:
+def chart_sections(summary: Summary, names: Sequence[str] | None = None) -> list[str]:
+    """The summary's charts (those in ``names``, if given) as sections, a roofline's labelled
+    points as a table below it; without matplotlib, a note on how to get the charts."""
     wanted = charts.charts_for(summary)
+    if names is not None:
+        wanted = {name: draw for name, draw in wanted.items() if name in names}
     if not wanted:
         return []
     if not charts.available():
@@ -111,8 +116,52 @@ def chart_sections(summary: Summary) -> list[str]:
     for name, draw in wanted.items():
         svg = charts.render(draw(), "svg").decode()
         svg = svg[svg.index("<svg") :]  # inline: no XML declaration or doctype
-        sections.append(f'<h2>{_CHART_TITLES[name]}</h2>\n<div class="chart" id="chart-{name}">{svg}</div>')
+        heading = _CHART_TITLES[name]
+        if (
+            name == "modules"
+            and isinstance(summary, NetworkSummary)
+            and chart_data.module_depth(summary)[0] is None
+        ):
+            heading = "Where the MACs and params go, layer by layer"  # few layers: each its own bar
+        sections.append(f'<h2 id="{name}">{heading}</h2>')
+        sections.append(f'<div class="chart" id="chart-{name}">{svg}</div>')
+        if name == "roofline" and isinstance(summary, NetworkSummary):
+            sections.append(table_html(roofline_table(summary)))
     return sections
+
+
+def roofline_table(summary: NetworkSummary) -> Table:
+    """The roofline's labelled points: the rows that take longest, memory- and compute-bound."""
+    from .views import int_text, time_text
+
+    points = chart_data.labelled(chart_data.roof_points(summary))
+    label = summary.settings.convention.label
+    timings = [p.row.memory.timing for p in points]
+    columns = [
+        Column("#", [str(p.number) for p in points], "right"),
+        Column("layer", [escape_text(p.row.name) for p in points]),
+        Column("module", [escape_text(p.row.module) for p in points]),
+        Column("alike", [f"×{p.alike}" if p.alike > 1 else "" for p in points], "right"),
+        Column(label, [int_text(p.row.work.headline) for p in points], "right"),
+        Column("bytes", [int_text(p.row.memory.bytes) for p in points], "right"),
+        Column("FLOP/B", [f"{p.intensity:.1f}" for p in points], "right"),
+        Column("time ≥", [time_text(t.time_s) if t else "" for t in timings], "right"),
+        Column("bound", [t.bound if t else "" for t in timings]),
+    ]
+    memory = sum(1 for t in timings if t and t.bound == "memory")
+    compute = len(points) - memory
+    bounds = f"{memory} memory-bound and {compute} compute-bound" if compute else f"{memory} memory-bound"
+    title = [
+        f"The roofline's labels: the {bounds} rows that take longest",
+        "alike: rows at the very same point (a block's copies), labelled once.",
+    ]
+    off, off_time = chart_data.off_the_roofline(summary)
+    if off and summary.total_time_s:
+        title.append(
+            f"Not on the roofline: {off:,} rows at 0 FLOP/B (reshapes, norms, activations, merges…), "
+            f"{time_text(off_time)} of the {time_text(summary.total_time_s)} in all."
+        )
+    return Table(columns, title=title)
 
 
 def _default_blocks(summary: object, title: str) -> list[Block]:
@@ -127,15 +176,40 @@ def _default_blocks(summary: object, title: str) -> list[Block]:
     return []
 
 
+_LINKS = {
+    "modules": "modules",
+    "layers": "largest layers",
+    "kinds": "MACs by kind",
+    "roofline": "roofline",
+    "memory": "live memory",
+}
+
+
+def _contents(names: Sequence[str]) -> str:
+    ordered = sorted(names, key=lambda name: name != "modules")  # the modules' chart comes first
+    links = " · ".join(f'<a href="#{name}">{_LINKS[name]}</a>' for name in ordered)
+    return f'<p class="note">Charts: {links}.</p>'
+
+
 def page(summary: object, title: str, blocks: Sequence[Block] | None = None, command: str = "") -> str:
     """The whole page as text: a heading, the blocks (by default the summary's tables), then the
     summary's charts, if it has any (a layer's or a network's with a device, a sweep's)."""
     body: list[str] = [f"<h1>{_text(title)}</h1>"]
     if command:
         body.append(f'<p class="note">Made with <code>{_text(command)}</code></p>')
+    first: list[str] = []  # a network's modules come first: the picture of the whole
+    left_out: list[str] = []
+    if isinstance(summary, NetworkSummary) and charts.available():
+        if chart_data.module_depth(summary)[0] is None:  # every layer a bar already: no repeat
+            left_out = ["layers"]
+        names = [name for name in charts.charts_for(summary) if name not in left_out]
+        body.append(_contents(names))
+        first = ["modules"]
+        body += chart_sections(summary, first)
     body += blocks_html(_default_blocks(summary, title) if blocks is None else blocks)
     if isinstance(summary, (LayerSummary, NetworkSummary, SweepSummary)):
-        body += chart_sections(summary)
+        rest = [name for name in charts.charts_for(summary) if name not in first + left_out]
+        body += chart_sections(summary, rest)
     body.append(f'<p class="note">Written by convcost {html.escape(__version__)}.</p>')
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

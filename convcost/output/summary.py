@@ -22,7 +22,7 @@ from ..core.traffic import Traffic, chain, conv_traffic, estimate, ridge_point, 
 if TYPE_CHECKING:  # the network's and sweep's model: imported where a network is summarised, so
     # that ``layer`` starts without loading the graph machinery
     from ..model.evaluate import Network, Row
-    from ..model.kinds import BreakdownKind
+    from ..model.kinds import BreakdownKind, BreakdownPart
     from ..model.memory_report import Analysis
     from ..model.receptive_field import ReceptiveField
     from ..model.sweep import Point, Skipped
@@ -169,6 +169,7 @@ class RowSummary(NamedTuple):
     module: str = ""  # the dotted PyTorch module path
     rows: int = 1  # the rows a roll-up row (--depth) sums; 1 for a layer
     forms: tuple[FormSummary, ...] = ()  # a roll-up row's totals with every spatial conv in each form
+    parts: tuple[BreakdownPart, ...] = ()  # a layer's cost by kind, per item of the batch (the breakdown's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +219,8 @@ class NetworkSummary:
     # peak activation memory, when asked for (``compare --memory``): computed by the model, as
     # every other number here, and only shown by the views
     peak_memory: Analysis | None = None
+    # every layer's row, before any roll-up or hiding: what the per-module chart splits by kind
+    layers: tuple[RowSummary, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The ``compare --json`` object."""
@@ -488,6 +491,7 @@ class _RowMaker:
             variants,
             c.theory_ratio if c is not None else None,
             row.module,
+            parts=row.parts,
         )
 
 
@@ -567,6 +571,7 @@ def network_summary(
         len(rows),
         depth,
         before - len(shown),
+        layers=rows,
     )
 
 
