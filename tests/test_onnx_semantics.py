@@ -461,6 +461,34 @@ def test_a_conv_read_again_with_a_bias_of_its_own_counts_that_bias(onnx) -> None
     assert network.totals.macs == 115_200
 
 
+def external(name: str, offset: int, *dims: int):
+    """A weightless float tensor whose bytes are in ``w.bin`` at ``offset`` (a file never read)."""
+    from onnx import TensorProto
+
+    tensor = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=list(dims))
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, given in (("location", "w.bin"), ("offset", str(offset)), ("length", str(4 * 64))):
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, given
+    return tensor
+
+
+@pytest.mark.parametrize(("second", "params"), [(0, 64), (256, 128)], ids=["same bytes", "other bytes"])
+def test_two_initializers_at_the_same_bytes_are_one_tensor(onnx, second: int, params: int) -> None:
+    """Two 8×8 linear weights stored at the same place of the same file hold the same numbers: one
+    tensor, counted once (a tool that wrote a tied weight once). At other bytes they are two."""
+    nodes = [node("MatMul", ["x", "a"], ["y"], "fc0"), node("MatMul", ["y", "b"], ["z"], "fc1")]
+    model = build(
+        nodes,
+        [value("x", [1, 5, 8])],
+        [value("z", None)],
+        [external("a", 0, 8, 8), external("b", second, 8, 8)],
+    )
+    converted, network = cost(model)
+    assert converted.unsupported == {}
+    assert network.totals.params == params and network.totals.macs == 2 * 5 * 8 * 8
+
+
 def test_a_computed_conv_bias_is_added_per_channel(onnx) -> None:
     """A bias the model computes (here the input's mean per channel) is ONNX's one value a channel:
     an add of 10·10·8 elements after the conv (it was refused as not broadcasting)."""
