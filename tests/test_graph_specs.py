@@ -232,6 +232,41 @@ def test_upsample_is_one_registry_entry_known_to_the_schema() -> None:
     assert "upsample" in titles and titles == [*KINDS, "activation by name"]
 
 
+# ------------------------------------------------------------------ a weight read again: learned: false
+
+#: Each kind with weights, as one entry on a 6×6×8 input.
+WEIGHTED = [
+    {"out": 8, "kernel": 3, "padding": 1, "bias": True},
+    {"type": "transposed", "out": 4, "kernel": 2, "stride": 2, "bias": True},
+    {"type": "depthwise", "kernel": 3, "padding": 1},
+    {"type": "separable", "out": 16, "kernel": 3},
+    {"type": "linear", "out": 5, "flatten": False},
+    {"type": "batchnorm"},
+    {"type": "layernorm"},
+    {"type": "groupnorm", "groups": 2},
+    {"type": "instancenorm"},
+]
+
+
+@pytest.mark.parametrize("entry", WEIGHTED, ids=[e.get("type", "conv") for e in WEIGHTED])
+def test_a_weight_read_again_does_its_work_with_no_params(entry) -> None:
+    """``learned: false``: another row's weights (a tied or shared weight read again), so the same
+    MACs, adds and other ops and no params, in the row and in its breakdown."""
+
+    def costed(learned: bool) -> tuple:
+        spec = {
+            "input": "6x6x8",
+            "layers": [{**entry, "name": "w", **({} if learned else {"learned": False})}],
+        }
+        row = evaluate(spec).rows[0]
+        return row.counts, row.parts
+
+    (own, own_parts), (again, parts) = costed(True), costed(False)
+    assert own.params > 0 and again.params == 0
+    assert again == own._replace(params=0)
+    assert all(part.counts.params == 0 for part in parts) and len(parts) == len(own_parts)
+
+
 # ------------------------------------------------------------------ repeat: distinct copies costed once
 
 

@@ -400,6 +400,111 @@ def test_a_shared_weight_counts_once_when_folded_too(onnx) -> None:
         assert network.totals.params == params
 
 
+def test_a_shared_norm_does_its_scales_work_at_every_depth(onnx) -> None:
+    """The later norms read a scale counted before: no params, but the scale's work (5 ops an
+    element, not the 4 of a norm without one)."""
+    _, network = cost(shared_model())
+    found = rows(network)
+    assert [found[f"norm{d}"].counts.other_ops for d in range(3)] == [5 * 5 * 8] * 3
+
+
+def shared_conv_model(bias: str = "b"):
+    """One 3×3 conv (8→8, weight 576 and bias 8) run twice, a ReLU between: 584 params, once;
+    2 · 10·10·8·8·9 = 115,200 MACs. ``bias`` names the second conv's bias ("c": one of its own)."""
+    nodes = [
+        node("Conv", ["x", "w", "b"], ["y"], "conv0", pads=[1, 1, 1, 1]),
+        node("Relu", ["y"], ["r"], "relu"),
+        node("Conv", ["r", "w", bias], ["z"], "conv1", pads=[1, 1, 1, 1]),
+    ]
+    initializers = [tensor("w", 8, 8, 3, 3), tensor("b", 8), tensor("c", 8)][: 3 if bias == "c" else 2]
+    return build(nodes, [value("x", [1, 8, 10, 10])], [value("z", None)], initializers)
+
+
+def shared_lstm_model():
+    """One LSTM (4 features, hidden 4: W and R 16×4 each) run over its own output again: 128 params,
+    once; 2 · T·B·(4·H)·(I + H) = 2 · 5·1·16·8 = 1,280 MACs."""
+    nodes = [
+        node("LSTM", ["x", "W", "R"], ["y"], "lstm0", hidden_size=4),
+        node("Squeeze", ["y", "one"], ["y1"], "squeeze"),
+        node("LSTM", ["y1", "W", "R"], ["z"], "lstm1", hidden_size=4),
+    ]
+    initializers = [tensor("W", 1, 16, 4), tensor("R", 1, 16, 4), ints("one", 1)]
+    return build(nodes, [value("x", [5, 1, 4])], [value("z", None)], initializers)
+
+
+@pytest.mark.parametrize(
+    ("model", "params", "macs"),
+    [(shared_conv_model, 584, 115_200), (shared_lstm_model, 128, 1_280)],
+    ids=["conv", "lstm"],
+)
+def test_a_conv_or_recurrent_weight_read_twice_counts_once(onnx, tmp_path, model, params, macs) -> None:
+    converted, network = cost(model())
+    assert converted.unsupported == {}
+    assert (network.totals.params, network.totals.macs) == (params, macs)
+    second = [row for row in network.rows if row.name.startswith(("conv1", "lstm1"))]
+    assert second and all(row.counts.params == 0 for row in second)
+    assert sum(row.counts.macs for row in second) == macs // 2
+    # the later rows are learned: false in the spec, so import → compare gives the same totals
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model().SerializeToString())
+    spec = tmp_path / "m.yaml"
+    result = CliRunner().invoke(cli, ["import", str(path)])
+    assert result.exit_code == 0 and "learned: false" in result.stdout
+    spec.write_text(result.stdout)
+    assert cli_json(spec)["totals"] == cli_json(path)["totals"]
+
+
+def test_a_conv_read_again_with_a_bias_of_its_own_counts_that_bias(onnx) -> None:
+    """The second conv's weight is the first's, its bias its own: 576 + 8 + 8 params."""
+    _, network = cost(shared_conv_model("c"))
+    assert network.totals.params == 576 + 8 + 8
+    assert network.totals.macs == 115_200
+
+
+def external(name: str, offset: int, *dims: int):
+    """A weightless float tensor whose bytes are in ``w.bin`` at ``offset`` (a file never read)."""
+    from onnx import TensorProto
+
+    tensor = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=list(dims))
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, given in (("location", "w.bin"), ("offset", str(offset)), ("length", str(4 * 64))):
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, given
+    return tensor
+
+
+@pytest.mark.parametrize(("second", "params"), [(0, 64), (256, 128)], ids=["same bytes", "other bytes"])
+def test_two_initializers_at_the_same_bytes_are_one_tensor(onnx, second: int, params: int) -> None:
+    """Two 8×8 linear weights stored at the same place of the same file hold the same numbers: one
+    tensor, counted once (a tool that wrote a tied weight once). At other bytes they are two."""
+    nodes = [node("MatMul", ["x", "a"], ["y"], "fc0"), node("MatMul", ["y", "b"], ["z"], "fc1")]
+    model = build(
+        nodes,
+        [value("x", [1, 5, 8])],
+        [value("z", None)],
+        [external("a", 0, 8, 8), external("b", second, 8, 8)],
+    )
+    converted, network = cost(model)
+    assert converted.unsupported == {}
+    assert network.totals.params == params and network.totals.macs == 2 * 5 * 8 * 8
+
+
+def test_a_computed_conv_bias_is_added_per_channel(onnx) -> None:
+    """A bias the model computes (here the input's mean per channel) is ONNX's one value a channel:
+    an add of 10·10·8 elements after the conv (it was refused as not broadcasting)."""
+    nodes = [
+        node("ReduceMean", ["x", "axes"], ["m"], "mean", keepdims=0),
+        node("Reshape", ["m", "c"], ["b"], "bias"),
+        node("Conv", ["x", "w", "b"], ["z"], "conv", pads=[1, 1, 1, 1]),
+    ]
+    initializers = [tensor("w", 8, 8, 3, 3), ints("axes", 0, 2, 3), ints("c", 8)]
+    model = build(nodes, [value("x", [1, 8, 10, 10])], [value("z", None)], initializers, opset=18)
+    _, network = cost(model)
+    found = rows(network)
+    assert network.totals.params == 576 and network.totals.macs == 57_600
+    assert found["conv_bias"].type == "add" and found["conv_bias"].counts.other_ops == 800
+
+
 # ---------------------------------------------------------------- local functions that are fine
 
 

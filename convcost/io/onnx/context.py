@@ -101,6 +101,7 @@ class Context:
                 self.producers[name] = node
         self.outputs = {o.name for o in graph.output}
         self.modules = module_paths(graph.node, {t.name: None for t in graph.initializer})
+        stored: dict[tuple[object, ...], str] = {}  # where an external tensor's bytes are → its name
         for tensor in graph.initializer:
             dims = tuple(int(d) for d in tensor.dims)
             data = None
@@ -110,9 +111,16 @@ class Context:
                 except Exception:  # numpy_helper's refusal of an odd encoding: the value stays unknown
                     data = None
             learned = tensor.data_type in FLOAT_TYPES and prod(dims) > 1
-            self.static[tensor.name] = Static(
-                dims, data, frozenset({tensor.name}) if learned else frozenset()
-            )
+            source = tensor.name
+            if learned and tensor.data_location == 1:
+                # Two initializers at the same bytes of the same file, of one type and dims, are one
+                # tensor (a tied weight a tool wrote once): counted once, as a tensor read again. The
+                # bytes are never read; an exporter's separate copy (at other bytes) stays separate.
+                place = {e.key: e.value for e in tensor.external_data}
+                if "location" in place:
+                    at = (place["location"], place.get("offset", "0"), place.get("length"))
+                    source = stored.setdefault((*at, tensor.data_type, dims), tensor.name)
+            self.static[tensor.name] = Static(dims, data, frozenset({source}) if learned else frozenset())
 
     # ------------------------------------------------------------------ small helpers
 

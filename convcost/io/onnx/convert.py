@@ -40,6 +40,10 @@ class Converted(NamedTuple):
     unsupported: Mapping[str, int] = MappingProxyType({})
 
 
+#: The most rounds of folding shape arithmetic and inferring again (see :func:`_convert`).
+_FOLD_ROUNDS = 16
+
+
 def load(
     data: bytes | bytearray | memoryview | mmap,
     source: str,
@@ -131,7 +135,11 @@ def onnx_shapes(
     changed = set_inputs(copy, first, wants, input_shape, 1 if taken is not None else batch)
     check_symbolic(copy, initializers, taken)
     shapes = infer(copy, onnx, changed)
-    for _ in range(4):  # shape arithmetic ONNX's data propagation misses (Div, Where, …): fold, infer again
+    # Shape arithmetic ONNX's data propagation misses (Div, Where, Mod, …): fold, infer again. Each
+    # round can only reach as far as the shapes known before it (Swin V2's padded windows take two
+    # rounds a stage: the Pad's amounts, then the reshapes from its shape), so rounds go on while
+    # they fold something, up to a bound that keeps a model built to need more from taking long.
+    for _ in range(_FOLD_ROUNDS):
         if not unknown(copy, shapes) or not fold_constants(copy, shapes):
             break
         shapes = infer(copy, onnx, changed)

@@ -17,6 +17,12 @@ AXIS = Field(
 )
 MERGE_INPUTS = Field("names", "The layers to merge, by name (two or more).", required=True)
 SHAPE = Field("dims", "The output shape (channels-last, without the batch).", required=True)
+LEARNED = Field(
+    "bool",
+    "Its weights are its own params (false: another row's, a tied or shared weight read again: the "
+    "same work, no params of its own).",
+    default=True,
+)
 
 
 def needs_spatial(shape: Shape, kind: str) -> None:
@@ -33,6 +39,15 @@ def boolean(f: Mapping[str, object], key: str, default: bool) -> bool:
     if not isinstance(value, bool):
         raise bad_value(key, value, "expected true or false")
     return value
+
+
+def own_params(f: Mapping[str, object], costed: Costed) -> Costed:
+    """``costed``, less its params where they are another row's (``learned: false``): a weight that
+    two rows read is counted once, at the first, while each row does its work."""
+    if boolean(f, "learned", True):
+        return costed
+    parts = tuple(part._replace(counts=part.counts._replace(params=0)) for part in costed.parts)
+    return costed._replace(counts=costed.counts._replace(params=0), parts=parts)
 
 
 def axis_of(f: Mapping[str, object], shape: Shape) -> int:

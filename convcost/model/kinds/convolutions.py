@@ -13,7 +13,7 @@ from math import floor
 from ...core import values
 from ...core.conv import ZERO, Conv, conv, pointwise
 from ...core.errors import ConvCostError
-from .common import DILATION, IN, PADDING, boolean, needs_spatial
+from .common import DILATION, IN, LEARNED, PADDING, boolean, needs_spatial, own_params
 from .registry import BreakdownKind, BreakdownPart, Costed, Field, Kind, Shape, register, untracked
 
 _KERNEL = Field("dims", "Kernel size: an int or one per spatial dim (3x5).", required=True)
@@ -29,6 +29,7 @@ CONV_FIELDS = {
     "dilation": DILATION,
     "groups": Field("int", "Groups; must divide input channels and out.", default=1),
     "bias": _BIAS_OFF,
+    "learned": LEARNED,
 }
 
 
@@ -41,14 +42,14 @@ def classify(layer: Conv) -> BreakdownKind:
     return "grouped"
 
 
-def _conv_costed(layers: tuple[Conv, ...], reference: Conv) -> Costed:
+def _conv_costed(f: Mapping[str, object], layers: tuple[Conv, ...], reference: Conv) -> Costed:
     counts = ZERO
     parts = []
     for layer in layers:
         layer_counts = layer.counts()
         counts = counts.plus(layer_counts)
         parts.append(BreakdownPart(classify(layer), layer_counts))
-    return Costed(layers[-1].output_shape, counts, tuple(parts), reference, layers, layers)
+    return own_params(f, Costed(layers[-1].output_shape, counts, tuple(parts), reference, layers, layers))
 
 
 def _conv(
@@ -96,7 +97,7 @@ def cost_conv(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
     shape = shapes[0]
     needs_spatial(shape, "conv")
     layer = _conv(f, shape, f.get("out"), f.get("kernel"), f.get("groups", 1), boolean(f, "bias", False))
-    return _conv_costed((layer,), layer)
+    return _conv_costed(f, (layer,), layer)
 
 
 register(Kind("conv", "A regular or grouped convolution.", {"in": IN, **CONV_FIELDS}, cost_conv,
@@ -110,7 +111,7 @@ def cost_transposed(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Coste
     layer = _conv(
         f, shape, f.get("out"), f.get("kernel"), f.get("groups", 1), boolean(f, "bias", False), True
     )
-    return _conv_costed((layer,), layer)
+    return _conv_costed(f, (layer,), layer)
 
 
 register(
@@ -141,7 +142,7 @@ def cost_depthwise(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed
             f"{f['out']} is not input channels × multiplier ({shape[-1]} × {_multiplier(f)} = "
             f"{layer.out_channels}); drop out, or set multiplier",
         )
-    return _conv_costed((layer,), layer)
+    return _conv_costed(f, (layer,), layer)
 
 
 register(
@@ -157,6 +158,7 @@ register(
             "multiplier": _MULTIPLIER,
             "out": Field("int", "Output channels; if given, must equal input channels × multiplier."),
             "bias": _BIAS_OFF,
+            "learned": LEARNED,
         },
         cost_depthwise,
         width="follow",
@@ -180,7 +182,7 @@ def cost_separable(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed
     reference = depthwise._replace(
         out_channels=step.out_channels, groups=1, bias=step.bias, output_shape=step.output_shape
     )
-    return _conv_costed((depthwise, step), reference)
+    return _conv_costed(f, (depthwise, step), reference)
 
 
 register(
@@ -196,6 +198,7 @@ register(
             "dilation": DILATION,
             "multiplier": _MULTIPLIER,
             "bias": Field("bool", "A bias on the pointwise output (off by default).", default=False),
+            "learned": LEARNED,
         },
         cost_separable,
         width="scale",

@@ -8,7 +8,7 @@ from math import prod
 from ...core import values
 from ...core.conv import Counts
 from ..receptive_field import ReceptiveField
-from .common import IN, MergeMismatch, boolean, broadcast
+from .common import IN, LEARNED, MergeMismatch, boolean, broadcast, own_params
 from .registry import BreakdownPart, Costed, Field, Kind, Shape, register, untracked
 
 
@@ -28,7 +28,7 @@ def cost_linear(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:
     params = features * out + (out if bias else 0)
     counts = Counts(macs, params, macs - positions * out + bias_adds, bias_adds)
     output = (out,) if flatten else shape[:-1] + (out,)
-    return Costed(output, counts, (BreakdownPart("linear", counts),), None, ())
+    return own_params(f, Costed(output, counts, (BreakdownPart("linear", counts),), None, ()))
 
 
 def per_position(
@@ -53,6 +53,7 @@ register(
                 "Flatten the input first (default); false: act on the last dim of every position.",
                 default=True,
             ),
+            "learned": LEARNED,
         },
         cost_linear,
         receptive_field=per_position,

@@ -7,13 +7,14 @@ from math import prod
 
 from ...core.conv import Counts
 from ...core.errors import bad_value
-from .common import AXIS, IN, axis_of, boolean, count, other_costed
+from .common import AXIS, IN, LEARNED, axis_of, boolean, count, other_costed, own_params
 from .registry import BreakdownPart, Costed, Field, Kind, Shape, register, unchanged
 
 #: Whether a layer, group or instance norm learns a scale, and a shift.
 _AFFINE = {
     "affine": Field("bool", "A learned scale per normalized element (or channel).", default=True),
     "bias": Field("bool", "A learned shift too, when affine.", default=True),
+    "learned": LEARNED,
 }
 
 
@@ -21,11 +22,11 @@ def cost_batchnorm(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed
     """Batch normalization: 2·C parameters (scale and shift), no MACs (folds into the conv at inference)."""
     shape = shapes[0]
     counts = Counts(0, 2 * shape[-1], 0, 0)
-    return Costed(shape, counts, (BreakdownPart("other", counts),), None, ())
+    return own_params(f, Costed(shape, counts, (BreakdownPart("other", counts),), None, ()))
 
 
-register(Kind("batchnorm", "Batch normalization (2·C params; folds into the conv).", {"in": IN},
-              cost_batchnorm, receptive_field=unchanged))  # fmt: skip
+register(Kind("batchnorm", "Batch normalization (2·C params; folds into the conv).",
+              {"in": IN, "learned": LEARNED}, cost_batchnorm, receptive_field=unchanged))  # fmt: skip
 
 
 def _normalized(f: Mapping[str, object], shape: Shape, learned: int) -> Costed:
@@ -33,7 +34,7 @@ def _normalized(f: Mapping[str, object], shape: Shape, learned: int) -> Costed:
     when learned, for each of ``learned`` elements or channels."""
     scale = boolean(f, "affine", True)
     shift = scale and boolean(f, "bias", True)
-    return other_costed(shape, prod(shape) * (5 if scale else 4), learned * (scale + shift))
+    return own_params(f, other_costed(shape, prod(shape) * (5 if scale else 4), learned * (scale + shift)))
 
 
 def cost_layernorm(f: Mapping[str, object], shapes: tuple[Shape, ...]) -> Costed:

@@ -65,9 +65,38 @@ def conv_input(
     return entry, value, folded
 
 
+def weight_and_bias(ctx: Context, node: NodeProto, names: list[str]) -> tuple[Shape | None, bool, bool]:
+    """The weight's dims (None: computed), whether it was counted before (read again: the row's
+    ``learned`` is false), and whether a static bias goes in the row. It does, but for a bias of its
+    own beside a weight read again: that one is an add after the conv, its params counted. A bias
+    read before beside a weight of its own stays in the row and counts again: exporters merge equal
+    tensors, and the equal (zero) shifts of freshly folded batch norms are each conv's own."""
+    again = ctx.read_again(names[1])
+    weight = ctx.weight(node, names[1])
+    bias = weight is not None and len(names) > 2 and bool(names[2]) and ctx.is_static(names[2])
+    if bias and again and not ctx.read_again(names[2]):
+        bias = False
+    if bias:
+        ctx.counted |= ctx.static[names[2]].sources
+    return weight, again, bias
+
+
+def add_bias(ctx: Context, node: NodeProto, out: str, name: str, channels: int) -> None:
+    """A bias that is not the conv's own field, added to its output ``out``: ONNX's bias is one value
+    a channel (M), which broadcasts over the stored N×…×C output as 1×…×C, not as numpy would (a bias
+    of another shape, which onnx's inference lets through, is added as numpy broadcasts it)."""
+    if ctx.dims(node, name) != (channels,):
+        sources, batch, layout = ctx.broadcast_inputs(node, [out, name], out)
+        ctx.produce(node, out, "add", {}, sources, batch, layout, suffix="bias")
+        return
+    value = ctx.values[out]
+    source = ctx.conform(node, name, (1,) * (len(value.stored) - 1) + (channels,), "nchw")
+    ctx.produce(node, out, "add", {}, [value.entry, source], value.batch, "nchw", suffix="bias")
+
+
 def conv(ctx: Context, node: NodeProto) -> None:
     names = list(node.input)
-    weight = ctx.weight(node, names[1])
+    weight, again, bias = weight_and_bias(ctx, node, names)
     if weight is None:
         opaque(ctx, node, "computed weight")
         return
@@ -97,10 +126,6 @@ def conv(ctx: Context, node: NodeProto) -> None:
     first = lead(value)  # a first dim that is not the batch: a spatial dim of kernel 1
     kernel, strides, dilations = [1] * first + kernel, [1] * first + strides, [1] * first + dilations
     pads = [(0, 0)] * first + pads
-    bias = len(names) > 2 and bool(names[2])
-    computed_bias = bias and not ctx.is_static(names[2])
-    if bias and not computed_bias:
-        ctx.counted |= ctx.static[names[2]].sources
     fields: Fields = {"out": weight[0], "kernel": per_dim(kernel)}
     if any(s != 1 for s in strides):
         fields["stride"] = per_dim(strides)
@@ -110,17 +135,18 @@ def conv(ctx: Context, node: NodeProto) -> None:
         fields["dilation"] = per_dim(dilations)
     if groups != 1:
         fields["groups"] = groups
-    if bias and not computed_bias:
+    if bias:
         fields["bias"] = True
+    if again:
+        fields["learned"] = False
     ctx.produce(node, out, "conv", fields, [entry], value.batch, "nchw")
-    if computed_bias:
-        sources, batch, layout = ctx.broadcast_inputs(node, [out, names[2]], out)
-        ctx.produce(node, out, "add", {}, sources, batch, layout, suffix="bias")
+    if len(names) > 2 and names[2] and not bias:  # computed, or not counted before when the weight was
+        add_bias(ctx, node, out, names[2], weight[0])
 
 
 def conv_transpose(ctx: Context, node: NodeProto) -> None:
     names = list(node.input)
-    weight = ctx.weight(node, names[1])
+    weight, again, bias = weight_and_bias(ctx, node, names)
     if weight is None:
         opaque(ctx, node, "computed weight")
         return
@@ -169,9 +195,6 @@ def conv_transpose(ctx: Context, node: NodeProto) -> None:
     first = lead(value)
     kernel, strides, dilations = [1] * first + kernel, [1] * first + strides, [1] * first + dilations
     pairs, output_padding = [(0, 0)] * first + pairs, [0] * first + output_padding
-    bias = len(names) > 2 and bool(names[2]) and ctx.is_static(names[2])
-    if bias:
-        ctx.counted |= ctx.static[names[2]].sources
     fields: Fields = {
         "out": weight[1] * groups,
         "kernel": per_dim(kernel),
@@ -185,6 +208,8 @@ def conv_transpose(ctx: Context, node: NodeProto) -> None:
         fields["groups"] = groups
     if bias:
         fields["bias"] = True
+    if again:
+        fields["learned"] = False
     if any(op for op in output_padding):
         fields["output_padding"] = per_dim(output_padding)
     if any(extra):
@@ -196,8 +221,7 @@ def conv_transpose(ctx: Context, node: NodeProto) -> None:
     else:
         ctx.produce(node, out, "transposed", fields, [entry], value.batch, "nchw")
     if len(names) > 2 and names[2] and not bias:
-        sources, batch, layout = ctx.broadcast_inputs(node, [out, names[2]], out)
-        ctx.produce(node, out, "add", {}, sources, batch, layout, suffix="bias")
+        add_bias(ctx, node, out, names[2], weight[1] * groups)
 
 
 def _weight_rank(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> None:

@@ -21,10 +21,9 @@ def batchnorm(ctx: Context, node: NodeProto) -> None:
     value = ctx.values[name]
     layout: Layout = "nchw" if len(value.shape) >= 3 else "plain"
     entry, value = ctx.in_layout(node, name, layout) if layout == "nchw" else (value.entry, value)
-    for extra in inputs_of(node)[1:]:
-        if extra in ctx.static:
-            ctx.counted |= ctx.static[extra].sources
-    ctx.produce(node, node.output[0], "batchnorm", {}, [entry], value.batch, layout)
+    fresh = [ctx.learned(extra) for extra in inputs_of(node)[1:]]  # counted now, each once
+    fields: Fields = {} if any(fresh) else {"learned": False}  # a norm read again: another row's
+    ctx.produce(node, node.output[0], "batchnorm", fields, [entry], value.batch, layout)
 
 
 def layernorm(ctx: Context, node: NodeProto) -> None:
@@ -45,27 +44,33 @@ def layernorm(ctx: Context, node: NodeProto) -> None:
     fields: Fields = {}
     if start != len(stored) - 1:
         fields["axis"] = start - len(stored)
+    affine(ctx, node, fields)
+    ctx.produce(node, node.output[0], "layernorm", fields, [entry], value.batch, value.layout)
+
+
+def affine(ctx: Context, node: NodeProto, fields: Fields) -> None:
+    """A norm's scale and shift. A learned scale is affine work (fvcore's 5 ops an element, 4 without)
+    wherever it is read; its params and the shift's count the first time only: a norm whose scale
+    another node read first is ``learned: false`` (one flag for the row: a shift of its own beside a
+    scale read again is not counted, a shift read again beside a scale of its own is ``bias: false``)."""
     names = [*node.input, "", ""]
+    learned_scale = names[1] in ctx.static and bool(ctx.static[names[1]].sources)
     scale, shift = ctx.learned(names[1]), ctx.learned(names[2])
-    if not scale:
+    if not learned_scale:
         fields["affine"] = False
+    elif not scale:
+        fields["learned"] = False
     elif not shift:
         fields["bias"] = False
-    ctx.produce(node, node.output[0], "layernorm", fields, [entry], value.batch, value.layout)
 
 
 def channel_norm(ctx: Context, node: NodeProto, kind: str) -> None:
     """An instance norm, or (``kind`` groupnorm) a group norm of ``num_groups``."""
     entry, value = ctx.in_layout(node, node.input[0], "nchw")
-    names = [*node.input, "", ""]
-    scale, shift = ctx.learned(names[1]), ctx.learned(names[2])
     fields: Fields = {}
     if kind == "groupnorm":
         fields["groups"] = int(ctx.attrs(node)["num_groups"])
-    if not scale:
-        fields["affine"] = False
-    elif not shift:
-        fields["bias"] = False
+    affine(ctx, node, fields)
     ctx.produce(node, node.output[0], kind, fields, [entry], value.batch, "nchw")
 
 

@@ -97,6 +97,9 @@ def recurrent(ctx: Context, node: NodeProto, gates: int, peepholes: int | None =
     if not ctx.is_static(w) or not ctx.is_static(r) or any(n and not ctx.is_static(n) for n in (b, p)):
         opaque(ctx, node, "computed weight")
         return
+    # a W, R or P that another node read first is read again: its rows do the work, with no params
+    # (B's halves go with W's and R's rows)
+    again = {name: ctx.read_again(name) for name in (w, r, p) if name}
     for name in (w, r, b, p):
         if name:
             ctx.weight(node, name)
@@ -134,7 +137,7 @@ def recurrent(ctx: Context, node: NodeProto, gates: int, peepholes: int | None =
     parts = []
     for d in range(directions):
         tag = ("fwd", "bwd")[d] if directions == 2 else ""
-        y = _direction(ctx, node, entry, lead, linear, hidden, p, tag)
+        y = _direction(ctx, node, entry, lead, linear, hidden, p, tag, again)
         if single != (*lead, hidden):
             suffix = f"{tag}_y" if tag else "y"
             y = ctx.emit(node, "reshape", {"shape": dims_field(single)}, [y], single, suffix=suffix)
@@ -197,22 +200,35 @@ def _check_optional(
 
 
 def _direction(
-    ctx: Context, node: NodeProto, x: str, lead: Shape, linear: Fields, hidden: int, peepholes: str, tag: str
+    ctx: Context,
+    node: NodeProto,
+    x: str,
+    lead: Shape,
+    linear: Fields,
+    hidden: int,
+    peepholes: str,
+    tag: str,
+    again: dict[str, bool],
 ) -> str:
-    """One direction's entries, from the input's entry ``x`` to its hidden states (``lead`` × H)."""
+    """One direction's entries, from the input's entry ``x`` to its hidden states (``lead`` × H);
+    ``again``: W, R and P by name, whether another node read them first."""
 
     def named(part: str) -> str:
         return f"{tag}_{part}" if tag else part
 
+    def own(fields: Fields, name: str) -> Fields:
+        return {**fields, "learned": False} if again.get(name) else fields
+
+    w, r = list(node.input)[1:3]
     width = int(str(linear["out"]))
-    gx = ctx.emit(node, "linear", linear, [x], (*lead, width), suffix=named("w"))
+    gx = ctx.emit(node, "linear", own(linear, w), [x], (*lead, width), suffix=named("w"))
     h = ctx.emit(node, "slice", {"start": 0, "stop": hidden}, [gx], (*lead, hidden), suffix=named("h"))
-    gh = ctx.emit(node, "linear", linear, [h], (*lead, width), suffix=named("r"))
+    gh = ctx.emit(node, "linear", own(linear, r), [h], (*lead, width), suffix=named("r"))
     cell = ctx.emit(node, "add", {}, [gx, gh], (*lead, width), suffix=named("gates"))
     if peepholes:
         three = (*[1] * len(lead), 3 * hidden)
         name = f"{peepholes}_{tag or 'p'}"
-        peep = ctx.emit(node, "parameter", {"shape": dims_field(three)}, [], three, name=name)
+        peep = ctx.emit(node, "parameter", own({"shape": dims_field(three)}, peepholes), [], three, name=name)
         shape = (*lead, 3 * hidden)
         cell = ctx.emit(node, "slice", {"start": 0, "stop": 3 * hidden}, [cell], shape, suffix=named("c"))
         cell = ctx.emit(node, "mul", {}, [cell, peep], shape, suffix=named("peepholes"))
