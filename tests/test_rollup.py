@@ -258,6 +258,17 @@ def test_fitting_depth_counts_shown_rows_and_leaves_a_flat_list_alone() -> None:
     assert fitting_depth(modules, names, 18, counted=counted) == 1
     flat = [f"m{i}" for i in range(100)]
     assert fitting_depth(flat, flat, 50) is None  # no roll-up has fewer rows: every row it is
+    assert fitting_depth(modules, names, 3, only_fitting=True) is None  # no depth fits: every row
+    assert fitting_depth(modules, names, 10, only_fitting=True) == 1
+
+
+def test_a_table_that_no_depth_fits_keeps_every_row() -> None:
+    """Most of the ops of ViT-B/16's dynamo export are outside any module scope: 419 rows at
+    depth 1 for 455. Rolling up would hide its modules and still not fit: every row it is."""
+    from tests.test_onnx_fixtures import FIXTURES
+
+    text = CliRunner().invoke(cli, ["compare", str(FIXTURES / "vit_b_16.dynamo.onnx")], env={"COLUMNS": "80"}).stdout
+    assert text.splitlines()[0].endswith("vit_b_16.dynamo.onnx: 455 layers") and "rolled up" not in text
 
 
 def test_the_terminal_table_rolls_up_to_fit_and_every_other_output_keeps_every_row(tmp_path) -> None:

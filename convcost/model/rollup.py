@@ -14,8 +14,8 @@ row, where it first runs, with the counts of every call and the shapes of its fi
 (relu 56×56×64 → 56×56×64, not → 56×56×256, which is the last call's); ``calls`` says how many.
 
 The table's depth: when a network has more rows than a terminal's table shows (a fixed
-budget, see output/views.py), the table shows the deepest roll-up whose rows fit
-(:func:`fitting_depth`).
+budget, output/sink.py's TABLE_ROWS), the table shows the deepest roll-up whose rows fit, if
+one does (:func:`fitting_depth`).
 """
 
 from __future__ import annotations
@@ -132,14 +132,18 @@ def fitting_depth(
     max_rows: int,
     max_label: int | None = None,
     counted: Sequence[bool] | None = None,
+    only_fitting: bool = False,
 ) -> int | None:
     """The depth a table with room for ``max_rows`` rows (and labels of ``max_label``
     characters, if given) shows: ``None`` (every row) when every row fits, or when no roll-up
     has fewer rows than the rows themselves (a flat list); else the deepest depth whose
-    roll-up fits; else 1, the shortest roll-up there is.
+    roll-up fits; else 1, the shortest roll-up there is (``None`` with ``only_fitting``).
 
     ``counted``: which rows a table shows (``--hide-zero`` leaves the others out), when not
-    all; a roll-up row shows when any of its rows does.
+    all; a roll-up row shows when any of its rows does. ``only_fitting``: what the terminal's
+    table asks for. Where no depth fits (an ONNX export whose ops are mostly outside any module
+    scope: ViT-B/16's dynamo export is 419 rows at depth 1 for 455), a roll-up would hide the
+    modules there are and still not fit; every row hides nothing.
 
     Deeper is better while it fits: it hides the least. A depth is not chosen when its
     labels would not fit (a table would elide them), unless no depth fits.
@@ -161,6 +165,6 @@ def fitting_depth(
     for depth in range(depth_of(modules), 0, -1):
         if fits(shown(groups(modules, names, depth))):
             return depth
-    if depth_of(modules) == 0 or len(shown(groups(modules, names, 1))) >= len(every):
+    if only_fitting or depth_of(modules) == 0 or len(shown(groups(modules, names, 1))) >= len(every):
         return None  # no roll-up shortens the table: every row it is
     return 1

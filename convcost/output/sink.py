@@ -132,11 +132,12 @@ def table_width(path: str | None, wide: bool) -> int | None:
     return None
 
 
-#: The most rows a network's table fitted to a terminal shows before it rolls up to modules (the
-#: deepest depth whose rows fit; model/rollup.py's fitting_depth): about a tall terminal's screen,
-#: and as many as torchinfo's depth-2 summary of a ResNet-50 with room to spare. A fixed budget,
-#: not the terminal's height: the whole output (three tables and notes) scrolls anyway, and a
-#: table that changed with the window's height could not be compared, quoted or tested.
+#: The most rows a network's table fitted to a terminal shows before it rolls up to modules:
+#: the deepest depth whose rows fit, if one does (model/rollup.py's fitting_depth). About a tall
+#: terminal's screen, and as many as torchinfo's depth-2 summary of a ResNet-50 with room to
+#: spare. A fixed budget, not the terminal's height: the whole output (three tables and notes)
+#: scrolls anyway, and a table that changed with the window's height could not be compared,
+#: quoted or tested.
 TABLE_ROWS = 50
 
 

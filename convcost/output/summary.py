@@ -536,7 +536,7 @@ def network_summary(
     if depth is None and fit_rows is not None:
         modules, labels = [row.module for row in layers], [row.name for row in layers]
         counted = [not is_zero(row.counts) for row in layers] if hide_zero else None
-        depth = fitting_depth(modules, labels, fit_rows, counted=counted)
+        depth = fitting_depth(modules, labels, fit_rows, counted=counted, only_fitting=True)
         fitted = fit_rows if depth is not None else None
     forms = network.variant_totals()
     regular = forms[REGULAR]
