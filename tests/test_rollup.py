@@ -314,3 +314,15 @@ def test_live_bytes_follow_the_rows_shown(tmp_path) -> None:
         assert int(row["live_bytes"]) == max(inside)
     table = CliRunner().invoke(cli, ["compare", "mobilenet_v2", "--memory", "--depth", "2", "--wide"])
     assert table.exit_code == 0 and "live B" in table.stdout
+
+
+def test_hidden_rows_are_counted_in_a_note_under_the_table(tmp_path) -> None:
+    spec = tmp_path / "zero.yaml"
+    spec.write_text("input: 8x8x4\nlayers:\n  - {name: r, type: activation}\n  - {name: p, type: pool, kernel: 2, stride: 2}\n")
+    empty = CliRunner().invoke(cli, ["compare", str(spec), "--hide-zero"], env={"COLUMNS": "120"}).stdout
+    table, rest = empty.split("\n\nEvery spatial conv")[0].split(" total", 1)
+    assert "──\n\n" in table  # no rows, then the totals
+    assert "All 2 rows have no MACs and no params and are hidden (--hide-zero); the totals count them." in rest
+    some = CliRunner().invoke(cli, ["compare", "mobilenet_v1", "--hide-zero"], env={"COLUMNS": "120"}).stdout
+    assert "\n1 row with no MACs and no params hidden (--hide-zero); the totals count them.\n" in some
+    assert some.index("1 row with no MACs") < some.index("Every spatial conv")  # under the table
