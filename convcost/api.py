@@ -75,6 +75,7 @@ def cost(
     max_layers: object = None,
     depth: object = None,
     hide_zero: object = False,
+    fit_rows: object = None,
     input: object = None,
     dtype: object = "fp32",
     batch: object = None,
@@ -100,7 +101,9 @@ def cost(
     ``channels_first`` reads ``input_shape`` in PyTorch's order (``3x224x224``; ``1x3x224x224``,
     whose first dim is the batch).
     ``depth`` rolls the rows up to modules that many levels deep; ``hide_zero`` leaves out rows
-    with no MACs and no params (the totals keep them).
+    with no MACs and no params (the totals keep them). ``fit_rows`` (with no ``depth``) rolls
+    them up to the deepest depth that shows at most that many rows, when there are more (what
+    the terminal's table does; ``.fitted`` says so); the rows are never rolled up unasked.
     ``fold_constants``: an ONNX model's compute whose inputs are all constants is folded (free)
     instead of costed as layers.
     ``memory=True`` adds the peak activation memory (``.peak_memory``; JSON ``memory``), and so
@@ -132,6 +135,7 @@ def cost(
     options = what_if(as_form, width_mult, input_shape)
     budget = layer_budget(max_layers)
     levels = None if depth is None else values.positive_int(depth, "depth")
+    budget_rows = None if fit_rows is None else values.positive_int(fit_rows, "fit_rows")
     if not isinstance(hide_zero, bool):
         raise bad_value("hide_zero", hide_zero, "expected true or false")
     with limits.allowing(budget):
@@ -146,7 +150,7 @@ def cost(
         from .output.summary import network_summary
 
         summary = network_summary(
-            network, name, chosen, loaded.notes, loaded.unsupported, levels, hide_zero
+            network, name, chosen, loaded.notes, loaded.unsupported, levels, hide_zero, budget_rows
         )
         if asked_memory is None:
             return summary

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from convcost.cli import cli
 from convcost.core.conv import weighted_sum
 from convcost.io.spec_file import read
 from convcost.model.evaluate import evaluate
@@ -165,3 +167,162 @@ def test_cost_takes_depth_and_hide_zero_and_names_a_bad_one() -> None:
     for bad, needle in (({"depth": 0}, "depth: 0 is not allowed"), ({"hide_zero": "yes"}, "hide_zero: 'yes'")):
         with pytest.raises(ConvCostError, match=needle):
             convcost.cost("resnet50", **bad)
+
+
+# ------------------------------------------------------------------ the summary's rows (every format's)
+
+
+@settings(max_examples=40, deadline=None)
+@given(entries(), st.integers(1, 6), st.booleans())
+def test_summary_rows_at_any_depth_sum_to_the_totals(layers, depth, hide_zero) -> None:
+    from convcost.core.options import DEFAULT
+    from convcost.output.summary import network_summary
+
+    net = evaluate({"input": "6x6x4", "layers": layers})
+    every = network_summary(net, None, DEFAULT)
+    rolled = network_summary(net, None, DEFAULT, depth=depth, hide_zero=hide_zero)
+    members = sorted(i for row in rolled.rows for i in row.members)
+    groups_ = network_summary(net, None, DEFAULT, depth=depth).rows
+    shown = sorted(i for row in groups_ if not hide_zero or row.work.macs or row.work.params for i in row.members)
+    assert members == shown  # each row of the network in one row, unless its row is hidden for being zero
+    assert rolled.hidden == len(groups_) - len(rolled.rows)
+    # hidden rows have no MACs and no params (an activation's other ops, its bytes, are counted)
+    fields = ("macs", "params") if hide_zero else ("headline", "macs", "flops", "adds", "params", "other_ops")
+    for field in fields:
+        assert sum(getattr(row.work, field) for row in rolled.rows) == getattr(rolled.totals, field)
+    if not hide_zero:  # hidden rows move no MACs and no params, but they do move bytes
+        assert sum(row.memory.bytes for row in rolled.rows) == rolled.total_bytes
+        assert (
+            sum(row.memory.input_bytes + row.memory.output_bytes for row in rolled.rows)
+            == rolled.activation_bytes
+        )
+    for form in rolled.forms:  # every row's forms: a roll-up's own, a layer's as its variants say
+        total = 0
+        for row in rolled.rows:
+            if row.forms:
+                total += next(f.work.macs for f in row.forms if f.name == form.name)
+            else:
+                total += _layer_form(row, form.name)
+        assert total == form.work.macs or hide_zero
+    for row in rolled.rows:
+        calls = [every.rows[i] for i in row.members]
+        assert row.input_shape == next((r.input_shape for r in calls if r.input_shape), calls[0].input_shape)
+        assert row.calls == 1 + sum(1 for a, b in zip(row.members, row.members[1:], strict=False) if b != a + 1)
+        if row.calls == 1:
+            assert row.output_shape == calls[-1].output_shape
+
+
+def _layer_form(row, name: str) -> int:
+    """A layer's MACs with every spatial conv in form ``name`` (evaluate.row_forms, from its variants)."""
+    if name == "as_written" or row.layer is None or all(k == 1 for k in row.layer.kernel):
+        return row.work.macs
+    if name == "depthwise_separable" and row.type in ("separable", "depthwise"):
+        return row.work.macs
+    return next(v.work.macs for v in row.variants if v.name == name)
+
+
+def test_a_module_run_in_separate_places_is_one_row_with_its_first_calls_shapes() -> None:
+    import jsonschema
+
+    from convcost.output.json_schema import output_schema
+
+    document = _compare("resnet50", "--depth", "3")
+    jsonschema.Draft202012Validator(output_schema()).validate(document)  # calls is in the schema
+    rolled = document["layers"]
+    names = [r["name"] for r in rolled]
+    relu = rolled[names.index("layer1.0.relu")]
+    # torchvision's Bottleneck runs its one ReLU after bn1, after bn2 and after the add: one row,
+    # where it first runs (after bn1), with the shapes of that first call, not 64 → 256 channels
+    assert names[names.index("layer1.0.bn1") + 1] == "layer1.0.relu"
+    assert (relu["input_shape"], relu["output_shape"], relu["rows"], relu["calls"]) == (
+        [56, 56, 64],
+        [56, 56, 64],
+        3,
+        3,
+    )
+    assert "calls" not in rolled[names.index("layer1.0.downsample")]  # one call of two rows
+    text = CliRunner().invoke(cli, ["compare", "resnet50", "--depth", "3", "--wide"]).stdout
+    line = next(line for line in text.splitlines() if line.startswith(" layer1.0.relu "))
+    assert "activation, 3 calls" in line and "56×56×64 → 56×56×64" in line
+    # the block's own add, among its submodules' rows, says what it is (not "layer1.0": the block)
+    assert any(line.startswith(" layer1.0 (add) ") for line in text.splitlines())
+    assert rolled[names.index("layer1.0")]["type"] == "add"  # JSON names it by its module
+
+
+def test_fitting_depth_counts_shown_rows_and_leaves_a_flat_list_alone() -> None:
+    net = _resnet50()
+    modules, names = [r.module for r in net.rows], [r.name for r in net.rows]
+    counted = [not is_zero(r.counts) for r in net.rows]
+    assert fitting_depth(modules, names, 107, counted=counted) is None  # 107 rows are not zero
+    assert fitting_depth(modules, names, 19, counted=counted) == 2  # 22 rows at depth 2, 19 not zero
+    assert fitting_depth(modules, names, 18, counted=counted) == 1
+    flat = [f"m{i}" for i in range(100)]
+    assert fitting_depth(flat, flat, 50) is None  # no roll-up has fewer rows: every row it is
+    assert fitting_depth(modules, names, 3, only_fitting=True) is None  # no depth fits: every row
+    assert fitting_depth(modules, names, 10, only_fitting=True) == 1
+
+
+def test_a_table_that_no_depth_fits_keeps_every_row() -> None:
+    """Most of the ops of ViT-B/16's dynamo export are outside any module scope: 419 rows at
+    depth 1 for 455. Rolling up would hide its modules and still not fit: every row it is."""
+    from tests.test_onnx_fixtures import FIXTURES
+
+    text = CliRunner().invoke(cli, ["compare", str(FIXTURES / "vit_b_16.dynamo.onnx")], env={"COLUMNS": "80"}).stdout
+    assert text.splitlines()[0].endswith("vit_b_16.dynamo.onnx: 455 layers") and "rolled up" not in text
+
+
+def test_the_terminal_table_rolls_up_to_fit_and_every_other_output_keeps_every_row(tmp_path) -> None:
+    import json
+
+    runner = CliRunner()
+    fitted = runner.invoke(cli, ["compare", "resnet50"], env={"COLUMNS": "80"}).stdout
+    assert fitted.startswith("resnet50: 174 layers, 22 rows at depth 2\n")
+    assert "Rows rolled up to depth 2 to fit 50 rows: see every layer with --wide" in fitted
+    wide = runner.invoke(cli, ["compare", "resnet50", "--wide"], env={"COLUMNS": "80"}).stdout
+    assert wide.startswith("resnet50: 174 layers\n") and "rolled up" not in wide
+    piped = runner.invoke(cli, ["compare", "resnet50"], env={"COLUMNS": ""}).stdout
+    assert piped == wide  # a pipe with no COLUMNS: natural width, every row
+    asked = runner.invoke(cli, ["compare", "resnet50", "--depth", "3"], env={"COLUMNS": "80"}).stdout
+    assert asked.startswith("resnet50: 174 layers, 138 rows at depth 3\n") and "rolled up" not in asked
+    for fmt, count in (("csv", lambda t: len(t.splitlines()) - 1), ("json", lambda t: len(json.loads(t)["layers"]))):
+        out = runner.invoke(cli, ["compare", "resnet50", "--format", fmt], env={"COLUMNS": "80"}).stdout
+        assert count(out) == 174
+    markdown = runner.invoke(cli, ["compare", "resnet50", "--format", "markdown"], env={"COLUMNS": "80"}).stdout
+    assert len(markdown.splitlines()) == 2 + 174
+    written = tmp_path / "t.txt"
+    runner.invoke(cli, ["compare", "resnet50", "-o", str(written)], env={"COLUMNS": "80"})
+    assert written.read_text().startswith("resnet50: 174 layers\n")
+    import convcost
+
+    assert len(convcost.cost("resnet50").rows) == 174  # cost() never rolls up unasked
+    fit = convcost.cost("resnet50", fit_rows=50)
+    assert (len(fit.rows), fit.depth, fit.fitted) == (22, 2, 50)
+
+
+def test_live_bytes_follow_the_rows_shown(tmp_path) -> None:
+    import csv
+    import io
+
+    every = list(csv.DictReader(io.StringIO(CliRunner().invoke(cli, ["compare", "mobilenet_v2", "--memory", "--format", "csv"]).stdout)))
+    live = {row["name"]: int(row["live_bytes"]) for row in every}
+    shown = CliRunner().invoke(cli, ["compare", "mobilenet_v2", "--memory", "--hide-zero", "--format", "csv"]).stdout
+    for row in csv.DictReader(io.StringIO(shown)):
+        assert int(row["live_bytes"]) == live[row["name"]]
+    rolled = CliRunner().invoke(cli, ["compare", "mobilenet_v2", "--memory", "--depth", "2", "--format", "csv"]).stdout
+    for row in csv.DictReader(io.StringIO(rolled)):
+        inside = [live[r["name"]] for r in every if r["module"] == row["module"] or r["module"].startswith(row["module"] + ".")]
+        assert int(row["live_bytes"]) == max(inside)
+    table = CliRunner().invoke(cli, ["compare", "mobilenet_v2", "--memory", "--depth", "2", "--wide"])
+    assert table.exit_code == 0 and "live B" in table.stdout
+
+
+def test_hidden_rows_are_counted_in_a_note_under_the_table(tmp_path) -> None:
+    spec = tmp_path / "zero.yaml"
+    spec.write_text("input: 8x8x4\nlayers:\n  - {name: r, type: activation}\n  - {name: p, type: pool, kernel: 2, stride: 2}\n")
+    empty = CliRunner().invoke(cli, ["compare", str(spec), "--hide-zero"], env={"COLUMNS": "120"}).stdout
+    table, rest = empty.split("\n\nEvery spatial conv")[0].split(" total", 1)
+    assert "──\n\n" in table  # no rows, then the totals
+    assert "All 2 rows have no MACs and no params and are hidden (--hide-zero); the totals count them." in rest
+    some = CliRunner().invoke(cli, ["compare", "mobilenet_v1", "--hide-zero"], env={"COLUMNS": "120"}).stdout
+    assert "\n1 row with no MACs and no params hidden (--hide-zero); the totals count them.\n" in some
+    assert some.index("1 row with no MACs") < some.index("Every spatial conv")  # under the table

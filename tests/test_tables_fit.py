@@ -52,7 +52,11 @@ def at(width: int, *args: str) -> str:
 
 def test_names_shorten_in_the_middle_and_never_look_like_a_cut_number() -> None:
     assert shorten_middle("sep7_11.3.sep", 11) == "sep7_…3.sep"
-    assert shorten_middle("layer2.block1.shortcut.downsample", 20) == "layer2.bl…downsample"
+    # the cut that drops the fewest digits: they tell blocks apart (block1 from block2)
+    assert shorten_middle("layer2.block1.shortcut.downsample", 20) == "layer2.block1.s…mple"
+    assert shorten_middle("layer3.5.downsample.0", 16) == "layer3.5.d…ple.0"
+    for width in (12, 14, 16):
+        assert len({shorten_middle(f"layer3.{i}.downsample.0", width) for i in range(6)}) == 6
     assert shorten_middle("short", 10) == "short"
     for name in ("conv12345", "1234567890", "a.1.2.3.4.5", "x,1,000,000"):
         for width in range(2, len(name)):
@@ -189,10 +193,16 @@ def _numbers_whole(text: str, data: dict) -> None:
 def test_every_shipped_spec_fits_80_columns_with_every_number_whole(spec, device) -> None:
     extra = ["--device", "a100", "--dtype", "fp16"] if device else []
     text = at(80, "compare", spec, *extra)
-    data = json.loads(run("compare", spec, "--json", *extra))
+    chosen = re.search(r"rows at depth (\d+)", text.splitlines()[0])  # rolled up to fit 50 rows
+    depth = ["--depth", chosen[1]] if chosen else []
+    data = json.loads(run("compare", spec, "--json", *extra, *depth))
+    assert len(data["layers"]) <= 50 or not chosen
     assert not CUT.search(text), CUT.findall(text)[:3]
     assert max(cell_len(line) for line in text.splitlines()) <= 80
     _numbers_whole(text, data)
+    lines = text.splitlines()
+    header = lines[next(i for i, line in enumerate(lines) if "───" in line) - 1]
+    assert "in → out" in header or " output " in header  # shapes outlive names
     for form in data["variants"].values():
         assert f"{form['macs']:,}" in text and f"{form['params']:,}" in text
     if device:
@@ -248,7 +258,9 @@ def test_a_file_gets_the_natural_width(tmp_path) -> None:
 GOLDEN_VIEWS = {
     "compare_mobilenet_v1": ["compare", "mobilenet_v1"],
     "compare_resnet18_a100": ["compare", "resnet18", "--device", "a100", "--dtype", "fp16"],
-    "compare_resnet50_depth2": ["compare", "resnet50", "--depth", "2", "--hide-zero"],
+    "compare_resnet50_depth2": ["compare", "resnet50", "--depth", "2"],
+    "compare_resnet50_hide_zero": ["compare", "resnet50", "--hide-zero"],  # rolled up to fit, zero rows hidden
+    "compare_vit_b_16": ["compare", "vit_b_16"],  # 285 layers rolled up to fit
     "layer_a100": [
         "layer",
         "--in",
@@ -272,6 +284,19 @@ GOLDEN_VIEWS = {
 @pytest.mark.parametrize("name", list(GOLDEN_VIEWS))
 def test_golden_views(golden, name, width) -> None:
     golden(f"{name}_{width}", at(width, *GOLDEN_VIEWS[name]))
+
+
+def test_at_80_columns_shapes_outlive_names() -> None:
+    """ResNet-50 at depth 2 keeps in → out at 80 columns (its golden above); a table whose names
+    are long shortens them in the middle before its shapes give way."""
+    table = at(80, "compare", "resnet50", "--depth", "2").split("\n\nEvery spatial conv")[0]
+    lines = table.splitlines()
+    assert "in → out" in lines[2] and all("→" in line for line in lines[4:26])
+    long_names = at(80, "compare", "resnet50", "--depth", "4")  # layer1.0.downsample.0: 21 characters
+    lines = long_names.splitlines()
+    assert "in → out" in lines[2]
+    assert any("…" in line.split()[0] for line in lines[4:100])
+    assert "56×56×64 → 56×56×256" in long_names
 
 
 # ------------------------------------------------------------------ speed (pytest -m perf only)

@@ -15,7 +15,7 @@ from ..core import collector
 from ..core.errors import escape_text
 from ..core.layout import channels_first_note
 from ..core.values import format_dims
-from ..output import streams
+from ..output import sink, streams
 from ..output.formats import FORMATS
 from .errors import OneLineError, flag_error, input_errors
 from .group import check_not_input, check_output, cli, output_format, progress, show, writing
@@ -80,8 +80,11 @@ def layer_summary_of(args: dict[str, Any]) -> Any:
     return summary
 
 
-def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Costed:
-    """The network's summary from the command's arguments (a bar on stderr while it is costed)."""
+def network_summary_of(args: dict[str, Any], fmt: str, output: str | None, wide: bool = False) -> Costed:
+    """The network's summary from the command's arguments (a bar on stderr while it is costed).
+
+    A table fitted to a terminal (not ``--wide``, a file or a plain pipe) with no ``--depth``
+    rolls up to the deepest depth that shows at most :data:`sink.TABLE_ROWS` rows."""
     spec = args["spec"]
     check_not_input(output, spec, "SPEC")
     source = "<stdin>" if spec == "-" else spec
@@ -97,6 +100,7 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
             max_layers=args["max_layers"],
             depth=args["depth"],
             hide_zero=args["hide_zero"],
+            fit_rows=sink.table_rows(output, wide) if fmt == "table" else None,
             fold_constants=args["fold_constants"],
             **options,
         )
@@ -106,8 +110,6 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None) -> Co
     title = f"{source}: {summary.layer_count:,} layers"
     if summary.depth is not None:
         title += f", {len(summary.rows):,} rows at depth {summary.depth}"
-    if summary.hidden:
-        notes.append(f"{summary.hidden:,} rows with no MACs and no params are hidden (--hide-zero).")
     return Costed(summary, title, notes)
 
 
@@ -181,7 +183,7 @@ def compare_command(
     if fail_over and args["sram"] is None and args["flash"] is None:
         raise OneLineError("--fail-over: nothing to fail on; give --sram SIZE or --flash SIZE too")
     with collector.paused():
-        costed = network_summary_of(args, shown, output)
+        costed = network_summary_of(args, shown, output, wide)
         show(costed.summary, shown, costed.title, notes=costed.notes, output=output, wide=wide)
     found = costed.summary.peak_memory
     misfits = found.misfits() if fail_over and found is not None else []

@@ -15,6 +15,7 @@ from ..core.dtypes import DType
 from ..core.errors import show_value
 from ..core.options import AS_FORMS, CountKind
 from ..output.formats import FORMATS, format_help
+from ..output.sink import TABLE_ROWS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -176,7 +177,8 @@ def output_options(func: F) -> F:
             click.option(
                 "--wide",
                 is_flag=True,
-                help="Tables at their natural width, every column (default: fit the terminal).",
+                help="Tables at their natural width, every column and every row (default: fit the "
+                "terminal).",
             )
         ],
     )
@@ -302,7 +304,8 @@ def compare_options(func: F) -> F:
                 "--depth",
                 metavar="N",
                 help="Roll rows up to modules N levels deep (1: layer1, layer2, …; 2: layer1.0, …); "
-                "the totals are the same.",
+                f"the totals are the same. On a terminal, a table of more than {TABLE_ROWS} rows "
+                "rolls up to the deepest depth that fits unless this or --wide is given.",
             ),
             click.option(
                 "--hide-zero",

@@ -8,10 +8,14 @@ order their modules first run. A row of the network's own ``forward`` (module ``
 flatten, a reshape an ONNX exporter wrote at the top) belongs to no module, so each stays a
 row of its own. Every row is in exactly one roll-up row, so the roll-up rows sum to the
 totals. A roll-up row's shapes are its first input (of the first row that has one: a
-parameter's row reads nothing) and its last row's output.
+parameter's row reads nothing) and its last output. A module that runs in separate places
+(its rows are not consecutive: the shared ReLU that runs after each norm of a block) has one
+row, where it first runs, with the counts of every call and the shapes of its first call
+(relu 56×56×64 → 56×56×64, not → 56×56×256, which is the last call's); ``calls`` says how many.
 
-The table's depth: when a network has more rows than a table can show, it shows the
-deepest roll-up whose rows fit (:func:`fitting_depth`).
+The table's depth: when a network has more rows than a terminal's table shows (a fixed
+budget, output/sink.py's TABLE_ROWS), the table shows the deepest roll-up whose rows fit, if
+one does (:func:`fitting_depth`).
 """
 
 from __future__ import annotations
@@ -40,8 +44,9 @@ class Rolled(NamedTuple):
     label: str
     type: str  # the row's type for a single row, else "module"
     rows: int  # how many rows it rolls up
+    calls: int  # the separate places its rows run (runs of consecutive rows)
     input_shape: Shape  # its first input (a parameter's row has none)
-    output_shape: Shape  # its last row's output
+    output_shape: Shape  # its first call's last row's output
     counts: Counts
     regular: Counts  # as Network.variant_totals: every spatial conv regular
     depthwise_separable: Counts  # every spatial conv depthwise-separable
@@ -79,14 +84,17 @@ def rollup(rows: Sequence[Row], depth: int) -> tuple[Rolled, ...]:
     forms = [row_forms(row) for row in rows]
     for group in groups([r.module for r in rows], [r.name for r in rows], depth):
         members = [rows[i] for i in group.members]
+        calls = runs(group.members)
+        first = [rows[i] for i in calls[0]]
         made.append(
             Rolled(
                 group.module,
                 group.label,
                 members[0].type if len(members) == 1 else "module",
                 len(members),
-                next((row.input_shape for row in members if row.input_shape), ()),
-                members[-1].output_shape,
+                len(calls),
+                next((row.input_shape for row in first if row.input_shape), ()),
+                first[-1].output_shape,
                 weighted_sum((row.counts, 1) for row in members),
                 weighted_sum((forms[i][0], 1) for i in group.members),
                 weighted_sum((forms[i][1], 1) for i in group.members),
@@ -94,6 +102,18 @@ def rollup(rows: Sequence[Row], depth: int) -> tuple[Rolled, ...]:
             )
         )
     return tuple(made)
+
+
+def runs(members: Sequence[int]) -> list[list[int]]:
+    """Row indices (in order) split into runs of consecutive rows: the separate places a module
+    runs (one run for a module that runs once, as a stage does)."""
+    found: list[list[int]] = []
+    for index in members:
+        if found and found[-1][-1] == index - 1:
+            found[-1].append(index)
+        else:
+            found.append([index])
+    return found
 
 
 def is_zero(counts: Counts) -> bool:
@@ -107,24 +127,44 @@ def depth_of(modules: Sequence[str]) -> int:
 
 
 def fitting_depth(
-    modules: Sequence[str], names: Sequence[str], max_rows: int, max_label: int | None = None
+    modules: Sequence[str],
+    names: Sequence[str],
+    max_rows: int,
+    max_label: int | None = None,
+    counted: Sequence[bool] | None = None,
+    only_fitting: bool = False,
 ) -> int | None:
     """The depth a table with room for ``max_rows`` rows (and labels of ``max_label``
-    characters, if given) shows: ``None`` (every row) when every row fits; else the deepest
-    depth whose roll-up fits; else 1, the shortest roll-up there is.
+    characters, if given) shows: ``None`` (every row) when every row fits, or when no roll-up
+    has fewer rows than the rows themselves (a flat list); else the deepest depth whose
+    roll-up fits; else 1, the shortest roll-up there is (``None`` with ``only_fitting``).
+
+    ``counted``: which rows a table shows (``--hide-zero`` leaves the others out), when not
+    all; a roll-up row shows when any of its rows does. ``only_fitting``: what the terminal's
+    table asks for. Where no depth fits (an ONNX export whose ops are mostly outside any module
+    scope: ViT-B/16's dynamo export is 419 rows at depth 1 for 455), a roll-up would hide the
+    modules there are and still not fit; every row hides nothing.
 
     Deeper is better while it fits: it hides the least. A depth is not chosen when its
     labels would not fit (a table would elide them), unless no depth fits.
     """
+
+    def shown(found: Sequence[Group]) -> list[str]:
+        if counted is None:
+            return [g.label for g in found]
+        return [g.label for g in found if any(counted[i] for i in g.members)]
 
     def fits(labels: Sequence[str]) -> bool:
         return len(labels) <= max_rows and (
             max_label is None or max((len(t) for t in labels), default=0) <= max_label
         )
 
-    if fits(names):
+    every = [name for i, name in enumerate(names) if counted is None or counted[i]]
+    if fits(every):
         return None
     for depth in range(depth_of(modules), 0, -1):
-        if fits([g.label for g in groups(modules, names, depth)]):
+        if fits(shown(groups(modules, names, depth))):
             return depth
+    if only_fitting or depth_of(modules) == 0 or len(shown(groups(modules, names, 1))) >= len(every):
+        return None  # no roll-up shortens the table: every row it is
     return 1

@@ -108,6 +108,8 @@ def network_table(summary: NetworkSummary) -> Table:
         "macs_share",
         "effective_macs",
         "bytes",
+        "input_bytes",
+        "output_bytes",
         "arithmetic_intensity",
         "rf_size",
         "rf_stride",
@@ -115,7 +117,7 @@ def network_table(summary: NetworkSummary) -> Table:
         *(["count"] if _counted(summary) else []),
         *(["live_bytes"] if summary.peak_memory is not None else []),
     ]
-    steps = summary.peak_memory.memory.steps if summary.peak_memory is not None else None
+    live = summary.live_bytes()
     rows = []
     for index, row in enumerate(summary.rows):
         rf = row.receptive_field
@@ -134,12 +136,14 @@ def network_table(summary: NetworkSummary) -> Table:
                 row.macs_share,
                 row.effective_macs,
                 row.memory.bytes,
+                row.memory.input_bytes,
+                row.memory.output_bytes,
                 row.memory.arithmetic_intensity,
                 _shape(rf.size) if rf else None,
                 _shape(rf.stride) if rf else None,
                 *_timing(row.memory),
                 *([row.work.headline] if _counted(summary) else []),
-                *([steps[index][1]] if steps is not None else []),
+                *([live[index]] if live is not None else []),
             ]
         )
     return header, rows

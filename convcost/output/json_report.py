@@ -230,6 +230,8 @@ def row_dict(row: RowSummary, variants_memo: dict[int, dict[str, Any]]) -> dict[
         )
     if row.forms:  # a roll-up of several rows (--depth)
         data["rows"] = row.rows
+        if row.calls > 1:  # a module run in separate places (its shapes are its first call's)
+            data["calls"] = row.calls
         data["forms"] = {
             form.name: _join(work_dict(form.work), {"ratio": form.ratio, "params_ratio": form.params_ratio})
             for form in row.forms

@@ -158,6 +158,7 @@ _ROW = _object(
         "variants": _ref("variants"),
         "theory_ratio": _NUMBER,
         "rows": {"type": "integer", "minimum": 2},
+        "calls": {"type": "integer", "minimum": 2},
         "forms": _object(
             {
                 form: _object({**_WORK, "ratio": _nullable(_NUMBER), "params_ratio": _nullable(_NUMBER)})
@@ -165,7 +166,7 @@ _ROW = _object(
             }
         ),
     },
-    optional=("kernel", "stride", "padding", "variants", "theory_ratio", "rows", "forms", *_TIMING),
+    optional=("kernel", "stride", "padding", "variants", "theory_ratio", "rows", "calls", "forms", *_TIMING),
 )
 _SWEPT = {"type": "object", "additionalProperties": {"anyOf": [_COUNT, _SHAPE]}}
 

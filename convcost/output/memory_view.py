@@ -37,10 +37,8 @@ def _name(value: str | None) -> str:
 
 def live_cells(summary: NetworkSummary) -> list[str] | None:
     """Each row's live bytes during its step (the per-layer table's column), or None when not asked."""
-    found = summary.peak_memory
-    if found is None:
-        return None
-    return [_bytes(live) for _, live in found.memory.steps]
+    live = summary.live_bytes()
+    return None if live is None else [_bytes(n) for n in live]
 
 
 def rule_text(found: Analysis) -> str:

@@ -1,8 +1,8 @@
 """Where output goes: stdout, or a file written atomically (a temp file, then a rename).
 
 A run that fails — a bad input, a full disk, Ctrl-C — never leaves half a file: the file
-named by ``-o`` is either untouched or whole. Also here: how wide a table may be, and
-whether to colour it, decided from the stream the text goes to.
+named by ``-o`` is either untouched or whole. Also here: how wide a table may be, how many
+rows a network's table shows, and whether to colour it, decided from the stream the text goes to.
 """
 
 from __future__ import annotations
@@ -130,6 +130,21 @@ def table_width(path: str | None, wide: bool) -> int | None:
     except (OSError, ValueError):
         pass
     return None
+
+
+#: The most rows a network's table fitted to a terminal shows before it rolls up to modules:
+#: the deepest depth whose rows fit, if one does (model/rollup.py's fitting_depth). About a tall
+#: terminal's screen, and as many as torchinfo's depth-2 summary of a ResNet-50 with room to
+#: spare. A fixed budget, not the terminal's height: the whole output (three tables and notes)
+#: scrolls anyway, and a table that changed with the window's height could not be compared,
+#: quoted or tested.
+TABLE_ROWS = 50
+
+
+def table_rows(path: str | None, wide: bool) -> int | None:
+    """The rows a network's table may show: :data:`TABLE_ROWS` where the table fits a width (a
+    terminal, or COLUMNS); None (every row) for files, pipes and ``--wide``, as their width."""
+    return TABLE_ROWS if table_width(path, wide) is not None else None
 
 
 def colour(path: str | None) -> bool:

@@ -170,6 +170,12 @@ class RowSummary(NamedTuple):
     rows: int = 1  # the rows a roll-up row (--depth) sums; 1 for a layer
     forms: tuple[FormSummary, ...] = ()  # a roll-up row's totals with every spatial conv in each form
     parts: tuple[BreakdownPart, ...] = ()  # a layer's cost by kind, per item of the batch (the breakdown's)
+    # the network's rows this row stands for, by index (one for a layer): what per-row lists of
+    # the whole network (peak memory's live bytes) are read through
+    members: tuple[int, ...] = ()
+    # the separate places a roll-up row's module runs (torchvision's one ReLU per block: 3); its
+    # shapes and receptive field are those of the first
+    calls: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +222,8 @@ class NetworkSummary:
     layer_count: int = 0  # the network's rows, whatever rows are shown
     depth: int | None = None  # the depth rows are rolled up to (--depth), if any
     hidden: int = 0  # rows left out for having no MACs and no params (--hide-zero)
+    fitted: int | None = None  # the row budget the depth was chosen for (a terminal's table), if so
+    activation_bytes: int = 0  # every row's input and output bytes (hidden rows too), summed
     # peak activation memory, when asked for (``compare --memory``): computed by the model, as
     # every other number here, and only shown by the views
     peak_memory: Analysis | None = None
@@ -227,6 +235,14 @@ class NetworkSummary:
         from .json_report import network_document
 
         return network_document(self)
+
+    def live_bytes(self) -> list[int] | None:
+        """Each shown row's live bytes during its step (the most of its rows'), or None when peak
+        memory was not asked for. A roll-up row's is the most live at any of its steps."""
+        if self.peak_memory is None:
+            return None
+        steps = self.peak_memory.memory.steps
+        return [max(steps[i][1] for i in row.members) for row in self.rows]
 
 
 class PointSummary(NamedTuple):
@@ -460,7 +476,7 @@ class _RowMaker:
         self.pieces = Pieces(s)
         self.variants: dict[Conv, tuple[VariantSummary, ...]] = {}
 
-    def row(self, row: Row) -> RowSummary:
+    def row(self, row: Row, index: int) -> RowSummary:
         s = self.s
         c = row.comparison
         variants: tuple[VariantSummary, ...] = ()
@@ -492,6 +508,7 @@ class _RowMaker:
             c.theory_ratio if c is not None else None,
             row.module,
             parts=row.parts,
+            members=(index,),
         )
 
 
@@ -503,18 +520,28 @@ def network_summary(
     unsupported: Mapping[str, int] | None = None,
     depth: int | None = None,
     hide_zero: bool = False,
+    fit_rows: int | None = None,
 ) -> NetworkSummary:
     """Everything ``convcost compare`` shows, in every format.
 
     ``depth``: rows rolled up to modules that many levels deep (model/rollup.py), the totals
-    unchanged; ``hide_zero``: rows with no MACs and no params left out (not from the totals).
+    unchanged; ``hide_zero``: rows with no MACs and no params left out (not from the totals);
+    ``fit_rows`` (with no ``depth``): the deepest roll-up that shows at most that many rows, when
+    the rows themselves are more (what a terminal's table asks for; see rollup.fitting_depth).
     """
     from ..model.kinds import BREAKDOWN
+    from ..model.rollup import fitting_depth, is_zero
 
     totals = network.totals
     maker = _RowMaker(s, totals.macs)
     layers = tuple(network.iter_rows())
-    rows = tuple(maker.row(row) for row in layers)
+    rows = tuple(maker.row(row, index) for index, row in enumerate(layers))
+    fitted = None
+    if depth is None and fit_rows is not None:
+        modules, labels = [row.module for row in layers], [row.name for row in layers]
+        counted = [not is_zero(row.counts) for row in layers] if hide_zero else None
+        depth = fitting_depth(modules, labels, fit_rows, counted=counted, only_fitting=True)
+        fitted = fit_rows if depth is not None else None
     forms = network.variant_totals()
     regular = forms[REGULAR]
     names: tuple[NetworkForm, ...] = ("as_written", "regular", "depthwise_separable")
@@ -571,6 +598,8 @@ def network_summary(
         len(rows),
         depth,
         before - len(shown),
+        fitted,
+        sum(row.memory.input_bytes + row.memory.output_bytes for row in rows),
         layers=rows,
     )
 
@@ -579,9 +608,9 @@ def _rolled_up(
     layers: Sequence[Row], rows: Sequence[RowSummary], depth: int, s: Settings
 ) -> tuple[RowSummary, ...]:
     """Rows summed by module ``depth`` levels deep (model.rollup's groups): subtotals of every
-    count and byte, the first row's input and the last one's output."""
+    count and byte; the first row's input and its run's last output (see rollup.py)."""
     from ..model.evaluate import row_forms
-    from ..model.rollup import groups
+    from ..model.rollup import groups, runs
 
     made = []
     for group in groups([row.module for row in layers], [row.name for row in layers], depth):
@@ -596,20 +625,28 @@ def _rolled_up(
             ("regular", regular),
             ("depthwise_separable", weighted_sum((f[1], 1) for f in forms)),
         )
-        first, last = members[0], members[-1]
+        calls = runs(group.members)
+        first = [rows[i] for i in calls[0]]  # the first call: its shapes are the row's
+        labels = {m.label for m in members}
+        if len(calls) == 1:
+            label = f"{len(members)} layers"
+        elif len(calls) == len(members) and len(labels) == 1:  # one row per call: ReLU, 3 calls
+            label = f"{members[0].label}, {len(calls)} calls"
+        else:
+            label = f"{len(members)} layers, {len(calls)} calls"
         made.append(
             RowSummary(
                 group.label,
                 "module",
-                f"{len(members)} layers",
+                label,
                 "",
-                next((m.input_shape for m in members if m.input_shape), first.input_shape),
-                last.output_shape,
+                next((m.input_shape for m in first if m.input_shape), first[0].input_shape),
+                first[-1].output_shape,
                 Work(*(sum(column) for column in zip(*(m.work for m in members), strict=True))),
                 sum(m.macs_share for m in members),
                 sum(m.effective_macs for m in members),
                 _summed_memory([m.memory for m in members]),
-                last.receptive_field,
+                first[-1].receptive_field,
                 None,
                 (),
                 None,
@@ -624,6 +661,8 @@ def _rolled_up(
                     )
                     for name, counts in totals
                 ),
+                group.members,
+                len(calls),
             )
         )
     return tuple(made)

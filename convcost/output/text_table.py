@@ -9,7 +9,9 @@ than the terminal it narrows, in this order, until it fits:
    :data:`NAME_KEEP` shorten in the middle (``sep7_…_11.3``), prose at a word;
 2. lower-priority columns give way — to a narrower form (``in → out`` to ``output``) or
    entirely — in the order their ``drop`` rank says, and a note under the table names
-   them and how to see them (``--wide``; ``--format`` for every field);
+   them and how to see them (``--wide``; ``--format`` for every field). A column marked
+   ``outlives_names`` (compare's shapes) gives way only once names are down to
+   :data:`NAME_MIN`: a shortened name still tells rows apart, a missing shape tells nothing;
 3. names shorten further, down to :data:`HARD_MIN`;
 4. each row becomes a small block of ``label  value`` lines.
 
@@ -38,6 +40,9 @@ Style = Literal["", "dim", "bold"]
 ELLIPSIS = "…"
 #: Names up to this long stay whole while any column can still give way; longer ones shorten first.
 NAME_KEEP = 40
+#: Names shorten to this (``layer3…ample.0``) before a column marked ``outlives_names`` gives way:
+#: its head and tail still say which stage and which layer a row is.
+NAME_MIN = 16
 #: Prose (a paper's title, a description) shortens to this before any column gives way.
 PROSE_MIN = 20
 #: Once every column that can give way has, names and prose shorten down to this.
@@ -92,11 +97,17 @@ def _good_cut(text: str, head: int, tail: int) -> bool:
     return not (tail and start > 0 and text[start].isdigit() and text[start - 1].isdigit())
 
 
+def _digits(text: str) -> int:
+    return sum(c.isdigit() for c in text)
+
+
 def shorten_middle(text: str, width: int) -> str:
-    """``text`` in at most ``width`` columns, its middle replaced by ``…`` (``sep7_…_11.3``).
+    """``text`` in at most ``width`` columns, its middle replaced by ``…`` (``sep7_…3.sep``).
 
     The end is kept a little longer than the start (it tells rows apart: ``.1``, ``.2``), and
-    the cut never splits a run of digits or leaves one just before the ellipsis.
+    the cut never splits a run of digits or leaves one just before the ellipsis. Of the cuts
+    that fill the width, the one that drops the fewest digits wins: they tell ``layer3.5`` from
+    ``layer3.4`` (``layer3.5.d…ple.0``, not ``lay…wnsample.0``).
     """
     if cell_len(text) <= width:
         return text
@@ -109,11 +120,12 @@ def shorten_middle(text: str, width: int) -> str:
     best: tuple[int, int] | None = None
     for used in range(budget, 0, -1):
         preferred = used - (used * 11) // 20  # the head gets 45 %
-        for head in sorted(range(used + 1), key=lambda h: abs(h - preferred)):
-            if _good_cut(text, head, used - head):
-                best = (head, used - head)
-                break
-        if best is not None:
+        # the head keeps at least a third: the start says where a row is (sep7_…, not …7_11)
+        cuts = [head for head in range(used // 3, used + 1) if _good_cut(text, head, used - head)]
+        if cuts:
+            drop = len(text) - used  # how many characters the cut takes out
+            head = min(cuts, key=lambda h: (_digits(text[h : h + drop]), abs(h - preferred), h))
+            best = (head, used - head)
             break
     head, tail = best or (0, budget)
     return text[:head] + ELLIPSIS + (text[len(text) - tail :] if tail else "")
@@ -171,6 +183,8 @@ class Column:
     narrow: Column | None = None
     #: What the note calls the column when it is left out (default: its label).
     what: str = ""
+    #: Names shorten to :data:`NAME_MIN` before this column gives way (shapes outlive names).
+    outlives_names: bool = False
 
     def natural(self) -> int:
         cells = self.cells
@@ -265,8 +279,9 @@ def layout(table: Table, width: int | None) -> Layout:
         return Layout(columns, naturals, 3, [])
     gap = 2
     left_out: list[str] = []
+    names = NAME_KEEP
     while True:
-        fitted = _fit_shrinkable(columns, naturals, gap, width, NAME_KEEP, PROSE_MIN)
+        fitted = _fit_shrinkable(columns, naturals, gap, width, names, PROSE_MIN)
         if fitted is not None:
             return Layout(columns, fitted, gap, left_out)
         ranked = [i for i, c in enumerate(columns) if c.drop]
@@ -274,6 +289,9 @@ def layout(table: Table, width: int | None) -> Layout:
             break
         index = max(ranked, key=lambda i: (columns[i].drop, i))
         gone = columns[index]
+        if gone.outlives_names and names > NAME_MIN:
+            names = NAME_MIN  # names shorten further before this column goes: try again
+            continue
         left_out.append(gone.what or gone.label)
         if gone.narrow is not None:
             columns[index] = gone.narrow

@@ -304,15 +304,19 @@ def network_tables(summary: NetworkSummary, title: str, notes: Sequence[str] = (
     rows = summary.rows
     outputs = [shape_text(row.output_shape) for row in rows]
     in_out = [f"{shape_text(row.input_shape)} → {out}" for row, out in zip(rows, outputs, strict=True)]
+    # What gives way first when the table is too wide (the highest ``drop``): live bytes, RF,
+    # FLOP/B, the activation bytes, the type; then names shorten to text_table.NAME_MIN; only
+    # then do the shapes go (in → out to output, then output): shapes outlive names.
     columns = [
-        Column("layer", [escape_text(row.name) for row in rows], footer="total", shrink="middle"),
+        Column("layer", [escape_text(name) for name in _row_names(summary)], footer="total", shrink="middle"),
         Column("type", [escape_text(row.label) for row in rows], drop=7),
         Column(
             "in → out",
             in_out,
             drop=6,
             what="input shapes",
-            narrow=Column("output", outputs, drop=4, what="output shapes"),
+            outlives_names=True,
+            narrow=Column("output", outputs, drop=4, what="output shapes", outlives_names=True),
         ),
         Column(
             label, [int_text(row.work.headline) for row in rows], "right", footer=int_text(totals.headline)
@@ -328,16 +332,24 @@ def network_tables(summary: NetworkSummary, title: str, notes: Sequence[str] = (
             drop=3,
         ),
         Column(
+            "in + out",
+            [bytes_text(row.memory.input_bytes + row.memory.output_bytes) for row in rows],
+            "right",
+            footer=bytes_text(summary.activation_bytes),
+            drop=8,
+            what="activation bytes",
+        ),
+        Column(
             "RF",
             [shape_text(row.receptive_field.size) if row.receptive_field else "—" for row in rows],
             "right",
-            drop=9,
+            drop=10,
         ),
         Column(
             "FLOP/B",
             [f"{row.memory.arithmetic_intensity:.1f}" if row.memory.flops else "—" for row in rows],
             "right",
-            drop=8,
+            drop=9,
         ),
     ]
     if summary.total_time_s is not None:
@@ -363,18 +375,60 @@ def network_tables(summary: NetworkSummary, title: str, notes: Sequence[str] = (
 
     live = live_cells(summary)
     if live is not None:  # asked for (compare --memory): the first column to give way
-        columns.append(Column("live B", live, "right", drop=10, what="live bytes"))
+        columns.append(Column("live B", live, "right", drop=11, what="live bytes"))
     blocks: list[Block] = [Table(columns, title=titles)]
+    blocks += _rows_note(summary)
     blocks += _forms_table(summary), _kinds_table(summary)
     blocks += memory_blocks(summary)
     blocks += notes_paras([*summary.notes, *notes])
     if s.device is not None:
         blocks.append(Para("Times are lower bounds per layer (each run alone, no fusion), summed.", "dim"))
     blocks.append(
-        Para("RF: receptive field per spatial dim; FLOP/B: arithmetic intensity of minimum traffic.", "dim")
+        Para(
+            "in + out: activation bytes read and written (a row's layers summed); RF: receptive "
+            "field per spatial dim; FLOP/B: arithmetic intensity of minimum traffic.",
+            "dim",
+        )
     )
     blocks.append(footer(s))
     return blocks
+
+
+def _row_names(summary: NetworkSummary) -> list[str]:
+    """Each row's name; in a roll-up, a module's own ops shown among its submodules' rows (a
+    block's residual add) say what they are, ``features.3 (add)``: alone, ``features.3`` with no
+    MACs would read as the whole block costing nothing."""
+    if summary.depth is None:
+        return [row.name for row in summary.rows]
+    parents = {
+        ".".join(parts[:end])
+        for parts in (row.module.split(".") for row in summary.rows)
+        for end in range(1, len(parts))
+    }
+    return [f"{row.name} ({row.label})" if row.module in parents else row.name for row in summary.rows]
+
+
+def _rows_note(summary: NetworkSummary) -> list[Block]:
+    """Under the table, what it does not show row by row: the roll-up it chose to fit, and the
+    rows --hide-zero left out (the totals count both)."""
+    words = []
+    if summary.fitted is not None:
+        words.append(
+            f"Rows rolled up to depth {summary.depth} to fit {summary.fitted} rows: see every layer with "
+            "--wide, or choose with --depth N."
+        )
+    hidden = summary.hidden
+    if hidden and not summary.rows:
+        words.append(
+            f"All {hidden:,} rows have no MACs and no params and are hidden (--hide-zero); the "
+            "totals count them."
+        )
+    elif hidden:
+        rows = "row" if hidden == 1 else "rows"
+        words.append(
+            f"{hidden:,} {rows} with no MACs and no params hidden (--hide-zero); the totals count them."
+        )
+    return [Para(" ".join(words), "dim"), Blank()] if words else []
 
 
 def _forms_table(summary: NetworkSummary) -> Table:
