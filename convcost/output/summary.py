@@ -661,8 +661,8 @@ def _rolled_up(
                     )
                     for name, counts in totals
                 ),
-                group.members,
-                len(calls),
+                members=group.members,
+                calls=len(calls),
             )
         )
     return tuple(made)
