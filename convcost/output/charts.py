@@ -9,10 +9,13 @@ FLOP/s, under the device's roofs), and a sweep's saving against MobileNet's limi
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..core.errors import escape_text
+from ..core.errors import escape_text, shorten
 from .summary import LayerSummary, NetworkSummary, SweepSummary
 
 if TYPE_CHECKING:
@@ -23,25 +26,59 @@ ImageFormat = Literal["svg", "png"]
 
 
 class PlotUnavailable(RuntimeError):
-    """matplotlib is not installed."""
+    """matplotlib is not installed, or cannot be loaded."""
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """matplotlib's warnings kept off the terminal. They are about the picture, not the numbers
+    (a font without a name's glyphs draws boxes; the tables carry every name), and under
+    ``PYTHONWARNINGS=error`` they would otherwise end the run with a traceback."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _load() -> None:
+    """Load matplotlib for drawing to files (Agg), whatever ``MPLBACKEND`` says.
+
+    matplotlib's import reads ``MPLBACKEND`` and raises on a name it does not know; convcost
+    never opens a window, so the variable is hidden while it imports and Agg is chosen after.
+    """
+    hidden = os.environ.pop("MPLBACKEND", None)
+    try:
+        with _quiet():
+            import matplotlib
+
+            matplotlib.use("Agg")
+    except Exception as error:  # not installed, or a broken install or matplotlibrc: one line
+        if isinstance(error, ImportError) and error.name == "matplotlib":
+            raise PlotUnavailable(INSTALL_HINT) from None
+        reason = f"charts need matplotlib, which failed to load: {shorten(str(error))}"
+        raise PlotUnavailable(reason) from None
+    finally:
+        if hidden is not None:
+            os.environ["MPLBACKEND"] = hidden
 
 
 def available() -> bool:
+    return unavailable_reason() is None
+
+
+def unavailable_reason() -> str | None:
+    """Why no chart can be drawn here (one line), or None when matplotlib loads."""
     try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
+        _load()
+    except PlotUnavailable as error:
+        return str(error)
+    return None
 
 
 def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
-    try:
-        import matplotlib
+    _load()
+    import matplotlib
+    from matplotlib.figure import Figure
 
-        matplotlib.use("Agg")
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise PlotUnavailable(INSTALL_HINT) from None
     matplotlib.rcParams.update({"svg.hashsalt": "convcost", "svg.fonttype": "none", "font.size": 9})
     return Figure(figsize=(width, height), layout="constrained")
 
@@ -49,7 +86,8 @@ def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
 def render(fig: Figure, fmt: ImageFormat = "svg") -> bytes:
     buffer = io.BytesIO()
     metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
-    fig.savefig(buffer, format=fmt, metadata=metadata, dpi=150)
+    with _quiet():
+        fig.savefig(buffer, format=fmt, metadata=metadata, dpi=150)
     return buffer.getvalue()
 
 
@@ -290,7 +328,7 @@ def live_bytes(summary: NetworkSummary) -> Figure:
 
 
 def charts_for(summary: LayerSummary | NetworkSummary | SweepSummary) -> dict[str, Callable[[], Figure]]:
-    """The charts that make sense for a summary, by name, drawn only when called."""
+    """The charts that make sense for a summary, by name, drawn only when called (quietly)."""
     found: dict[str, Callable[[], Figure]] = {}
     if isinstance(summary, NetworkSummary):
         found["layers"] = lambda: layer_bars(summary)
@@ -301,4 +339,12 @@ def charts_for(summary: LayerSummary | NetworkSummary | SweepSummary) -> dict[st
         found["saving"] = lambda: saving_curve(summary)
     elif summary.settings.device is not None:
         found["roofline"] = lambda: roofline(summary)
-    return found
+    return {name: _quietly(draw) for name, draw in found.items()}
+
+
+def _quietly(draw: Callable[[], Figure]) -> Callable[[], Figure]:
+    def drawn() -> Figure:
+        with _quiet():
+            return draw()
+
+    return drawn

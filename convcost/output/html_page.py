@@ -102,9 +102,10 @@ def chart_sections(summary: Summary) -> list[str]:
     if not wanted:
         return []
     if not charts.available():
+        reason = charts.unavailable_reason() or charts.INSTALL_HINT
         return [
             "<h2>Charts</h2>",
-            f'<p class="note" id="no-charts">No charts here: {html.escape(charts.INSTALL_HINT)}, '
+            f'<p class="note" id="no-charts">No charts here: {html.escape(reason)}, '
             "then run the command again.</p>",
         ]
     sections = []
