@@ -17,7 +17,7 @@ from ..core.errors import escape_text
 from ..core.options import DEFAULT, Settings
 from ..core.values import PadPairs, format_dims
 from .summary import Change, LayerSummary, Memory, NetworkSummary, StepSummary, SweepSummary, VariantSummary
-from .text_table import Blank, Block, Column, Drawn, Para, Table, cell_len, wrap
+from .text_table import Blank, Block, Column, Drawn, Legend, Para, Table, cell_len, wrap
 
 # ---------------------------------------------------------------- formatting
 
@@ -364,17 +364,23 @@ def network_tables(summary: NetworkSummary, title: str, notes: Sequence[str] = (
     live = live_cells(summary)
     if live is not None:  # asked for (compare --memory): the first column to give way
         columns.append(Column("live B", live, "right", drop=10, what="live bytes"))
-    blocks: list[Block] = [Table(columns, title=titles)]
+    table = Table(columns, title=titles)
+    blocks: list[Block] = [table]
     blocks += _forms_table(summary), _kinds_table(summary)
     blocks += memory_blocks(summary)
     blocks += notes_paras([*summary.notes, *notes])
     if s.device is not None:
         blocks.append(Para("Times are lower bounds per layer (each run alone, no fusion), summed.", "dim"))
-    blocks.append(
-        Para("RF: receptive field per spatial dim; FLOP/B: arithmetic intensity of minimum traffic.", "dim")
-    )
+    blocks.append(Legend("", "dim", table, _LEGEND))
     blocks.append(footer(s))
     return blocks
+
+
+#: The compare table's columns that need words, said only when shown (a Legend).
+_LEGEND = (
+    ("RF", "receptive field per spatial dim"),
+    ("FLOP/B", "arithmetic intensity of minimum traffic"),
+)
 
 
 def _forms_table(summary: NetworkSummary) -> Table:
