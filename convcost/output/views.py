@@ -442,14 +442,20 @@ def sweep_tables(summary: SweepSummary, notes: Sequence[str] = ()) -> list[Block
     columns = [Column(key, [swept_text(p.swept[key]) for p in points], "right") for key in summary.varying]
     layers = [p.layer for p in points]
     dws = [layer.variants[-1] for layer in layers]
+    # Unprefixed: the layer as swept (grouped, transposed), not its regular form; "DWS": its
+    # depthwise-separable form. Ratios and savings: against the regular conv (groups 1).
     columns += [
         Column("output", [shape_text(layer.layer.output_shape) for layer in layers], drop=2),
-        # the layer as swept (grouped, transposed), not its regular form
         Column(label, [int_text(layer.work.headline) for layer in layers], "right"),
+    ]
+    if summary.not_regular:
+        saved = [pct_text(p.as_swept.count_reduction_pct) for p in points]
+        columns.append(Column(f"{label} saved", saved, "right"))
+    columns += [
         Column(f"DWS {label}", [int_text(v.work.headline) for v in dws], "right"),
-        Column(f"{label} ratio", [ratio_text(v.count_ratio) for v in dws], "right"),
+        Column(f"DWS {label} ratio", [ratio_text(v.count_ratio) for v in dws], "right"),
         Column("1/N + 1/D_K²", [ratio_text(layer.theory.ratio) for layer in layers], "right", drop=3),
-        Column(f"{label} saved", [pct_text(v.count_reduction_pct) for v in dws], "right", drop=1),
+        Column(f"DWS {label} saved", [pct_text(v.count_reduction_pct) for v in dws], "right", drop=1),
     ]
     if summary.settings.device is not None:  # the roofline per point, as 'layer' shows it
         timings = [(layer.memory.timing, v.memory.timing) for layer, v in zip(layers, dws, strict=True)]
@@ -461,6 +467,12 @@ def sweep_tables(summary: SweepSummary, notes: Sequence[str] = ()) -> list[Block
         ]
     table = Table(columns, title=[f"Sweep: {len(points):,} point{'' if len(points) == 1 else 's'}{skipped}"])
     blocks: list[Block] = [table]
+    meanings = (
+        (f"{label} saved", "by the layer as swept (grouped) against the regular conv of its shape"),
+        (f"DWS {label} ratio", "of the depthwise-separable form to the regular conv"),
+        (f"DWS {label} saved", "by the depthwise-separable form against the regular conv"),
+    )
+    blocks += [Legend("", "dim", table, meanings), Blank()]
     blocks += notes_paras(notes)
     if points:
         blocks.append(Drawn(lambda width: saving_chart(summary, width)))
