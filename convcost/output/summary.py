@@ -431,9 +431,9 @@ def row_traffic(row: Row, settings: Settings, merges: bool) -> Traffic:
     if row.costed is not None and row.costed.convs:
         return conv_traffic(row.costed.convs, settings)
     outputs = prod(row.output_shape)
-    if merges:  # reads every input, writes the result
+    if merges:  # reads every input, writes the result; a matmul's FLOPs are still its own
         inputs = sum(prod(shape) for shape in row.input_shapes)
-        return traffic(0, inputs, 0, outputs, settings)
+        return traffic(row.counts.flops, inputs, row.counts.params, outputs, settings)
     return traffic(row.counts.flops, prod(row.input_shape), row.counts.params, outputs, settings)
 
 
