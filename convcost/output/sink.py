@@ -44,6 +44,8 @@ def check_writable(path: str | None) -> None:
     if to_stdout(path):
         return
     assert path is not None
+    if not path.strip():  # realpath('') is the current folder: "it is a folder" would puzzle
+        raise CannotWrite(path, "names no file; give a file name, or '-' for stdout")
     real = os.path.realpath(path)
     if os.path.isdir(real):
         raise CannotWrite(path, "it is a folder; give a file name")
