@@ -149,18 +149,26 @@ def writing() -> Iterator[None]:
 
 def check_not_input(output: str | None, source: str, what: str) -> None:
     """Refuse an -o FILE that is the input itself (``in.yaml``, ``./in.yaml``, a link to it, a hard
-    link), before any work: the file being read would be replaced by its own report."""
-    if output is None or output == "-" or source == "-":
+    link, or the file stdin is redirected from), before any work: the file being read would be
+    replaced by its own report."""
+    if output is None or output == "-":
         return
     import os
 
-    from ..api import source_path
+    if source == "-":  # stdin redirected from the file (< in.yaml) is that file too
+        try:
+            read, written = os.fstat(0), os.stat(output)
+        except (OSError, ValueError):
+            return
+        same = (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino)
+    else:
+        from ..api import source_path
 
-    path = source_path(source)
-    try:
-        same = os.path.samefile(path, output)
-    except (OSError, ValueError):  # one of them is not there: compare where they would be
-        same = os.path.realpath(path) == os.path.realpath(output)
+        path = source_path(source)
+        try:
+            same = os.path.samefile(path, output)
+        except (OSError, ValueError):  # one of them is not there: compare where they would be
+            same = os.path.realpath(path) == os.path.realpath(output)
     if same:
         raise OneLineError(
             f"-o/--output: {show_value(output)} is the input {what} itself; writing it would replace "

@@ -8,6 +8,7 @@ whether to colour it, decided from the stream the text goes to.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -46,6 +47,11 @@ def check_writable(path: str | None) -> None:
     assert path is not None
     if not path.strip():  # realpath('') is the current folder: "it is a folder" would puzzle
         raise CannotWrite(path, "names no file; give a file name, or '-' for stdout")
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # realpath would stop in the loop, and a file replace the link
+            raise CannotWrite(path, "its symbolic links form a loop") from None
     real = os.path.realpath(path)
     if os.path.isdir(real):
         raise CannotWrite(path, "it is a folder; give a file name")
