@@ -202,3 +202,11 @@ def test_stdin_redirected_from_the_output_file_is_the_input_itself(tmp_path) -> 
     assert spec.read_bytes() == text
     piped = in_process(["compare", "-", "-o", "other.txt"], {}, stdin=text, cwd=tmp_path)
     assert piped.returncode == 0 and (tmp_path / "other.txt").read_text().startswith("<stdin>: 2 layers")
+
+
+@pytest.mark.parametrize("name", ["new.txt/", "page.html/", "x.svg/"])
+def test_a_name_ending_in_a_slash_is_never_written_as_a_file(tmp_path, name) -> None:
+    args = ["plot", "compare", "seed_layer"] if name.endswith(".svg/") else ["compare", "seed_layer"]
+    result = invoke(*args, "-o", f"{tmp_path}/{name}")  # pathlib would drop the slash
+    assert result.exit_code == 2 and result.stderr.endswith("is a folder's; give a file name\n")
+    assert list(tmp_path.iterdir()) == []

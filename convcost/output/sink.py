@@ -55,6 +55,8 @@ def check_writable(path: str | None) -> None:
     real = os.path.realpath(path)
     if os.path.isdir(real):
         raise CannotWrite(path, "it is a folder; give a file name")
+    if path.endswith(("/", os.sep)):  # to a shell too, x.txt/ is a folder's name, never a file's
+        raise CannotWrite(path, "a name ending in a slash is a folder's; give a file name")
     if _special(real):
         if not os.access(real, os.W_OK):
             raise CannotWrite(path, "it is not writable")
