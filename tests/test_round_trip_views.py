@@ -314,13 +314,23 @@ def _in_out(layer: dict[str, Any]) -> str:
     return shown.strip()
 
 
+def kind_words(cell: str, layer: dict[str, Any]) -> None:
+    """The type column's words: a conv's shows its kernel (``conv 3×3 /2``, ``depthwise 7×7``)."""
+    assert cell, f"{layer['name']}: no type shown"
+    if "kernel" in layer and len(set(layer["kernel"])) == 1:
+        size = layer["kernel"][0]
+        assert re.search(rf"(^| ){size}×{size}( |$)", cell) or (size == 1 and "1×1" in cell), cell
+    elif "kernel" in layer:
+        assert "×".join(map(str, layer["kernel"])) in cell, cell
+
+
 def compare_checks(data: dict[str, Any]) -> dict[str, tuple[Check, Callable[[Any], Any]]]:
     label = data["convention"]["label"]
     count = data["convention"]["count"]
     timed = data["device"] is not None
     checks: dict[str, tuple[Check, Callable[[Any], Any]]] = {
         "layer": (text, lambda r: r["name"]),
-        "type": (lambda cell, value: None, lambda r: None),  # words made from the kind and kernel
+        "type": (kind_words, lambda r: r),
         "in → out": (text, _in_out),
         label: (integer, lambda r: r[count]),
         "params": (integer, lambda r: r["params"]),
