@@ -238,6 +238,8 @@ def _markdown_cell(cell: Any) -> str:
     if isinstance(cell, int):
         return f"{cell:,}"
     if isinstance(cell, float):
+        if abs(cell) >= 1e6 and cell.is_integer():  # a device's peak: every digit, as an integer is
+            return f"{int(cell):,}"
         return (
             f"{cell:.4g}" if abs(cell) < 1e-3 or abs(cell) >= 1e6 else f"{cell:.4f}".rstrip("0").rstrip(".")
         )
