@@ -210,3 +210,38 @@ def test_a_name_ending_in_a_slash_is_never_written_as_a_file(tmp_path, name) -> 
     result = invoke(*args, "-o", f"{tmp_path}/{name}")  # pathlib would drop the slash
     assert result.exit_code == 2 and result.stderr.endswith("is a folder's; give a file name\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_leaves_the_old_file_and_no_temp(tmp_path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "page.html"
+    out.write_text("old\n")
+    args = [
+        "sweep",
+        "--in",
+        "28x28x8,56x56x8",
+        "--out",
+        "1..5000",
+        "-k",
+        "3",
+        "--format",
+        "html",
+        "-o",
+        str(out),
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "convcost", *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(1.5)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    if process.returncode == 0:
+        pytest.skip("the run ended before the signal came")
+    assert process.returncode == 128 + signal.SIGTERM and err == b""
+    assert out.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["page.html"]

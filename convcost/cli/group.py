@@ -210,6 +210,14 @@ def show(
         emit(summary, fmt, RenderOptions(title, notes, output, wide, command))
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds: a temp file beside the -o FILE is removed
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGTERM (``timeout``, ``kill``) ends the run as a shell reports
+    it (143), after the same clean-up as Ctrl-C: the -o FILE as it was, no temp file beside it."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="convcost")
