@@ -453,17 +453,18 @@ def sweep_tables(summary: SweepSummary, notes: Sequence[str] = ()) -> list[Block
         columns.append(Column(f"{label} saved", saved, "right"))
     columns += [
         Column(f"DWS {label}", [int_text(v.work.headline) for v in dws], "right"),
-        Column(f"DWS {label} ratio", [ratio_text(v.count_ratio) for v in dws], "right"),
-        Column("1/N + 1/D_K²", [ratio_text(layer.theory.ratio) for layer in layers], "right", drop=3),
+        # what gives way first: the bounds, the theory, the ratio (the saving says it too), the output
+        Column(f"DWS {label} ratio", [ratio_text(v.count_ratio) for v in dws], "right", drop=4),
+        Column("1/N + 1/D_K²", [ratio_text(layer.theory.ratio) for layer in layers], "right", drop=5),
         Column(f"DWS {label} saved", [pct_text(v.count_reduction_pct) for v in dws], "right", drop=1),
     ]
     if summary.settings.device is not None:  # the roofline per point, as 'layer' shows it
         timings = [(layer.memory.timing, v.memory.timing) for layer, v in zip(layers, dws, strict=True)]
         columns += [
             Column("time", [time_text(t.time_s) if t else "" for t, _ in timings], "right"),
-            Column("bound", [t.bound if t else "" for t, _ in timings]),
+            Column("bound", [t.bound if t else "" for t, _ in timings], drop=6),
             Column("DWS time", [time_text(t.time_s) if t else "" for _, t in timings], "right"),
-            Column("DWS bound", [t.bound if t else "" for _, t in timings]),
+            Column("DWS bound", [t.bound if t else "" for _, t in timings], drop=7),
         ]
     table = Table(columns, title=[f"Sweep: {len(points):,} point{'' if len(points) == 1 else 's'}{skipped}"])
     blocks: list[Block] = [table]
