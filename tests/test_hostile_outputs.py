@@ -245,3 +245,31 @@ def test_sigterm_leaves_the_old_file_and_no_temp(tmp_path) -> None:
         pytest.skip("the run ended before the signal came")
     assert process.returncode == 128 + signal.SIGTERM and err == b""
     assert out.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"_CONVCOST_COMPLETE": "bogus"}, "'bogus' is no completion instruction; use bash_source"),
+        ({"_CONVCOST_COMPLETE": "fish_complete"}, "fish_complete needs COMP_WORDS and COMP_CWORD"),
+        (
+            {"_CONVCOST_COMPLETE": "bash_complete", "COMP_WORDS": "convcost co", "COMP_CWORD": "x"},
+            "needs COMP",
+        ),
+    ],
+)
+def test_a_broken_completion_environment_is_one_line(env, needle) -> None:
+    result = in_process([], env)
+    assert result.returncode == 2 and result.stdout == b""
+    (line,) = result.stderr.decode().splitlines()
+    assert line.startswith("Error: _CONVCOST_COMPLETE") and needle in line
+
+
+def test_completion_completes() -> None:
+    env = {
+        "_CONVCOST_COMPLETE": "bash_complete",
+        "COMP_WORDS": "convcost compare --format ",
+        "COMP_CWORD": "3",
+    }
+    result = in_process([], env)
+    assert result.returncode == 0 and b"plain,markdown" in result.stdout and result.stderr == b""

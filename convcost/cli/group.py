@@ -31,6 +31,35 @@ class Interrupted(Exception):
     """Ctrl-C during a command, carried past click (which would print a blank line and exit 1)."""
 
 
+def _check_completion() -> None:
+    """An instruction click does not know in ``_CONVCOST_COMPLETE`` (it would exit 1 silently)."""
+    import os
+
+    instruction = os.environ.get("_CONVCOST_COMPLETE")
+    if not instruction:
+        return
+    from click.shell_completion import get_completion_class
+
+    shell, _, action = instruction.partition("_")
+    if get_completion_class(shell) is None or action not in ("source", "complete"):
+        fail(
+            OneLineError(
+                f"_CONVCOST_COMPLETE: {show_value(instruction)} is no completion instruction; "
+                "use bash_source, zsh_source or fish_source"
+            )
+        )
+    if action == "complete":  # what the shell's script sets; click reads them unchecked
+        words, word = os.environ.get("COMP_WORDS"), os.environ.get("COMP_CWORD")
+        if words is None or word is None or (shell != "fish" and not word.strip().lstrip("-").isdigit()):
+            fail(
+                OneLineError(
+                    f"_CONVCOST_COMPLETE={instruction} needs COMP_WORDS and COMP_CWORD (a word's index) "
+                    "from the completion script: source the output of _CONVCOST_COMPLETE="
+                    f"{shell}_source convcost"
+                )
+            )
+
+
 class ConvcostGroup(click.Group):
     """Every error, click's own included, becomes one line on stderr: no usage dump, no traceback.
 
@@ -42,6 +71,7 @@ class ConvcostGroup(click.Group):
         given = kwargs.get("args", args[0] if args else None)
         _ARGS[:] = list(sys.argv[1:] if given is None else given)
         streams.fit_the_terminal()
+        _check_completion()
         try:
             result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
             if sys.stdout is not None:
