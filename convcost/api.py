@@ -230,12 +230,14 @@ def _is_module_class(source: object) -> bool:
 
 def _evaluate(document: object, options: Any, name: str | None) -> Any:
     """The network of a document; its problems are one :class:`SourceErrors` naming the input."""
-    from .model.evaluate import evaluate
+    from .model.evaluate import InputRankError, evaluate
     from .model.spec_check import SpecErrors
 
     where = name if name is not None else "spec"
     try:
         return evaluate(document, options)
+    except InputRankError:
+        raise  # the input_shape given is at fault, not the spec
     except SpecErrors as errors:
         raise SourceErrors(where, errors.errors) from None
     except ConvCostError as exc:

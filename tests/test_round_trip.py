@@ -106,10 +106,13 @@ SWEEP_FIELDS = {
     "params": ("params",),
     "dws_macs": ("variants", "depthwise_separable", "macs"),
     "dws_params": ("variants", "depthwise_separable", "params"),
-    "ratio": ("variants", "depthwise_separable", "ratio"),
+    "dws_ratio": ("variants", "depthwise_separable", "ratio"),
     "theory_ratio": ("theory_ratio",),
-    "reduction_pct": ("variants", "depthwise_separable", "reduction_pct"),
-    "count_ratio": ("variants", "depthwise_separable", "count_ratio"),
+    "dws_reduction_pct": ("variants", "depthwise_separable", "reduction_pct"),
+    "dws_count_ratio": ("variants", "depthwise_separable", "count_ratio"),
+    "grouped_ratio": ("variants", "grouped", "ratio"),
+    "grouped_reduction_pct": ("variants", "grouped", "reduction_pct"),
+    "grouped_count_ratio": ("variants", "grouped", "count_ratio"),
     "time_s": ("time_s",),
     "bound": ("bound",),
     "dws_time_s": ("variants", "depthwise_separable", "time_s"),
@@ -123,6 +126,8 @@ def headline(work: dict[str, Any], count: str) -> int:
 
 
 def dig(data: Any, path: tuple[str, ...]) -> Any:
+    if path[:2] == ("variants", "grouped") and "grouped" not in data["variants"]:
+        path = ("variants", "regular", *path[2:])  # groups 1: the layer as swept is the regular conv
     for key in path:
         data = data[key]
     return data
@@ -137,6 +142,10 @@ def test_every_sweep_format_gives_the_json_numbers(sweep: list[str]) -> None:
     for fmt in FLAT:
         rows = flat_rows(run(["sweep", *sweep, "--format", fmt]), fmt)
         assert len(rows) == len(points)
+        known = {*swept, *SWEEP_FIELDS, "count", "dws_count"}
+        assert not set(rows[0]) - known, f"{fmt}: columns nobody checks: {set(rows[0]) - known}"
+        grouped = any("grouped" in point["variants"] for point in points)
+        assert ("grouped_ratio" in rows[0]) == grouped and "dws_ratio" in rows[0]
         for row, point in zip(rows, points, strict=True):
             assert ("time_s" in row and "dws_bound" in row) == (data["device"] is not None)
             for key in swept:

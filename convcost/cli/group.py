@@ -31,6 +31,35 @@ class Interrupted(Exception):
     """Ctrl-C during a command, carried past click (which would print a blank line and exit 1)."""
 
 
+def _check_completion() -> None:
+    """An instruction click does not know in ``_CONVCOST_COMPLETE`` (it would exit 1 silently)."""
+    import os
+
+    instruction = os.environ.get("_CONVCOST_COMPLETE")
+    if not instruction:
+        return
+    from click.shell_completion import get_completion_class
+
+    shell, _, action = instruction.partition("_")
+    if get_completion_class(shell) is None or action not in ("source", "complete"):
+        fail(
+            OneLineError(
+                f"_CONVCOST_COMPLETE: {show_value(instruction)} is no completion instruction; "
+                "use bash_source, zsh_source or fish_source"
+            )
+        )
+    if action == "complete":  # what the shell's script sets; click reads them unchecked
+        words, word = os.environ.get("COMP_WORDS"), os.environ.get("COMP_CWORD")
+        if words is None or word is None or (shell != "fish" and not word.strip().lstrip("-").isdigit()):
+            fail(
+                OneLineError(
+                    f"_CONVCOST_COMPLETE={instruction} needs COMP_WORDS and COMP_CWORD (a word's index) "
+                    "from the completion script: source the output of _CONVCOST_COMPLETE="
+                    f"{shell}_source convcost"
+                )
+            )
+
+
 class ConvcostGroup(click.Group):
     """Every error, click's own included, becomes one line on stderr: no usage dump, no traceback.
 
@@ -42,6 +71,7 @@ class ConvcostGroup(click.Group):
         given = kwargs.get("args", args[0] if args else None)
         _ARGS[:] = list(sys.argv[1:] if given is None else given)
         streams.fit_the_terminal()
+        _check_completion()
         try:
             result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
             if sys.stdout is not None:
@@ -149,18 +179,26 @@ def writing() -> Iterator[None]:
 
 def check_not_input(output: str | None, source: str, what: str) -> None:
     """Refuse an -o FILE that is the input itself (``in.yaml``, ``./in.yaml``, a link to it, a hard
-    link), before any work: the file being read would be replaced by its own report."""
-    if output is None or output == "-" or source == "-":
+    link, or the file stdin is redirected from), before any work: the file being read would be
+    replaced by its own report."""
+    if output is None or output == "-":
         return
     import os
 
-    from ..api import source_path
+    if source == "-":  # stdin redirected from the file (< in.yaml) is that file too
+        try:
+            read, written = os.fstat(0), os.stat(output)
+        except (OSError, ValueError):
+            return
+        same = (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino)
+    else:
+        from ..api import source_path
 
-    path = source_path(source)
-    try:
-        same = os.path.samefile(path, output)
-    except (OSError, ValueError):  # one of them is not there: compare where they would be
-        same = os.path.realpath(path) == os.path.realpath(output)
+        path = source_path(source)
+        try:
+            same = os.path.samefile(path, output)
+        except (OSError, ValueError):  # one of them is not there: compare where they would be
+            same = os.path.realpath(path) == os.path.realpath(output)
     if same:
         raise OneLineError(
             f"-o/--output: {show_value(output)} is the input {what} itself; writing it would replace "
@@ -202,6 +240,14 @@ def show(
         emit(summary, fmt, RenderOptions(title, notes, output, wide, command))
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds: a temp file beside the -o FILE is removed
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGTERM (``timeout``, ``kill``) ends the run as a shell reports
+    it (143), after the same clean-up as Ctrl-C: the -o FILE as it was, no temp file beside it."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="convcost")

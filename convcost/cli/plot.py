@@ -56,7 +56,7 @@ def draw(summary: Any, chart: str | None, output: str) -> None:
             f"--chart: {chart} is not drawn for this command; it draws: {', '.join(found) or 'none'}"
         )
     if not charts.available():
-        raise OneLineError(f"plot: {charts.INSTALL_HINT}")
+        raise OneLineError(f"plot: {charts.unavailable_reason() or charts.INSTALL_HINT}")
     from ..output.sink import write
 
     with progress("Drawing", kind, output):

@@ -29,10 +29,13 @@ _RENDER_DEPTH = 4
 _MAX_FIELD = 300
 _MAX_PROBLEM = 1000
 
-#: Control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides, and
-#: lone surrogates (which no stream can encode).
+#: Control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides,
+#: invisible characters no script needs (zero-width space, word joiner and invisible operators,
+#: the byte-order mark: 'conv' and 'conv\u200b' would look the same), and lone surrogates (which
+#: no stream can encode). The zero-width joiners (U+200C, U+200D) stay: scripts and emoji need them.
 _CONTROL = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b\u200e\u200f\u061c\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 
 

@@ -76,6 +76,11 @@ def not_found(spec: str) -> str:
     and where to see them all (``convcost compare mobilenet``)."""
     from ..core.errors import show_value
 
+    if not spec.strip():
+        return (
+            f"{show_value(spec)} names no file; give a spec file, a shipped spec's name "
+            "(convcost models lists them) or '-' for stdin"
+        )
     close = nearest(spec)
     if close:
         hint = f"; did you mean {', '.join(close)}? (convcost models lists them)"

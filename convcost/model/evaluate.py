@@ -413,9 +413,28 @@ def _steady(before: State, after: State) -> bool:
     return before.rf is None or after.rf is None or before.rf.stride == after.rf.stride
 
 
+class InputRankError(ConvCostError):
+    """An ``--in`` (``input_shape``) of another rank than the spec's input: the option's error."""
+
+
+def _same_rank(given: tuple[int, ...] | None, written: tuple[int, ...] | None) -> None:
+    """A new input for a spec that writes one keeps its rank: 3x224x224x1 for a 224x224x3
+    network would make every 2-D conv a 3-D one, a different network, not a new input size."""
+    if given is None or written is None or len(given) == len(written):
+        return
+    shown, spec = "x".join(map(str, given)), "x".join(map(str, written))
+    dims = len(written) - 1
+    raise InputRankError(
+        "in",
+        f"{shown} has {len(given) - 1} spatial dim{'s' if len(given) != 2 else ''}, but the spec's "
+        f"input {spec} has {dims}; give {dims} and the channels, as {spec} does",
+    )
+
+
 def cost(compiled: Compiled, options: Options = DEFAULT_OPTIONS) -> Network:
     """Cost a compiled graph. Raises :class:`SpecErrors` listing every problem found."""
     options = checked(options)
+    _same_rank(options.input_shape, compiled.input_shape)
     evaluator = _Evaluator(options)
     shape = options.input_shape or compiled.input_shape
     if shape is not None:

@@ -6,6 +6,7 @@ every format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,12 +22,39 @@ def _shape(shape: Sequence[int] | None) -> str:
     return format_dims(shape, "×") if shape else "—"
 
 
+#: A shipped spec's paper: 'He et al. 2016, "Deep Residual Learning for Image Recognition"'.
+_CITED = re.compile(r'(?P<authors>.+?) (?P<year>\d{4}), "(?P<title>.+)"\Z', re.S)
+
+
+def _cited(paper: str, network: str) -> tuple[str, str, str]:
+    """A paper as its citation ('He et al. 2016'), first author and year ('He 2016'), and title.
+
+    A spec without a paper (the seed examples) has no citation; its description is its title.
+    """
+    found = _CITED.match(paper)
+    if found is None:
+        return ("—", "—", paper or network) if not paper else (paper, paper, "")
+    first = found["authors"].split(" ")[0].rstrip(",")
+    return f"{found['authors']} {found['year']}", f"{first} {found['year']}", found["title"]
+
+
 def catalogue_view(catalogue: Catalogue) -> list[Block]:
+    """The table of shipped specs. A narrow terminal leaves out the titles first, then the
+    co-authors (a citation 'He et al. 2016' becomes 'He 2016'), then the input: a title cut to a
+    word or two says nothing, while the short input column and a citation are read whole."""
     models = catalogue.models
+    cited = [tuple(escape_text(part) for part in _cited(m.paper, m.network)) for m in models]
     table = Table(
         [
             Column("name", [m.name for m in models]),
-            Column("paper", [escape_text(m.paper or m.network) for m in models], shrink="words"),
+            Column(
+                "paper",
+                [citation for citation, _, _ in cited],
+                drop=2,
+                narrow=Column("paper", [first for _, first, _ in cited]),
+                what="co-authors",
+            ),
+            Column("title", [title for _, _, title in cited], shrink="words", drop=3),
             Column("input", [_shape(m.input_shape) for m in models], drop=1),
             Column("MACs", [f"{m.macs:,}" for m in models], "right"),
             Column("params", [f"{m.params:,}" for m in models], "right"),

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ..core.errors import escape_text
+from ..core.errors import escape_text, shorten
 from . import chart_data
 from .summary import LayerSummary, NetworkSummary, SweepSummary
 
@@ -33,25 +36,59 @@ FONT_SIZE = 10.0
 
 
 class PlotUnavailable(RuntimeError):
-    """matplotlib is not installed."""
+    """matplotlib is not installed, or cannot be loaded."""
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """matplotlib's warnings kept off the terminal. They are about the picture, not the numbers
+    (a font without a name's glyphs draws boxes; the tables carry every name), and under
+    ``PYTHONWARNINGS=error`` they would otherwise end the run with a traceback."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _load() -> None:
+    """Load matplotlib for drawing to files (Agg), whatever ``MPLBACKEND`` says.
+
+    matplotlib's import reads ``MPLBACKEND`` and raises on a name it does not know; convcost
+    never opens a window, so the variable is hidden while it imports and Agg is chosen after.
+    """
+    hidden = os.environ.pop("MPLBACKEND", None)
+    try:
+        with _quiet():
+            import matplotlib
+
+            matplotlib.use("Agg")
+    except Exception as error:  # not installed, or a broken install or matplotlibrc: one line
+        if isinstance(error, ImportError) and error.name == "matplotlib":
+            raise PlotUnavailable(INSTALL_HINT) from None
+        reason = f"charts need matplotlib, which failed to load: {shorten(str(error))}"
+        raise PlotUnavailable(reason) from None
+    finally:
+        if hidden is not None:
+            os.environ["MPLBACKEND"] = hidden
 
 
 def available() -> bool:
+    return unavailable_reason() is None
+
+
+def unavailable_reason() -> str | None:
+    """Why no chart can be drawn here (one line), or None when matplotlib loads."""
     try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
+        _load()
+    except PlotUnavailable as error:
+        return str(error)
+    return None
 
 
 def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
-    try:
-        import matplotlib
+    _load()
+    import matplotlib
+    from matplotlib.figure import Figure
 
-        matplotlib.use("Agg")
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise PlotUnavailable(INSTALL_HINT) from None
     matplotlib.rcParams.update(
         {
             "svg.hashsalt": "convcost",
@@ -101,7 +138,8 @@ def _with_hovers(svg: str, hovers: dict[str, Hover]) -> str:
 def render(fig: Figure, fmt: ImageFormat = "svg") -> bytes:
     buffer = io.BytesIO()
     metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
-    fig.savefig(buffer, format=fmt, metadata=metadata, dpi=150)
+    with _quiet():
+        fig.savefig(buffer, format=fmt, metadata=metadata, dpi=150)
     hovers = getattr(fig, _HOVERS, None)
     if fmt != "svg" or not hovers:
         return buffer.getvalue()
@@ -321,7 +359,7 @@ def live_bytes(summary: NetworkSummary) -> Figure:
 
 
 def charts_for(summary: LayerSummary | NetworkSummary | SweepSummary) -> dict[str, Callable[[], Figure]]:
-    """The charts that make sense for a summary, by name, drawn only when called."""
+    """The charts that make sense for a summary, by name, drawn only when called (quietly)."""
     from . import network_charts
 
     found: dict[str, Callable[[], Figure]] = {}
@@ -335,4 +373,12 @@ def charts_for(summary: LayerSummary | NetworkSummary | SweepSummary) -> dict[st
         found["saving"] = lambda: saving_curve(summary)
     elif summary.settings.device is not None:
         found["roofline"] = lambda: network_charts.roofline(summary)
-    return found
+    return {name: _quietly(draw) for name, draw in found.items()}
+
+
+def _quietly(draw: Callable[[], Figure]) -> Callable[[], Figure]:
+    def drawn() -> Figure:
+        with _quiet():
+            return draw()
+
+    return drawn

@@ -150,24 +150,32 @@ def network_table(summary: NetworkSummary) -> Table:
 
 
 def sweep_table(summary: SweepSummary) -> Table:
-    """One row per point of ``sweep``."""
+    """One row per point of ``sweep``. Unprefixed counts are the layer as swept; ``dws_`` columns
+    its depthwise-separable form and ``grouped_`` ones (a sweep where some layer has groups) the
+    layer as swept, each ratio and saving against the regular conv of the point's shape, as the
+    JSON's ``variants.depthwise_separable`` and ``variants.grouped`` are."""
+    counted = _counted(summary)
+    grouped = summary.not_regular
     header = [
         *summary.varying,
         "output_shape",
         "macs",
         "params",
+        *(["grouped_ratio", "grouped_reduction_pct"] if grouped else []),
         "dws_macs",
         "dws_params",
-        "ratio",
+        "dws_ratio",
         "theory_ratio",
-        "reduction_pct",
-        *(["count", "dws_count", "count_ratio"] if _counted(summary) else []),
+        "dws_reduction_pct",
+        *(["count", "dws_count", "dws_count_ratio"] if counted else []),
+        *(["grouped_count_ratio"] if counted and grouped else []),
         *([*_TIMING, "dws_time_s", "dws_bound"] if summary.settings.device is not None else []),
     ]
     rows = []
     for point in summary.points:
         layer = point.layer
         swept = layer.work  # the layer as swept (grouped, transposed), not its regular form
+        own = point.as_swept
         dws = layer.variants[-1]
         rows.append(
             [
@@ -175,12 +183,14 @@ def sweep_table(summary: SweepSummary) -> Table:
                 _shape(layer.layer.output_shape),
                 swept.macs,
                 swept.params,
+                *([own.ratio, own.reduction_pct] if grouped else []),
                 dws.work.macs,
                 dws.work.params,
                 dws.ratio,
                 layer.theory.ratio,
                 dws.reduction_pct,
-                *([swept.headline, dws.work.headline, dws.count_ratio] if _counted(summary) else []),
+                *([swept.headline, dws.work.headline, dws.count_ratio] if counted else []),
+                *([own.count_ratio] if counted and grouped else []),
                 *_timing(layer.memory),
                 *_timing(dws.memory),
             ]
@@ -232,6 +242,8 @@ def _markdown_cell(cell: Any) -> str:
     if isinstance(cell, int):
         return f"{cell:,}"
     if isinstance(cell, float):
+        if abs(cell) >= 1e6 and cell.is_integer():  # a device's peak: every digit, as an integer is
+            return f"{int(cell):,}"
         return (
             f"{cell:.4g}" if abs(cell) < 1e-3 or abs(cell) >= 1e6 else f"{cell:.4f}".rstrip("0").rstrip(".")
         )

@@ -107,9 +107,10 @@ def chart_sections(summary: Summary, names: Sequence[str] | None = None) -> list
     if not wanted:
         return []
     if not charts.available():
+        reason = charts.unavailable_reason() or charts.INSTALL_HINT
         return [
             "<h2>Charts</h2>",
-            f'<p class="note" id="no-charts">No charts here: {html.escape(charts.INSTALL_HINT)}, '
+            f'<p class="note" id="no-charts">No charts here: {html.escape(reason)}, '
             "then run the command again.</p>",
         ]
     sections = []

@@ -8,6 +8,7 @@ rows a network's table shows, and whether to colour it, decided from the stream 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -44,9 +45,18 @@ def check_writable(path: str | None) -> None:
     if to_stdout(path):
         return
     assert path is not None
+    if not path.strip():  # realpath('') is the current folder: "it is a folder" would puzzle
+        raise CannotWrite(path, "names no file; give a file name, or '-' for stdout")
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # realpath would stop in the loop, and a file replace the link
+            raise CannotWrite(path, "its symbolic links form a loop") from None
     real = os.path.realpath(path)
     if os.path.isdir(real):
         raise CannotWrite(path, "it is a folder; give a file name")
+    if path.endswith(("/", os.sep)):  # to a shell too, x.txt/ is a folder's name, never a file's
+        raise CannotWrite(path, "a name ending in a slash is a folder's; give a file name")
     if _special(real):
         if not os.access(real, os.W_OK):
             raise CannotWrite(path, "it is not writable")

@@ -2,7 +2,8 @@
 
 * A stream that cannot encode ``×``, ``→`` or the table's box characters (``PYTHONIOENCODING=
   ascii``, ``LC_ALL=C PYTHONUTF8=0``) writes ASCII stand-ins of the same width instead,
-  so tables stay aligned.
+  so tables stay aligned; any other character (a name's ``全``) as its escape ``\\u5168``, so
+  that no name is lost (and JSON reads back exact).
 * A closed stdout (``>&-``) fails the first write like any other broken stream.
 * A reader that went away (``| head``) ends the command quietly; any other failed write
   (``> /dev/full``) says so in one line. Either way the exit status is 1, and Python's own
@@ -53,11 +54,21 @@ _HANDLER = "convcost-ascii"
 _PROBE = "×→─├└┊█≥·²µ…−—"
 
 
+def _escaped(char: str) -> str:
+    """A character no stand-in covers, as ``\\u5168`` (a pair of them past U+FFFF): nothing of
+    a name is lost, and inside a JSON string it is JSON's own escape for the same character."""
+    code = ord(char)
+    if code > 0xFFFF:
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
 def _fallback(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeEncodeError):
         raise error
     text = error.object[error.start : error.end]
-    return "".join(ASCII_FALLBACKS.get(char, "?") for char in text), error.end
+    return "".join(ASCII_FALLBACKS.get(char) or _escaped(char) for char in text), error.end
 
 
 codecs.register_error(_HANDLER, _fallback)

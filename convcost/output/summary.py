@@ -256,6 +256,11 @@ class PointSummary(NamedTuple):
         regular = self.layer.variants[0].work.headline
         return 100 * (1 - self.layer.work.headline / regular) if regular else 0.0
 
+    @property
+    def as_swept(self) -> VariantSummary:
+        """The variant that is the layer as swept: grouped where it has groups, else regular."""
+        return next((v for v in self.layer.variants if v.name == "grouped"), self.layer.variants[0])
+
 
 @dataclass(frozen=True, slots=True)
 class SweepSummary:

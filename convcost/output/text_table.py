@@ -216,6 +216,29 @@ class Para(_RichBlock):
 
 
 @dataclass
+class Legend(Para):
+    """What some of ``table``'s columns mean (label → meaning), said only of the columns the table
+    shows at the width at hand: a column left out to fit needs no legend. ``text`` (what a page,
+    which shows every column, prints) says it of every column the table has."""
+
+    table: Table | None = None
+    meanings: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.text and self.table is not None:
+            self.text = self.said_of({c.label for c in self.table.columns})
+
+    def said_of(self, shown: set[str]) -> str:
+        said = [f"{label}: {meaning}" for label, meaning in self.meanings if label in shown]
+        return "; ".join(said) + "." if said else ""
+
+    def shown_text(self, width: int | None) -> str:
+        if self.table is None:
+            return self.text
+        return self.said_of({c.label for c in layout(self.table, width).columns})
+
+
+@dataclass
 class Blank(_RichBlock):
     """An empty line."""
 
@@ -425,6 +448,9 @@ def wrap(text: str, width: int | None) -> list[str]:
 def block_lines(block: Block, width: int | None, color: bool = False) -> list[str]:
     if isinstance(block, Table):
         return table_lines(block, width, color)
+    if isinstance(block, Legend):
+        text = block.shown_text(width)
+        return [_styled(line, block.style, color) for line in wrap(text, width)] if text else []
     if isinstance(block, Para):
         return [_styled(line, block.style, color) for line in wrap(block.text, width)]
     if isinstance(block, Drawn):

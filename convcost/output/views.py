@@ -17,7 +17,7 @@ from ..core.errors import escape_text
 from ..core.options import DEFAULT, Settings
 from ..core.values import PadPairs, format_dims
 from .summary import Change, LayerSummary, Memory, NetworkSummary, StepSummary, SweepSummary, VariantSummary
-from .text_table import Blank, Block, Column, Drawn, Para, Table, cell_len, wrap
+from .text_table import Blank, Block, Column, Drawn, Legend, Para, Table, cell_len, wrap
 
 # ---------------------------------------------------------------- formatting
 
@@ -376,20 +376,15 @@ def network_tables(summary: NetworkSummary, title: str, notes: Sequence[str] = (
     live = live_cells(summary)
     if live is not None:  # asked for (compare --memory): the first column to give way
         columns.append(Column("live B", live, "right", drop=11, what="live bytes"))
-    blocks: list[Block] = [Table(columns, title=titles)]
+    table = Table(columns, title=titles)
+    blocks: list[Block] = [table]
     blocks += _rows_note(summary)
     blocks += _forms_table(summary), _kinds_table(summary)
     blocks += memory_blocks(summary)
     blocks += notes_paras([*summary.notes, *notes])
     if s.device is not None:
         blocks.append(Para("Times are lower bounds per layer (each run alone, no fusion), summed.", "dim"))
-    blocks.append(
-        Para(
-            "in + out: activation bytes read and written (a row's layers summed); RF: receptive "
-            "field per spatial dim; FLOP/B: arithmetic intensity of minimum traffic.",
-            "dim",
-        )
-    )
+    blocks.append(Legend("", "dim", table, _LEGEND))
     blocks.append(footer(s))
     return blocks
 
@@ -429,6 +424,14 @@ def _rows_note(summary: NetworkSummary) -> list[Block]:
             f"{hidden:,} {rows} with no MACs and no params hidden (--hide-zero); the totals count them."
         )
     return [Para(" ".join(words), "dim"), Blank()] if words else []
+
+
+#: The compare table's columns that need words, said only when shown (a Legend).
+_LEGEND = (
+    ("in + out", "activation bytes read and written (a row's layers summed)"),
+    ("RF", "receptive field per spatial dim"),
+    ("FLOP/B", "arithmetic intensity of minimum traffic"),
+)
 
 
 def _forms_table(summary: NetworkSummary) -> Table:
@@ -490,25 +493,38 @@ def sweep_tables(summary: SweepSummary, notes: Sequence[str] = ()) -> list[Block
     columns = [Column(key, [swept_text(p.swept[key]) for p in points], "right") for key in summary.varying]
     layers = [p.layer for p in points]
     dws = [layer.variants[-1] for layer in layers]
+    # Unprefixed: the layer as swept (grouped, transposed), not its regular form; "DWS": its
+    # depthwise-separable form. Ratios and savings: against the regular conv (groups 1).
     columns += [
         Column("output", [shape_text(layer.layer.output_shape) for layer in layers], drop=2),
-        # the layer as swept (grouped, transposed), not its regular form
         Column(label, [int_text(layer.work.headline) for layer in layers], "right"),
+    ]
+    if summary.not_regular:
+        saved = [pct_text(p.as_swept.count_reduction_pct) for p in points]
+        columns.append(Column(f"{label} saved", saved, "right"))
+    columns += [
         Column(f"DWS {label}", [int_text(v.work.headline) for v in dws], "right"),
-        Column(f"{label} ratio", [ratio_text(v.count_ratio) for v in dws], "right"),
-        Column("1/N + 1/D_K²", [ratio_text(layer.theory.ratio) for layer in layers], "right", drop=3),
-        Column(f"{label} saved", [pct_text(v.count_reduction_pct) for v in dws], "right", drop=1),
+        # what gives way first: the bounds, the theory, the ratio (the saving says it too), the output
+        Column(f"DWS {label} ratio", [ratio_text(v.count_ratio) for v in dws], "right", drop=4),
+        Column("1/N + 1/D_K²", [ratio_text(layer.theory.ratio) for layer in layers], "right", drop=5),
+        Column(f"DWS {label} saved", [pct_text(v.count_reduction_pct) for v in dws], "right", drop=1),
     ]
     if summary.settings.device is not None:  # the roofline per point, as 'layer' shows it
         timings = [(layer.memory.timing, v.memory.timing) for layer, v in zip(layers, dws, strict=True)]
         columns += [
             Column("time", [time_text(t.time_s) if t else "" for t, _ in timings], "right"),
-            Column("bound", [t.bound if t else "" for t, _ in timings]),
+            Column("bound", [t.bound if t else "" for t, _ in timings], drop=6),
             Column("DWS time", [time_text(t.time_s) if t else "" for _, t in timings], "right"),
-            Column("DWS bound", [t.bound if t else "" for _, t in timings]),
+            Column("DWS bound", [t.bound if t else "" for _, t in timings], drop=7),
         ]
     table = Table(columns, title=[f"Sweep: {len(points):,} point{'' if len(points) == 1 else 's'}{skipped}"])
     blocks: list[Block] = [table]
+    meanings = (
+        (f"{label} saved", "by the layer as swept (grouped) against the regular conv of its shape"),
+        (f"DWS {label} ratio", "of the depthwise-separable form to the regular conv"),
+        (f"DWS {label} saved", "by the depthwise-separable form against the regular conv"),
+    )
+    blocks += [Legend("", "dim", table, meanings), Blank()]
     blocks += notes_paras(notes)
     if points:
         blocks.append(Drawn(lambda width: saving_chart(summary, width)))

@@ -1,0 +1,60 @@
+"""A legend explains a column only when the table shows it: at a width where RF and FLOP/B are
+left out to fit, nothing is said of them; where they are shown, they are explained."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from convcost.cli import cli
+from convcost.output.text_table import Column, Legend, Table, render
+
+RF = "RF: receptive field per spatial dim"
+FLOP_B = "FLOP/B: arithmetic intensity of minimum traffic"
+
+
+def compare_at(width: int | None, *args: str) -> str:
+    env = {"COLUMNS": str(width) if width else ""}
+    result = CliRunner().invoke(cli, ["compare", "resnet18", *args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def header(text: str) -> list[str]:
+    return next(line for line in text.splitlines() if line.split()[:1] == ["layer"]).split()
+
+
+@pytest.mark.parametrize("args", [[], ["--device", "a100"]])
+def test_columns_left_out_to_fit_are_not_explained(args) -> None:
+    text = compare_at(80, *args)
+    assert "RF" not in header(text) and "FLOP/B" not in header(text)
+    assert "Left out to fit 80 columns" in text and "RF, FLOP/B" in text
+    assert "receptive field" not in text and "arithmetic intensity" not in text
+
+
+@pytest.mark.parametrize("width", [None, 200])
+def test_columns_shown_are_explained(width) -> None:
+    text = compare_at(width)
+    assert {"RF", "FLOP/B"} <= set(header(text))
+    assert f"{RF}; {FLOP_B}." in text
+
+
+def test_the_page_shows_every_column_and_explains_every_one() -> None:
+    page = CliRunner().invoke(cli, ["compare", "resnet18", "--format", "html"]).stdout
+    assert "<th class=num>RF</th>" in page and f"{RF}; {FLOP_B}." in page
+
+
+def test_a_legend_says_only_what_the_width_shows() -> None:
+    table = Table(
+        [
+            Column("name", ["a-long-layer-name", "b"]),
+            Column("wide", ["x" * 30, "y"], drop=2),
+            Column("FLOP/B", ["12.5", "3.0"], "right", drop=1),
+        ]
+    )
+    legend = Legend("", "", table, (("wide", "a wide column"), ("FLOP/B", "intensity"), ("gone", "never")))
+    assert legend.text == "wide: a wide column; FLOP/B: intensity."
+    assert render([legend], None) == "wide: a wide column; FLOP/B: intensity.\n"
+    assert render([legend], 30) == "FLOP/B: intensity.\n"  # 'wide' gave way to fit 30 columns
+    # Too narrow even then: rows become blocks of label/value lines, every column shown.
+    assert "  wide\n" in render([table], 8) and render([legend], 8).split() == legend.text.split()
