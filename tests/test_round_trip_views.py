@@ -86,6 +86,7 @@ def significant(units: dict[str, float]) -> Check:
 
 
 TIME = significant(TIME_UNITS)
+BYTES = significant({"GB": 1e9, "MB": 1e6, "kB": 1e3, "B": 1.0})
 
 
 def shape(cell: str, value: Any) -> None:
@@ -337,6 +338,7 @@ def compare_checks(data: dict[str, Any]) -> dict[str, tuple[Check, Callable[[Any
         f"% {label}": (PCT, lambda r: 100 * r[count] / data["totals"][count]),
         "RF": (optional(shape), lambda r: (r.get("receptive_field") or {}).get("size")),
         "FLOP/B": (optional(ONE_PLACE), lambda r: r["arithmetic_intensity"] if r["flops"] else None),
+        "in + out": (BYTES, lambda r: r["memory"]["input_bytes"] + r["memory"]["output_bytes"]),
     }
     if timed:
         checks["time ≥"] = (TIME, lambda r: r["time_s"])
