@@ -6,9 +6,12 @@ per ONNX node that does work or moves a shape, wired to its inputs by name, so
 construction. Nothing is squeezed into a chain: dense blocks, inception and ASPP concats,
 channel shuffles, attention and several heads are graphs as they are.
 
-Shapes come from the model's value info and ONNX shape inference (:mod:`.inference`), run on a
-copy whose weight tensors keep their dims but not their bytes; a model given as bytes (:func:`load`)
-is parsed without its weights' bytes in the first place (:mod:`.read`). Every value is tracked as an
+Shapes come from convcost's own inference (:mod:`.infer`): each op's shape rule (:mod:`.rules`) in
+its registry entry, and the shape arithmetic folded in pure Python (:mod:`.tensor`). A graph with an
+op that has no rule (another domain's, control flow) gets onnx's inference instead (:mod:`.inference`,
+on a copy whose weight tensors keep their dims but not their bytes), with a note that says so; a
+model given as bytes (:func:`load`) is parsed without its weights' bytes in the first place
+(:mod:`.read`). Every value is tracked as an
 NCHW-style tensor or a plain tensor, and by where its batch axis is (:mod:`.layout`). The batch axis
 is dropped: the document costs one sample and :attr:`Converted.batch` says how many the model's
 input holds. A model that mixes its batch axis into the computation (a ``Gemm`` with ``transA``

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ...core.errors import INTERNAL, ConvCostError, internal_problem
 from ...model.kinds import KINDS
 from . import constants
+from . import infer as own
 from .checks import check_declared_dims, check_functions, check_opset, check_structure, check_symbolic
 from .context import BatchMixed, Context, Fields
 from .inference import fold_constants, infer, set_inputs, shapes_only, unknown
-from .layout import Static, Value, dims_field, stored_shape, text, wants_nchw
+from .layout import Shapes, Static, Value, dims_field, stored_shape, text, wants_nchw
 from .ops.opaque import opaque
-from .read import check_size, inputs_of, named_dims, one_line, opset, parse, standard
+from .read import check_size, inputs_of, label, named_dims, one_line, opset, parse, standard
 from .registry import OfShape, lookup
+from .tensor import of_ints
 
 if TYPE_CHECKING:
     from onnx import ModelProto, NodeProto
@@ -77,7 +79,6 @@ def convert(
         raise ConvCostError("spec", internal_problem(exc)) from None
 
 
-
 def _convert(
     model: ModelProto, source: str, input_shape: Sequence[int] | None, batch: int | None, fold: bool
 ) -> Converted:
@@ -107,18 +108,25 @@ def _convert(
         raise ConvCostError("spec", "has no inputs (every graph input is a weight): there is nothing to cost")
     # A symbolic batch is taken as 1 with a note (as onnx-tool does): only the spatial dims are asked for.
     taken = symbolic_batch(inputs[0]) if batch is None else None
-    copy = shapes_only(model, onnx)
-    complete(copy, onnx)
-    changed = set_inputs(copy, inputs[0].name, wants, input_shape, 1 if taken is not None else batch)
-    check_symbolic(copy, initializers, taken)
-    shapes = infer(copy, onnx, changed)
-    for _ in range(4):  # shape arithmetic ONNX's data propagation misses (Div, Where, …): fold, infer again
-        if not unknown(copy, shapes) or not fold_constants(copy, shapes):
-            break
-        shapes = infer(copy, onnx, changed)
+    given = 1 if taken is not None else batch
+    missing = own.missing_rule(graph)
+    notes: list[str] = []
+    if missing is None:
+        dims = own.given_inputs(inputs, wants, input_shape, given)
+        check_symbolic(own.as_model(dims), initializers, taken)
+        shapes = own.infer(model, dims, input_shape is not None or given is not None)
+    else:
+        shapes = onnx_shapes(model, missing, inputs[0].name, wants, input_shape, given, taken)
+        op = missing.op_type if standard(missing) else f"{missing.domain}::{missing.op_type}"
+        notes.append(
+            f"{label(missing)}: convcost has no shape rule for {op}, so the model's shapes are "
+            "onnx's inference"
+        )
     first = shapes[inputs[0].name]
     n = first[0] if first and first[0] is not None else 1
     converted = _run(model, shapes, wants, source, n, fold)
+    if notes:
+        converted = converted._replace(notes=[*notes, *converted.notes])
     if taken is None:
         return converted
     note = (
@@ -126,6 +134,38 @@ def _convert(
         "of 1 (give --batch N for another)"
     )
     return converted._replace(notes=[note, *converted.notes])
+
+
+def onnx_shapes(
+    model: ModelProto,
+    missing: NodeProto,
+    name: str,
+    wants: set[str],
+    input_shape: Sequence[int] | None,
+    batch: int | None,
+    taken: str | None,
+) -> Shapes:
+    """The shapes of onnx's inference, for a graph with an op that has no shape rule here."""
+    try:
+        import onnx
+    except ImportError:
+        op = missing.op_type if standard(missing) else f"{missing.domain}::{missing.op_type}"
+        raise ConvCostError(
+            label(missing),
+            f"is a {op} node, for which convcost has no shape rule of its own; with onnx installed its "
+            "inference would give the shapes: pip install 'convcost[onnx]'",
+        ) from None
+    copy = shapes_only(model, onnx)
+    complete(copy, onnx)
+    changed = set_inputs(copy, name, wants, input_shape, batch)
+    initializers = {t.name for t in model.graph.initializer}
+    check_symbolic(copy, initializers, taken)
+    shapes = infer(copy, onnx, changed)
+    for _ in range(4):  # shape arithmetic ONNX's data propagation misses (Div, Where, …): fold, infer again
+        if not unknown(copy, shapes) or not fold_constants(copy, shapes):
+            break
+        shapes = infer(copy, onnx, changed)
+    return shapes
 
 
 def symbolic_batch(info: Any) -> str | None:
@@ -278,6 +318,7 @@ def shape_op(ctx: Context, node: NodeProto, of_shape: OfShape) -> None:
     data = None
     if shape is not None and all(d is not None for d in shape):
         dims = [int(d) for d in shape if d is not None]
-        data = ctx.np.array(of_shape(dims, ctx.attrs(node)), dtype=ctx.np.int64)
+        found = of_shape(dims, ctx.attrs(node))
+        data = of_ints([found], ()) if isinstance(found, int) else of_ints(found)
     out = node.output[0]
-    ctx.static[out] = Static(tuple(data.shape) if data is not None else None, data)
+    ctx.static[out] = Static(data.dims if data is not None else None, data)

@@ -12,7 +12,7 @@ import contextlib
 import re
 from collections.abc import Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ...core import values
 from ...core.errors import ConvCostError
@@ -28,10 +28,10 @@ from .read import (
     opset,
     standard,
     subgraphs,
-    to_array,
     weight,
 )
 from .registry import CONSTANT, CONTROL_FLOW, DATA_SOURCES, GUARD, PROPAGATING, SLICE, lookup
+from .tensor import NotFolded, Tensor, decode, of_ints
 
 if TYPE_CHECKING:
     from onnx import GraphProto, ModelProto, NodeProto, TensorProto
@@ -342,41 +342,41 @@ def unknown(model: ModelProto, shapes: Shapes) -> bool:
 
 
 def fold_constants(model: ModelProto, shapes: Shapes) -> bool:
-    """Replace shape arithmetic whose result numpy can compute by constants; whether any was."""
-    import numpy
-    from onnx import helper, numpy_helper
+    """Replace shape arithmetic whose result can be worked out here by constants; whether any was."""
+    from onnx import helper
 
-    known: dict[str, Any] = {}
+    known: dict[str, Tensor] = {}
     for tensor in model.graph.initializer:
-        if tensor.data_location != 1 and not weight(tensor):
-            with contextlib.suppress(Exception):  # a tensor without its bytes
-                known[tensor.name] = to_array(tensor)
+        if not weight(tensor):
+            with contextlib.suppress(NotFolded):  # a tensor without its bytes, of strings
+                known[tensor.name] = decode(tensor)
     folded = False
     for index, node in enumerate(model.graph.node):
         inputs = inputs_of(node)
-        results: list[Any] | None = None
+        results: list[Tensor] | None = None
         op = lookup(node.op_type)
         try:
             if op is not None and op.of_shape is not None:
                 dims = shapes.get(node.input[0])
                 if dims is not None and None not in dims:
                     full = [int(d) for d in dims if d is not None]
-                    results = [numpy.array(op.of_shape(full, attributes(node)), dtype=numpy.int64)]
+                    found = op.of_shape(full, attributes(node))
+                    results = [of_ints([found], ()) if isinstance(found, int) else of_ints(found)]
             elif standard(node) and all(name in known for name in inputs):
                 results = static_eval(
-                    numpy, node, [known.get(i) if i else None for i in node.input], attributes(node)
+                    node, [known.get(i) if i else None for i in node.input], attributes(node)
                 )
-        except Exception:  # numpy's refusal: this node's outputs stay unknown, and are not folded
+        except Exception:  # a fold's refusal: this node's outputs stay unknown, and are not folded
             results = None
         if not results or len(results) < len(node.output) or any(r is None for r in results):
             continue
-        arrays = [numpy.asarray(r) for r in results]
-        if any(a.size > 4096 for a in arrays):
+        if any(r.size > 4096 for r in results):
             continue
-        for out, array in zip(node.output, arrays, strict=False):
-            known[out] = array
+        for out, result in zip(node.output, results, strict=False):
+            known[out] = result
         if node.op_type != CONSTANT and len(node.output) == 1:
-            value = numpy_helper.from_array(arrays[0], node.output[0])
+            first = results[0]
+            value = helper.make_tensor(node.output[0], first.dtype, first.dims, list(first.values))
             constant = helper.make_node(CONSTANT, [], [node.output[0]], name=node.name, value=value)
             model.graph.node[index].CopyFrom(constant)
             folded = True

@@ -254,13 +254,6 @@ def attributes(node: NodeProto) -> dict[str, Any]:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
-def to_array(tensor: TensorProto) -> Any:
-    """A tensor's values as a numpy array."""
-    from onnx import numpy_helper
-
-    return numpy_helper.to_array(tensor)
-
-
 def subgraphs(node: NodeProto) -> list[GraphProto]:
     """The graphs inside a control-flow node, which onnx's shape inference enters."""
     found: list[GraphProto] = []
