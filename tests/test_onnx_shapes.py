@@ -28,6 +28,7 @@ from convcost.io.onnx.layout import wants_nchw  # noqa: E402
 from convcost.io.onnx.read import attributes  # noqa: E402
 from convcost.io.onnx.registry import lookup  # noqa: E402
 from convcost.io.onnx.tensor import decode  # noqa: E402
+from tests.test_fuzz_onnx import plausible_models  # noqa: E402
 
 convert = importlib.import_module("convcost.io.onnx.convert")
 
@@ -258,6 +259,7 @@ def test_reshape(target, allowzero) -> None:
         ("Split", {"axis": 1, "split": [1, 2]}, {}, 11),
         ("Split", {"axis": -1}, {"s": np.array([3, 1], np.int64)}, 13),
         ("Split", {"axis": 2}, {}, 13),
+        ("Split", {"axis": 2}, {}, 18),  # neither split nor num_outputs: refused by both
         ("Split", {"axis": 2, "num_outputs": 2}, {}, 18),
         ("Concat", {"axis": 1}, {"c": np.zeros((2, 5, 4), np.float32)}, 17),
         ("Transpose", {"perm": [2, 0, 1]}, {}, 17),
@@ -465,3 +467,113 @@ def test_float32_arithmetic_rounds_as_float32() -> None:
 
 def test_int64_wraps() -> None:
     _reference("Mul", [np.array([2**62], np.int64), np.array([4], np.int64)], {})
+
+
+# ---------------------------------------------------------------------------- no rule: onnx's
+
+
+def _custom_op():
+    """Relu → a com.example op (its output stated in value_info) → Conv."""
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="relu"),
+        helper.make_node("Warp", ["a"], ["b"], name="warp", domain="com.example"),
+        helper.make_node("Conv", ["b", "w"], ["y"], name="after"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [_value("w", np.zeros((4, 3, 1, 1), np.float32))],
+        value_info=[helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 3, 8, 8])],
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]
+    return helper.make_model(graph, opset_imports=opsets)
+
+
+def test_an_op_without_a_rule_gets_onnx_inference_and_a_note_naming_it() -> None:
+    from convcost.io.onnx import load
+
+    model = _custom_op()
+    assert own.missing_rule(model.graph).name == "warp"
+    converted = load(model.SerializeToString(), "m.onnx")
+    assert converted.notes[0] == (
+        "node 'warp' (Warp): convcost has no shape rule for com.example::Warp, so the model's shapes are "
+        "onnx's inference"
+    )
+    assert converted.unsupported == {"com.example::Warp": 1}
+
+
+def test_without_onnx_an_op_without_a_rule_is_one_error_naming_it(monkeypatch) -> None:
+    model = _custom_op()
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)
+    with pytest.raises(ConvCostError) as error:
+        convert.onnx_shapes(model, model.graph.node[1], "x", set(), None, None, None)
+    assert str(error.value) == (
+        "node 'warp' (Warp): is a com.example::Warp node, for which convcost has no shape rule of its own; "
+        "with onnx installed its inference would give the shapes: pip install 'convcost[onnx]'"
+    )
+
+
+@pytest.mark.parametrize("stated", [[1, 3, 8, 9], [1, 3, 8]])
+def test_a_stated_shape_that_differs_is_refused_as_onnx_refuses_it(stated) -> None:
+    from convcost.io.onnx import load
+
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="r"),
+        helper.make_node("Relu", ["a"], ["y"], name="r2"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        value_info=[helper.make_tensor_value_info("a", TensorProto.FLOAT, stated)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(ConvCostError) as mine:
+        load(model.SerializeToString(), "m.onnx")
+    with pytest.raises(ConvCostError) as theirs:
+        convert.onnx_shapes(model, model.graph.node[0], "x", set(), None, None, None)
+    assert str(mine.value) == str(theirs.value)
+    assert str(mine.value).startswith("node 'r' (Relu): shape inference fails: Inferred shape and existing")
+
+
+# ---------------------------------------------------------------------------- random graphs
+
+
+def _loaded(data: bytes, onnx_inference: bool) -> object:
+    """The model converted (its document and notes), or the ConvCostError that refuses it."""
+    from convcost.io.onnx import load
+
+    missing = own.missing_rule
+    if onnx_inference:  # as if its first node had no rule: the whole graph is onnx's
+        own.missing_rule = lambda graph: graph.node[0] if len(graph.node) else None
+    try:
+        converted = load(data, "m.onnx")
+    except ConvCostError as exc:
+        return exc
+    finally:
+        own.missing_rule = missing
+    notes = [n for n in converted.notes if "so the model's shapes are onnx's inference" not in n]
+    return converted.document, notes, converted.batch
+
+
+@settings(max_examples=120)
+@given(plausible_models())
+def test_random_graphs_convert_as_with_onnx_inference(model) -> None:
+    """Where onnx's inference converts a random conv graph, convcost's own converts it to the same
+    document (it may also convert one onnx's leaves unknown, or refuse it in other words)."""
+    theirs = _loaded(model, True)
+    if isinstance(theirs, ConvCostError):
+        return
+    assert _loaded(model, False) == theirs
+
+
+@pytest.mark.parametrize(
+    ("bounds", "dtype"), [((0, 100_000, 1), np.int64), ((5, -4, -2), np.int64), ((0.5, 2.0, 0.3), np.float32)]
+)
+def test_range_counts_however_large(bounds, dtype) -> None:
+    """Its count from its scalars, also past what its fold makes (100,000 elements)."""
+    constants = {name: np.array(v, dtype) for name, v in zip(("s", "l", "d"), bounds, strict=True)}
+    assert agree(one_node("Range", [], None, constants))["y0"] == (len(np.arange(*bounds, dtype=dtype)),)

@@ -1,4 +1,5 @@
-"""Shapes from onnx's inference, run on a copy of the model that holds no weights' bytes.
+"""Shapes from onnx's inference, for a graph with an op that has no shape rule of convcost's own
+(see :mod:`.infer`), run on a copy of the model that holds no weights' bytes.
 
 The copy's weight tensors keep their dims but not their bytes (and with ``load_external_data=False``
 a model whose weight file is absent still costs: only shapes are needed). Inference runs on a copy in

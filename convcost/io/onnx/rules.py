@@ -14,7 +14,7 @@ from math import prod
 
 from .layout import decode, text
 from .registry import Attrs, Given, Rule, ShapeRule
-from .tensor import Tensor, broadcast_dims
+from .tensor import Number, Tensor, broadcast_dims
 
 Shape = tuple[int, ...]
 
@@ -348,6 +348,8 @@ def split(given: Given, attrs: Attrs) -> list[Shape]:
         parts = int(attrs["num_outputs"])
         chunk = -(-size // parts)
         sizes = [chunk] * (parts - 1) + [size - chunk * (parts - 1)]
+    elif given.opset >= 18:
+        raise ValueError("has neither a 'split' input nor 'num_outputs'; from opset 18 it needs one of them")
     else:
         if size % outputs:
             raise ValueError(f"splits a dim of {size} into {outputs} equal parts")
@@ -509,9 +511,26 @@ def constant_of_shape(given: Given, attrs: Attrs) -> list[Shape]:
     return [tuple(dims)]
 
 
-def from_value(given: Given, attrs: Attrs) -> list[Shape]:
-    """The op's dims are its value's, worked out by its fold (a Range)."""
-    raise Unknown("the value")
+def range_(given: Given, attrs: Attrs) -> list[Shape]:
+    """Range: its count of its three scalars, however large (its fold makes the values of small ones)."""
+    bounds = [value_of(given, index) for index in range(3)]
+    if any(b.size != 1 for b in bounds):
+        raise ValueError(f"has bounds of {', '.join(str(b.size) for b in bounds)} elements; each must be one")
+    try:
+        return [(range_count(*(b.values[0] for b in bounds)),)]
+    except ValueError as exc:
+        raise ValueError(f"is a Range of {exc}") from None
+
+
+def range_count(start: Number, limit: Number, delta: Number) -> int:
+    """ONNX's (and numpy's) count of a Range: ceil((limit − start) / delta), at least 0."""
+    if not delta:
+        raise ValueError("step 0")
+    if isinstance(start, int) and isinstance(limit, int) and isinstance(delta, int):
+        return max(-((start - limit) // delta), 0)
+    if not all(math.isfinite(v) for v in (start, limit, delta)):
+        raise ValueError("bounds that are not finite")
+    return max(math.ceil((limit - start) / delta), 0)
 
 
 def shape(given: Given, attrs: Attrs) -> list[Shape]:

@@ -7,7 +7,6 @@ channel shuffle (reshape → transpose → reshape) as one ``shuffle`` entry.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from functools import partial
 from math import prod
@@ -31,7 +30,7 @@ from ..layout import (
 )
 from ..read import MAX_STATIC, attributes, inputs_of, label, weight
 from ..registry import Attrs, Op, lookup, register
-from ..rules import reshaped_dims, slice_range, squeezed, unsqueezed
+from ..rules import range_count, reshaped_dims, slice_range, squeezed, unsqueezed
 from ..tensor import Tensor
 from .opaque import opaque
 
@@ -661,15 +660,6 @@ def _range(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
     return [tensor.make(dtype, (count,), (start + i * delta for i in range(count)))]
 
 
-def range_count(start: tensor.Number, limit: tensor.Number, delta: tensor.Number) -> int:
-    """ONNX's (and numpy's) count of a Range: ceil((limit − start) / delta), at least 0."""
-    if not delta:
-        raise tensor.NotFolded("a Range of step 0")
-    if isinstance(start, int) and isinstance(limit, int) and isinstance(delta, int):
-        return max(-((start - limit) // delta), 0)
-    return max(math.ceil((limit - start) / delta), 0)
-
-
 def _range_size(inputs: list[Tensor | None]) -> int:
     if any(i is None for i in inputs[:3]):
         return 0
@@ -738,7 +728,7 @@ register(
     Op("Constant", schema=False, shape=rules.constant, fold=_constant, fold_first=True, moves=True),
     Op("ConstantOfShape", shape=rules.constant_of_shape, fold=_constant_of_shape,
        fold_size=_constant_of_shape_size, moves=True),
-    Op("Range", shape=rules.from_value, fold=_range, fold_size=_range_size, moves=True),
+    Op("Range", shape=rules.range_, fold=_range, fold_size=_range_size, moves=True),
     Op("Shape", shape=rules.shape, of_shape=_shape),
     Op("Size", shape=rules.scalar, of_shape=_size),
 )  # fmt: skip
