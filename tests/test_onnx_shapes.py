@@ -577,3 +577,44 @@ def test_range_counts_however_large(bounds, dtype) -> None:
     """Its count from its scalars, also past what its fold makes (100,000 elements)."""
     constants = {name: np.array(v, dtype) for name, v in zip(("s", "l", "d"), bounds, strict=True)}
     assert agree(one_node("Range", [], None, constants))["y0"] == (len(np.arange(*bounds, dtype=dtype)),)
+
+
+# ---------------------------------------------------------------------------- decoding
+
+
+DTYPES = ["float32", "float16", "float64", "int8", "uint8", "int16", "uint16", "int32", "int64", "uint32",
+          "uint64", "bool"]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("raw", [True, False])
+def test_tensors_decode_from_raw_data_and_typed_fields_of_either_reader(dtype, raw) -> None:
+    from onnx import numpy_helper
+
+    from convcost.io.onnx import proto
+
+    values = np.array([[0, 1, 5], [7, 2, 3]]).astype(dtype)
+    if dtype.startswith(("int", "float")):
+        values[0, 0] = -3 if dtype.startswith("int") else -2.5
+    made = numpy_helper.from_array(values, "t")
+    if not raw:  # the typed field onnx.helper writes (float16 as bits in int32_data)
+        made = helper.make_tensor("t", made.data_type, values.shape, values.reshape(-1).tolist())
+    assert bool(made.raw_data) == raw
+    graph = helper.make_graph([], "g", [], [], [made])
+    parsed = proto.parse(helper.make_model(graph).SerializeToString()).graph.initializer[0]
+    for tensor in (made, parsed):
+        found = decode(tensor)
+        assert found.dims == (2, 3)
+        assert list(found.values) == values.reshape(-1).tolist()
+
+
+def test_weights_external_data_and_strings_are_not_decoded() -> None:
+    from convcost.io.onnx.tensor import NotFolded
+
+    external = helper.make_tensor("e", TensorProto.INT64, [2], [1, 2])
+    external.data_location = TensorProto.EXTERNAL
+    strings = helper.make_tensor("s", TensorProto.STRING, [1], [b"a"])
+    huge = helper.make_tensor("h", TensorProto.INT64, [1 << 17], [0] * (1 << 17))
+    for tensor in (external, strings, huge):
+        with pytest.raises(NotFolded):
+            decode(tensor)

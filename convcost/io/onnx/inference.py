@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
 
-from ...core import values
 from ...core.errors import ConvCostError
 from .fold import static_eval
+from .infer import given_inputs
 from .layout import Shapes, dims_text
 from .read import (
     attributes,
@@ -88,32 +88,13 @@ def set_inputs(
         return False
     graph = model.graph
     info = next(i for i in graph.input if i.name == name)
-    dims = info.type.tensor_type.shape.dim
-    rank = len(dims)
-    if rank == 0:
-        raise ConvCostError("in", f"the model's input {name!r} is a scalar; it has no shape to set")
-    if shape is not None:
-        shape = tuple(shape)
-        nchw = rank >= 3 and name in wants
-        if len(shape) != rank - 1:
-            form = "spatial dims then channels" if nchw else "its dims after the batch"
-            raise ConvCostError(
-                "in",
-                f"{values.format_dims(shape)} gives {len(shape)} dims but the model's input {name!r} "
-                f"has {rank - 1} besides the batch; give {form}",
-            )
-        onnx_dims = (shape[-1],) + shape[:-1] if nchw else shape
-        for dim, value in zip(list(dims)[1:], onnx_dims, strict=True):
-            dim.Clear()
-            dim.dim_value = value
-    if batch is not None:
-        dims[0].Clear()
-        dims[0].dim_value = batch
-        for other in graph.input:
-            other_dims = other.type.tensor_type.shape.dim
-            if other is not info and len(other_dims) and not other_dims[0].HasField("dim_value"):
-                other_dims[0].Clear()
-                other_dims[0].dim_value = batch
+    every = [info, *(i for i in graph.input if i is not info)]
+    given = given_inputs(every, wants, shape, batch)  # refused there as --in and --batch need
+    for each in every:
+        for dim, value in zip(each.type.tensor_type.shape.dim, given[each.name] or [], strict=False):
+            if isinstance(value, int) and not (dim.HasField("dim_value") and dim.dim_value == value):
+                dim.Clear()
+                dim.dim_value = value
     # every shape is inferred again from the new input
     graph.ClearField("value_info")
     for output in graph.output:
