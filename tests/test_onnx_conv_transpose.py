@@ -71,9 +71,6 @@ def test_an_output_past_the_natural_size_is_padded_after_the_conv() -> None:
         ({"output_shape": [16, -1]}, "has output_shape [16, -1]: an output size below 1"),
         ({"output_shape": [17]}, "has output_shape [17] of 1 dim(s); its 2-D kernel needs one output size"),
         ({"output_shape": [2, 3, 17, 17]}, "has output_shape [2, 3, 17, 17] of 4 dim(s)"),
-        # onnx's inference leaves the spatial dims out of a 2-D output for these (output below 8x8)
-        ({"output_shape": [1, 1]}, "has output_shape [1, 1], of which onnx's shape inference makes a 2-D"),
-        ({"output_shape": [7, 12]}, "has output_shape [7, 12], of which onnx's shape inference makes a 2-D"),
     ],
 )
 def test_an_output_shape_that_does_not_fit_is_one_line(attrs, problem) -> None:
@@ -81,3 +78,13 @@ def test_an_output_shape_that_does_not_fit_is_one_line(attrs, problem) -> None:
         cost(transposed(strides=[2, 2], **attrs))
     assert str(error.value).startswith(f"node 'up' (ConvTranspose): {problem}")
     assert "internal error" not in str(error.value)
+
+
+@pytest.mark.parametrize("stated", [[1, 1], [7, 12]])
+def test_an_output_shape_far_below_the_natural_size_is_costed_per_the_spec(stated) -> None:
+    """onnx's inference leaves the spatial dims out of these (a 2-D output); convcost's own follows
+    the spec: the stated size, the padding the rest of the natural 17x17."""
+    converted, network = cost(transposed(strides=[2, 2], output_shape=stated))
+    assert not converted.unsupported
+    assert network.rows[-2].output_shape == (*stated, 3)
+    assert network.totals.macs == MACS

@@ -92,14 +92,15 @@ def test_cumsum_is_one_add_per_element(onnx, exclusive: int, reverse: int) -> No
     assert network.totals.macs == 384 and network.rows[-1].counts.other_ops == 48
 
 
-def test_the_folds_match_numpy(onnx) -> None:
+def test_the_gather_folds(onnx) -> None:
     from convcost.io.onnx.ops.shape import _gather_elements, _gather_nd
+    from convcost.io.onnx.tensor import of_ints
 
-    data = np.arange(24).reshape(4, 6)
-    (rows,) = _gather_nd(np, [data, np.array([[2], [0]])], {})
-    assert rows.tolist() == [data[2].tolist(), data[0].tolist()]
-    (points,) = _gather_nd(np, [data, np.array([[1, 5], [3, 0]])], {})
-    assert points.tolist() == [11, 18]
-    assert _gather_nd(np, [data, np.array([[1], [2], [3], [0]])], {"batch_dims": 1}) is None
-    (picked,) = _gather_elements(np, [data, np.array([[5, 0], [1, 1]])], {"axis": 1})
-    assert picked.tolist() == [[5, 0], [7, 7]]
+    data = of_ints(list(range(24)), (4, 6))
+    (rows,) = _gather_nd([data, of_ints([2, 0], (2, 1))], {})
+    assert rows.dims == (2, 6) and list(rows.values) == [*range(12, 18), *range(6)]
+    (points,) = _gather_nd([data, of_ints([1, 5, 3, 0], (2, 2))], {})
+    assert list(points.values) == [11, 18]
+    assert _gather_nd([data, of_ints([1, 2, 3, 0], (4, 1))], {"batch_dims": 1}) is None
+    (picked,) = _gather_elements([data, of_ints([5, 0, 1, 1], (2, 2))], {"axis": 1})
+    assert picked.dims == (2, 2) and list(picked.values) == [5, 0, 7, 7]

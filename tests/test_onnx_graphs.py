@@ -84,7 +84,7 @@ def malformed(case: str):
         return model, "node 'c1' (Conv)", "takes 5 channels per group"
     if case == "matmul inner dims":
         model = build([node("MatMul", ["x", "w"], ["y"], "m1")], [x], [y], [weight("w", 7, 4)])
-        return model, "node 'm1' (MatMul)", "Incompatible dimensions"
+        return model, "node 'm1' (MatMul)", "the inner dims (8 and 7) differ"
     if case == "pool without kernel_shape":
         return build([node("MaxPool", ["x"], ["y"], "p1")], [x], [y]), "node 'p1' (MaxPool)", "kernel_shape"
     if case == "gemm with one input":

@@ -33,7 +33,7 @@ try:
 except ImportError:
     HAS_ONNX = False
 #: convcost's own shape inference has not landed: a conversion without onnx stops at its inference
-OWN_INFERENCE = False
+OWN_INFERENCE = True
 NOT_YET = "shapes still come from onnx's inference (issue 23's inference half)"
 
 DIGESTS = """

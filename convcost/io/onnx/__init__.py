@@ -9,9 +9,11 @@ channel shuffles, attention and several heads are graphs as they are.
 A model is parsed by convcost's own protobuf reader (:mod:`.proto`, :mod:`.read`): its weights'
 bytes are never read, and a file is mapped, not read. Its checks (:mod:`.checks`, against the op
 schemas of :mod:`.schemas`) and the inlining of its local functions (:mod:`.inline`) need no onnx.
-Shapes come from the model's value info and ONNX shape inference (:mod:`.inference`), run on a copy
-whose weight tensors keep their dims but not their bytes (:mod:`.write`): that step alone imports
-onnx (:func:`.convert.onnx_shapes`). Every value is tracked as an
+Shapes come from convcost's own inference (:mod:`.infer`): each op's shape rule (:mod:`.rules`) in
+its registry entry, and the shape arithmetic folded in pure Python (:mod:`.tensor`). A graph with an
+op that has no rule (another domain's, control flow) gets onnx's inference instead (:mod:`.inference`,
+on a copy whose weight tensors keep their dims but not their bytes, :mod:`.write`), with a note that
+says so. Every value is tracked as an
 NCHW-style tensor or a plain tensor, and by where its batch axis is (:mod:`.layout`). The batch axis
 is dropped: the document costs one sample and :attr:`Converted.batch` says how many the model's
 input holds. A model that mixes its batch axis into the computation (a ``Gemm`` with ``transA``

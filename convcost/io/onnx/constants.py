@@ -1,11 +1,11 @@
 """Compute whose inputs are all constants, and which tensors are learned params.
 
 A node whose inputs are all constants (initializers, ``Constant`` nodes, shape arithmetic) is worked
-out as a static value (:func:`evaluate`), its value computed where numpy can. What becomes of it
-depends on how the model uses it:
+out as a static value (:func:`evaluate`), its value computed where it can be (:mod:`.tensor`). What
+becomes of it depends on how the model uses it:
 
 * Read as a shape, an axis, indices or a scale (a Reshape's target, a Gather's positions), it is
-  shape arithmetic and costs nothing, as numpy works it out here.
+  shape arithmetic and costs nothing, as it is worked out here.
 * Read as data of the model's activations, a tensor made of learned ones (an MLP over a coordinate
   table, a table gathered by a constant index) or too big or too involved to work out here is compute
   on constants. It runs at every inference unless a runtime folds it, so it is costed as layers like
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 def evaluate(ctx: Context, node: NodeProto) -> None:
-    """A node of static inputs: its outputs are static too (computed when numpy can).
+    """A node of static inputs: its outputs are static too (computed where they can be).
 
     They are made of the learned tensors its inputs are made of, but for a weighted layer's first
     input read as it is (a coordinate table under an MLP is the layer's input, not a param)."""
@@ -51,8 +51,8 @@ def evaluate(ctx: Context, node: NodeProto) -> None:
         op is None or not op.moves or any(ctx.static[i].costed and tensor(ctx, i) for i in inputs_of(node))
     )
     try:
-        results = static_eval(ctx.np, node, [ctx.data(i) if i else None for i in node.input], ctx.attrs(node))
-    except Exception:  # numpy's refusal (shapes, dtypes, an op it cannot run): the value stays unknown
+        results = static_eval(node, [ctx.data(i) if i else None for i in node.input], ctx.attrs(node))
+    except Exception:  # a fold's refusal (shapes, types, an op not worked out here): the value stays unknown
         results = None
     for index, out in enumerate(node.output):
         if not out:
@@ -63,13 +63,13 @@ def evaluate(ctx: Context, node: NodeProto) -> None:
         if found is not None and all(d is not None for d in found):
             shape = tuple(int(d) for d in found if d is not None)
         elif data is not None:
-            shape = tuple(int(d) for d in ctx.np.shape(data))
+            shape = data.dims
         ctx.static[out] = Static(shape, data, sources, node if computed else None, costed)
 
 
 def tensor(ctx: Context, name: str) -> bool:
     """Whether a static value is a tensor the model computes with: made of learned tensors, or too big
-    or too involved to work out here. What numpy works out of constants alone (shape arithmetic,
+    or too involved to work out here. What is worked out of constants alone (shape arithmetic,
     indices, an attention scale, a small coordinate table) is a constant."""
     static = ctx.static[name]
     return bool(static.sources) or static.data is None

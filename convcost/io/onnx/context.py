@@ -30,7 +30,8 @@ from .layout import (
     text,
 )
 from .modules import module_paths
-from .read import FLOAT_TYPES, attributes, inputs_of, label, to_array, weight
+from .read import FLOAT_TYPES, attributes, inputs_of, label, weight
+from .tensor import NotFolded, Tensor, decode
 
 if TYPE_CHECKING:
     from onnx import ModelProto, NodeProto
@@ -85,9 +86,6 @@ class Context:
     constants_folded: int = 0  # the tensors computed from constants it folded
 
     def __post_init__(self) -> None:
-        import numpy
-
-        self.np = numpy
         graph = self.model.graph
         self.opset = next((o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx")), 17)
         self.consumers: dict[str, list[NodeProto]] = {}
@@ -105,10 +103,10 @@ class Context:
         for tensor in graph.initializer:
             dims = tuple(int(d) for d in tensor.dims)
             data = None
-            if tensor.data_location != 1 and not weight(tensor):
+            if not weight(tensor):
                 try:  # shape arithmetic and small constants; weights are never read
-                    data = to_array(tensor)
-                except Exception:  # numpy_helper's refusal of an odd encoding: the value stays unknown
+                    data = decode(tensor)
+                except NotFolded:  # strings, an external file, an odd encoding: the value stays unknown
                     data = None
             learned = tensor.data_type in FLOAT_TYPES and prod(dims) > 1
             source = tensor.name
@@ -168,15 +166,13 @@ class Context:
     def is_static(self, name: str) -> bool:
         return name in self.static and name not in self.values
 
-    def data(self, name: str) -> Any:
+    def data(self, name: str) -> Tensor | None:
         found = self.static.get(name)
         return None if found is None else found.data
 
     def ints(self, name: str) -> list[int] | None:
         found = self.data(name)
-        if found is None:
-            return None
-        return [int(v) for v in self.np.asarray(found).reshape(-1)]
+        return None if found is None else found.ints()
 
     def dims(self, node: NodeProto, name: str) -> Shape:
         """The ONNX dims of an activation or static value."""

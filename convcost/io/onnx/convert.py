@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ...core.errors import INTERNAL, ConvCostError, internal_problem
 from ...model.kinds import KINDS
 from . import constants, proto
+from . import infer as own
 from .checks import check_declared_dims, check_functions, check_opset, check_structure, check_symbolic
 from .context import BatchMixed, Context, Fields
 from .inference import fold_constants, infer, set_inputs, unknown
 from .inline import inline_local_functions
 from .layout import Shapes, Static, Value, dims_field, stored_shape, text, wants_nchw
 from .ops.opaque import opaque
-from .read import check_size, inputs_of, named_dims, opset, parse, standard
+from .read import check_size, inputs_of, label, named_dims, opset, parse, standard
 from .registry import OfShape, lookup
+from .tensor import of_ints
 from .write import shapes_only
 
 if TYPE_CHECKING:
@@ -101,10 +103,25 @@ def _convert(
         raise ConvCostError("spec", "has no inputs (every graph input is a weight): there is nothing to cost")
     # A symbolic batch is taken as 1 with a note (as onnx-tool does): only the spatial dims are asked for.
     taken = symbolic_batch(inputs[0]) if batch is None else None
-    shapes = onnx_shapes(model, inputs[0].name, wants, input_shape, batch, taken)
+    given = 1 if taken is not None else batch
+    missing = own.missing_rule(graph)
+    notes: list[str] = []
+    if missing is None:
+        dims = own.given_inputs(inputs, wants, input_shape, given)
+        check_symbolic(own.as_model(dims), initializers, taken)
+        shapes = own.infer(model, dims, input_shape is not None or given is not None)
+    else:
+        shapes = onnx_shapes(model, missing, inputs[0].name, wants, input_shape, given, taken)
+        op = missing.op_type if standard(missing) else f"{missing.domain}::{missing.op_type}"
+        notes.append(
+            f"{label(missing)}: convcost has no shape rule for {op}, so the model's shapes are "
+            "onnx's inference"
+        )
     first = shapes[inputs[0].name]
     n = first[0] if first and first[0] is not None else 1
     converted = _run(model, shapes, wants, source, n, fold)
+    if notes:
+        converted = converted._replace(notes=[*notes, *converted.notes])
     if taken is None:
         return converted
     note = (
@@ -116,23 +133,29 @@ def _convert(
 
 def onnx_shapes(
     model: ModelProto,
-    first: str,
+    missing: NodeProto,
+    name: str,
     wants: set[str],
     input_shape: Sequence[int] | None,
     batch: int | None,
     taken: str | None,
 ) -> Shapes:
-    """Every value's dims, from onnx's inference on a copy of the model without its weights' bytes
-    (:mod:`.write`), with ``--in`` and ``--batch`` applied to the first input (``taken``: its
-    symbolic batch, taken as 1). The one step of a conversion that needs the onnx package."""
+    """The shapes of onnx's inference, on a copy of the model without its weights' bytes
+    (:mod:`.write`), for a graph with an op that has no shape rule here: the one step of a
+    conversion that can need the onnx package."""
     try:
         import onnx
     except ImportError:
-        raise ConvCostError("spec", f"is an ONNX model; {INSTALL_HINT}") from None
+        op = missing.op_type if standard(missing) else f"{missing.domain}::{missing.op_type}"
+        raise ConvCostError(
+            label(missing),
+            f"is a {op} node, for which convcost has no shape rule of its own; with onnx installed its "
+            "inference would give the shapes: pip install 'convcost[onnx]'",
+        ) from None
     copy = onnx.load_model_from_string(shapes_only(model))
     complete(copy, onnx)
+    changed = set_inputs(copy, name, wants, input_shape, batch)
     initializers = {t.name for t in model.graph.initializer}
-    changed = set_inputs(copy, first, wants, input_shape, 1 if taken is not None else batch)
     check_symbolic(copy, initializers, taken)
     shapes = infer(copy, onnx, changed)
     # Shape arithmetic ONNX's data propagation misses (Div, Where, Mod, …): fold, infer again. Each
@@ -296,6 +319,7 @@ def shape_op(ctx: Context, node: NodeProto, of_shape: OfShape) -> None:
     data = None
     if shape is not None and all(d is not None for d in shape):
         dims = [int(d) for d in shape if d is not None]
-        data = ctx.np.array(of_shape(dims, ctx.attrs(node)), dtype=ctx.np.int64)
+        found = of_shape(dims, ctx.attrs(node))
+        data = of_ints([found], ()) if isinstance(found, int) else of_ints(found)
     out = node.output[0]
-    ctx.static[out] = Static(tuple(data.shape) if data is not None else None, data)
+    ctx.static[out] = Static(data.dims if data is not None else None, data)

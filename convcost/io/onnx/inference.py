@@ -1,4 +1,5 @@
-"""Shapes from onnx's inference, run on a copy of the model that holds no weights' bytes.
+"""Shapes from onnx's inference, for a graph with an op that has no shape rule of convcost's own
+(see :mod:`.infer`), run on a copy of the model that holds no weights' bytes.
 
 The copy's weight tensors keep their dims but not their bytes (and with ``load_external_data=False``
 a model whose weight file is absent still costs: only shapes are needed). Inference runs on a copy in
@@ -12,11 +13,11 @@ import contextlib
 import re
 from collections.abc import Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from ...core import values
 from ...core.errors import ConvCostError
 from .fold import static_eval
+from .infer import given_inputs
 from .layout import Shapes, dims_text
 from .read import (
     attributes,
@@ -28,10 +29,10 @@ from .read import (
     opset,
     standard,
     subgraphs,
-    to_array,
     weight,
 )
 from .registry import CONSTANT, CONTROL_FLOW, DATA_SOURCES, GUARD, PROPAGATING, SLICE, lookup
+from .tensor import NotFolded, Tensor, decode, of_ints
 
 if TYPE_CHECKING:
     from onnx import GraphProto, ModelProto, NodeProto, TensorProto
@@ -87,32 +88,13 @@ def set_inputs(
         return False
     graph = model.graph
     info = next(i for i in graph.input if i.name == name)
-    dims = info.type.tensor_type.shape.dim
-    rank = len(dims)
-    if rank == 0:
-        raise ConvCostError("in", f"the model's input {name!r} is a scalar; it has no shape to set")
-    if shape is not None:
-        shape = tuple(shape)
-        nchw = rank >= 3 and name in wants
-        if len(shape) != rank - 1:
-            form = "spatial dims then channels" if nchw else "its dims after the batch"
-            raise ConvCostError(
-                "in",
-                f"{values.format_dims(shape)} gives {len(shape)} dims but the model's input {name!r} "
-                f"has {rank - 1} besides the batch; give {form}",
-            )
-        onnx_dims = (shape[-1],) + shape[:-1] if nchw else shape
-        for dim, value in zip(list(dims)[1:], onnx_dims, strict=True):
-            dim.Clear()
-            dim.dim_value = value
-    if batch is not None:
-        dims[0].Clear()
-        dims[0].dim_value = batch
-        for other in graph.input:
-            other_dims = other.type.tensor_type.shape.dim
-            if other is not info and len(other_dims) and not other_dims[0].HasField("dim_value"):
-                other_dims[0].Clear()
-                other_dims[0].dim_value = batch
+    every = [info, *(i for i in graph.input if i is not info)]
+    given = given_inputs(every, wants, shape, batch)  # refused there as --in and --batch need
+    for each in every:
+        for dim, value in zip(each.type.tensor_type.shape.dim, given[each.name] or [], strict=False):
+            if isinstance(value, int) and not (dim.HasField("dim_value") and dim.dim_value == value):
+                dim.Clear()
+                dim.dim_value = value
     # every shape is inferred again from the new input
     graph.ClearField("value_info")
     for output in graph.output:
@@ -342,41 +324,41 @@ def unknown(model: ModelProto, shapes: Shapes) -> bool:
 
 
 def fold_constants(model: ModelProto, shapes: Shapes) -> bool:
-    """Replace shape arithmetic whose result numpy can compute by constants; whether any was."""
-    import numpy
-    from onnx import helper, numpy_helper
+    """Replace shape arithmetic whose result can be worked out here by constants; whether any was."""
+    from onnx import helper
 
-    known: dict[str, Any] = {}
+    known: dict[str, Tensor] = {}
     for tensor in model.graph.initializer:
-        if tensor.data_location != 1 and not weight(tensor):
-            with contextlib.suppress(Exception):  # a tensor without its bytes
-                known[tensor.name] = to_array(tensor)
+        if not weight(tensor):
+            with contextlib.suppress(NotFolded):  # a tensor without its bytes, of strings
+                known[tensor.name] = decode(tensor)
     folded = False
     for index, node in enumerate(model.graph.node):
         inputs = inputs_of(node)
-        results: list[Any] | None = None
+        results: list[Tensor] | None = None
         op = lookup(node.op_type)
         try:
             if op is not None and op.of_shape is not None:
                 dims = shapes.get(node.input[0])
                 if dims is not None and None not in dims:
                     full = [int(d) for d in dims if d is not None]
-                    results = [numpy.array(op.of_shape(full, attributes(node)), dtype=numpy.int64)]
+                    found = op.of_shape(full, attributes(node))
+                    results = [of_ints([found], ()) if isinstance(found, int) else of_ints(found)]
             elif standard(node) and all(name in known for name in inputs):
                 results = static_eval(
-                    numpy, node, [known.get(i) if i else None for i in node.input], attributes(node)
+                    node, [known.get(i) if i else None for i in node.input], attributes(node)
                 )
-        except Exception:  # numpy's refusal: this node's outputs stay unknown, and are not folded
+        except Exception:  # a fold's refusal: this node's outputs stay unknown, and are not folded
             results = None
         if not results or len(results) < len(node.output) or any(r is None for r in results):
             continue
-        arrays = [numpy.asarray(r) for r in results]
-        if any(a.size > 4096 for a in arrays):
+        if any(r.size > 4096 for r in results):
             continue
-        for out, array in zip(node.output, arrays, strict=False):
-            known[out] = array
+        for out, result in zip(node.output, results, strict=False):
+            known[out] = result
         if node.op_type != CONSTANT and len(node.output) == 1:
-            value = numpy_helper.from_array(arrays[0], node.output[0])
+            first = results[0]
+            value = helper.make_tensor(node.output[0], first.dtype, first.dims, list(first.values))
             constant = helper.make_node(CONSTANT, [], [node.output[0]], name=node.name, value=value)
             model.graph.node[index].CopyFrom(constant)
             folded = True

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ...core.values import format_dims
 from .registry import lookup
 
 if TYPE_CHECKING:
     from onnx import GraphProto, NodeProto
+
+    from .tensor import Tensor
 
 Shape = tuple[int, ...]
 Layout = Literal["nchw", "plain"]
@@ -42,7 +44,7 @@ class Static:
     """A value known without the input's data: a weight, a constant, shape arithmetic."""
 
     shape: Shape | None
-    data: Any = None  # a numpy array when known (numpy is imported only once a model is read)
+    data: Tensor | None = None  # its value, where it is known (see :mod:`.tensor`)
     sources: frozenset[str] = frozenset()  # learned initializers it is made from
     node: NodeProto | None = None  # the node computing it from other constants (None: it is read)
     costed: bool = False  # that node, or one before it, does work (not only moving data)

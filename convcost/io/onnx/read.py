@@ -140,60 +140,6 @@ def attributes(node: NodeProto) -> dict[str, Any]:
     return {a.name: attribute_value(a) for a in node.attribute}
 
 
-#: numpy's type of each TensorProto data type that numpy holds natively.
-_NUMPY_TYPES = {
-    1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 9: "bool",
-    10: "float16", 11: "float64", 12: "uint32", 13: "uint64",
-}  # fmt: skip
-
-
-def to_array(tensor: TensorProto) -> Any:
-    """A tensor's values as a numpy array, as ``onnx.numpy_helper.to_array`` gives them.
-
-    Only shape arithmetic and small constants are read: a weight, a tensor of external data, or
-    one whose ``raw_data`` is more than its dims could hold raises ValueError. The types numpy holds
-    natively are read here; the others (bfloat16, float8, int4, complex) by onnx's helper."""
-    import numpy
-
-    if not isinstance(tensor, proto.TensorProto):  # onnx's own (the fallback's copy)
-        from onnx import numpy_helper
-
-        return numpy_helper.to_array(tensor)
-    if tensor.data_location == 1 or weight(tensor) or tensor.raw_size > MOST_READ_BYTES:
-        raise ValueError(f"tensor {tensor.name!r}: its values are not read")
-    dims, kind = [int(d) for d in tensor.dims], tensor.data_type
-    if kind == 8:  # STRING
-        return numpy.array([text.decode("utf-8") for text in tensor.string_data], dtype=object).reshape(dims)
-    name = _NUMPY_TYPES.get(kind)
-    if name is None:
-        import onnx
-        from onnx import numpy_helper
-
-        from .write import tensor_bytes
-
-        return numpy_helper.to_array(onnx.TensorProto.FromString(tensor_bytes(tensor)))
-    dtype = numpy.dtype(name)
-    if tensor.raw_size:
-        return (
-            numpy.frombuffer(bytes(tensor.raw_data), dtype=dtype.newbyteorder("<"))
-            .astype(dtype)
-            .reshape(dims)
-        )
-    if kind == 1:
-        values = numpy.asarray(tensor.float_data, dtype=dtype)
-    elif kind == 7:
-        values = numpy.asarray(tensor.int64_data, dtype=dtype)
-    elif kind == 11:
-        values = numpy.asarray(tensor.double_data, dtype=dtype)
-    elif kind in (12, 13):
-        values = numpy.asarray(tensor.uint64_data, dtype=numpy.uint64).astype(dtype)
-    elif kind == 10:  # float16 bits in int32_data
-        values = numpy.asarray(tensor.int32_data, dtype=numpy.int32).astype(numpy.uint16).view(dtype)
-    else:
-        values = numpy.asarray(tensor.int32_data, dtype=numpy.int32).astype(dtype)
-    return values.reshape(dims)
-
-
 def subgraphs(node: NodeProto) -> list[GraphProto]:
     """The graphs inside a control-flow node, which onnx's shape inference enters."""
     found: list[GraphProto] = []

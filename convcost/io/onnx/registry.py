@@ -1,7 +1,7 @@
 """The op registry: all convcost knows of one ONNX op, in one :class:`Op` entry.
 
-An entry holds an op's arity, its layout facts, its constant fold and its handler (the cost, as spec
-entries); shapes come from onnx's inference, which each handler's output is checked against. The
+An entry holds an op's arity, its layout facts, its shape rule, its constant fold and its handler
+(the cost, as spec entries); each handler's output is checked against the shapes inferred. The
 entries live in the ``ops/`` modules by family, one per op; adding an op is one new entry there.
 Modelled on fvcore's handle table, onnx-tool's ``NODE_REGISTRY`` and TVM's op registry.
 
@@ -13,8 +13,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .tensor import Tensor
 
 if TYPE_CHECKING:
     from onnx import NodeProto
@@ -38,26 +39,38 @@ GUARD = ("Shape", "ConstantOfShape", "Shape", "Expand")
 
 # ---------------------------------------------------------------------------- entries
 
-#: A value a fold reads or makes: a numpy array (numpy comes with onnx, and is imported only once a
-#: model is read, so its types are not named here).
-Array = Any
-#: A node's attributes by name, as ``onnx.helper`` gives them: ints, floats, bytes, lists, tensors.
+#: A node's attributes by name, as ``read.attributes`` gives them: ints, floats, bytes, lists, tensors.
 Attrs = dict[str, Any]
 
 Handler = Callable[["Context", "NodeProto"], None]
-#: A constant fold: (numpy, the inputs' values or None, the attributes) → the outputs' values (None:
-#: not folded). Any exception it raises means "not folded".
-Fold = Callable[[ModuleType, list[Array], Attrs], "list[Array] | None"]
+#: A constant fold: (the inputs' values or None, the attributes) → the outputs' values (None: not
+#: folded). Any exception it raises means "not folded".
+Fold = Callable[["list[Tensor | None]", Attrs], "list[Tensor] | None"]
 #: How many elements a fold would make of its inputs (an upper bound), checked before it runs.
-FoldSize = Callable[[ModuleType, list[Array]], int]
+FoldSize = Callable[["list[Tensor | None]"], int]
 #: A check of a node whatever the shapes (given the graph's weights' dims): raises ConvCostError.
 Check = Callable[["NodeProto", Mapping[str, tuple[int, ...]]], None]
 #: Attributes onnx's inference needs that a node may leave out, worked out of its weights' dims (an
 #: LSTM's hidden_size): added to the copy inference runs on, never to the model.
 Complete = Callable[["NodeProto", Mapping[str, tuple[int, ...]]], dict[str, Any]]
-#: An op's shape rule, per the ONNX spec: (its inputs' dims, its attributes) → its outputs' dims.
-#: Raises ValueError, in words that follow the node's name, for inputs that do not fit.
+#: A shape rule of dims alone: (its inputs' dims, its attributes) → its outputs' dims.
 ShapeRule = Callable[[list[tuple[int, ...]], Attrs], "list[tuple[int, ...]]"]
+
+
+class Given(NamedTuple):
+    """What an op's shape rule reads of a node: each input's dims and value (None: the input is left
+    out, or its value is not known here), and the model's opset."""
+
+    dims: list[tuple[int, ...] | None]
+    values: list[Tensor | None]
+    opset: int
+    outputs: int = 1  # how many outputs the node names (a Split's parts)
+
+
+#: An op's shape rule, per the ONNX spec: (its inputs, its attributes) → its outputs' dims, in order.
+#: Raises ValueError, in words that follow the node's name, for inputs that do not fit, and
+#: ``rules.Unknown`` where it needs a value that is not known.
+Rule = Callable[[Given, Attrs], "list[tuple[int, ...]]"]
 #: The value of an op that reads only its input's shape: (dims, attributes) → an int or a vector.
 OfShape = Callable[[list[int], Attrs], "int | list[int]"]
 
@@ -87,8 +100,8 @@ class Op:
     same_shape: bool = False
     #: Its inference works out windows: an output dim of 0 is as wrong as a negative one.
     windowed: bool = False
-    #: Its shape rule (where convcost has one; onnx's inference gives every shape, this checks it).
-    shape: ShapeRule | None = None
+    #: Its shape rule (convcost's own inference; onnx's where an op of the graph has none).
+    shape: Rule | None = None
     fold: Fold | None = None
     fold_size: FoldSize | None = None
     #: Folded before its inputs are looked at (an op of no inputs).

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ....core.errors import ConvCostError
+from .. import rules
 from ..layout import Shape, Value, decode, lead, pads_text, per_dim, text
 from ..read import label
 from ..registry import Attrs, Op, register
@@ -260,13 +262,13 @@ _CONV_ARITY = (2, 3, "an input and a weight (and an optional bias)")
 register(
     Op(
         "Conv", conv, arity=_CONV_ARITY, check=_weight_rank, spatial=True, windowed=True,
-        any_operand=True, absorbs_pad=True, weighted=True,
+        any_operand=True, absorbs_pad=True, weighted=True, shape=rules.conv,
     ),
     Op(
         "ConvTranspose", conv_transpose, arity=_CONV_ARITY, check=_transpose_checks, spatial=True,
-        windowed=True, any_operand=True, weighted=True,
+        windowed=True, any_operand=True, weighted=True, shape=rules.conv_transpose,
     ),
     # not costed (opaque), but onnx's inference works out their windows
-    Op("ConvInteger", windowed=True),
-    Op("QLinearConv", windowed=True),
+    Op("ConvInteger", windowed=True, shape=rules.conv),
+    Op("QLinearConv", windowed=True, shape=partial(rules.conv, weight=3)),
 )  # fmt: skip

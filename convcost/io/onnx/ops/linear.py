@@ -12,6 +12,7 @@ from math import prod
 from typing import TYPE_CHECKING, NamedTuple
 
 from ....core.errors import ConvCostError
+from .. import rules
 from ..layout import Shape, Static, Value, aligned, decode, dims_field, stored_shape, text
 from ..read import attributes, inputs_of, standard
 from ..read import label as node_label
@@ -436,7 +437,8 @@ def _contract(
 
 
 register(
-    Op("MatMul", matmul, arity=(2, 2, "two operands"), any_operand=True, weighted=True),
-    Op("Gemm", gemm, arity=(2, 3, "two matrices (and an optional C)"), any_operand=True, weighted=True),
-    Op("Einsum", einsum, check=_equation_well_formed, any_operand=True, shape=einsum_shape),
+    Op("MatMul", matmul, arity=(2, 2, "two operands"), any_operand=True, weighted=True, shape=rules.matmul),
+    Op("Gemm", gemm, arity=(2, 3, "two matrices (and an optional C)"), any_operand=True, weighted=True,
+       shape=rules.gemm),
+    Op("Einsum", einsum, check=_equation_well_formed, any_operand=True, shape=rules.of_dims(einsum_shape)),
 )

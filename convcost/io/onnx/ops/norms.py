@@ -5,9 +5,11 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from .. import rules
 from ..layout import axis_map
 from ..read import inputs_of
-from ..registry import Op, register
+from ..registry import Attrs, Given, Op, register
+from ..rules import Shape
 
 if TYPE_CHECKING:
     from onnx import NodeProto
@@ -87,20 +89,37 @@ def softmax(ctx: Context, node: NodeProto) -> None:
     ctx.produce(node, node.output[0], "softmax", fields, [value.entry], value.batch, value.layout)
 
 
+def _batchnorm_shape(given: Given, attrs: Attrs) -> list[Shape]:
+    """Y as X; in training mode (opset 14 on) the running mean and variance, one per channel."""
+    dims = rules.dims_of(given, 0)
+    channels = (dims[1],) if len(dims) > 1 else (1,)
+    return [dims, channels, channels]
+
+
+def _layernorm_shape(given: Given, attrs: Attrs) -> list[Shape]:
+    """Y as X; the optional Mean and InvStdDev keep the dims before ``axis`` and 1 from it on."""
+    dims = rules.dims_of(given, 0)
+    axis = rules.axis_in(int(attrs.get("axis", -1)), len(dims))
+    kept = (*dims[:axis], *[1] * (len(dims) - axis))
+    return [dims, kept, kept]
+
+
 register(
     Op(
         "BatchNormalization", batchnorm, arity=(5, 5, "an input, scale, bias, mean and variance"),
-        spatial=True, same_shape=True,
+        spatial=True, same_shape=True, shape=_batchnorm_shape,
     ),
     Op(
         "LayerNormalization", layernorm, arity=(2, 3, "an input and a scale (and an optional bias)"),
-        same_shape=True,
+        same_shape=True, shape=_layernorm_shape,
     ),
-    Op("InstanceNormalization", partial(channel_norm, kind="instancenorm"), spatial=True, same_shape=True),
-    Op("GroupNormalization", partial(channel_norm, kind="groupnorm"), spatial=True, same_shape=True),
-    Op("LRN", spatial=True, same_shape=True),
-    Op("MeanVarianceNormalization", same_shape=True),
-    Op("LpNormalization", same_shape=True),
-    Op("Softmax", softmax, transparent=True, same_shape=True),
-    Op("LogSoftmax", softmax, transparent=True, same_shape=True),
+    Op("InstanceNormalization", partial(channel_norm, kind="instancenorm"), spatial=True, same_shape=True,
+       shape=rules.same),
+    Op("GroupNormalization", partial(channel_norm, kind="groupnorm"), spatial=True, same_shape=True,
+       shape=rules.same),
+    Op("LRN", spatial=True, same_shape=True, shape=rules.same),
+    Op("MeanVarianceNormalization", same_shape=True, shape=rules.same),
+    Op("LpNormalization", same_shape=True, shape=rules.same),
+    Op("Softmax", softmax, transparent=True, same_shape=True, shape=rules.same),
+    Op("LogSoftmax", softmax, transparent=True, same_shape=True, shape=rules.same),
 )  # fmt: skip

@@ -7,6 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from ....core.errors import ConvCostError
+from .. import rules
 from ..layout import axis_map, lead, pads_text, per_dim
 from ..read import attr_names, label
 from ..registry import Op, register
@@ -98,19 +99,33 @@ def reduce(ctx: Context, node: NodeProto, mode: str) -> None:
 
 
 register(
-    Op("MaxPool", partial(pool, mode="max"), check=_kernel_given, spatial=True, windowed=True),
-    Op("AveragePool", partial(pool, mode="avg"), check=_kernel_given, spatial=True, windowed=True),
-    Op("LpPool", check=_kernel_given, spatial=True, windowed=True),
-    Op("GlobalMaxPool", partial(pool, mode="max", whole=True), spatial=True),
-    Op("GlobalAveragePool", partial(pool, mode="avg", whole=True), spatial=True),
-    Op("GlobalLpPool", spatial=True),
-    Op("ReduceMean", partial(reduce, mode="mean"), transparent=True),
-    Op("ReduceSum", partial(reduce, mode="sum"), transparent=True),
-    Op("ReduceMax", partial(reduce, mode="max"), transparent=True),
-    Op("ReduceMin", partial(reduce, mode="min"), transparent=True),
-    Op("ReduceProd", partial(reduce, mode="prod"), transparent=True),
-    Op("ReduceL1", partial(reduce, mode="l1"), transparent=True),
-    Op("ReduceL2", partial(reduce, mode="l2"), transparent=True),
-    Op("ReduceLogSumExp", partial(reduce, mode="logsumexp"), transparent=True),
-    Op("ReduceSumSquare", partial(reduce, mode="sumsquare"), transparent=True),
+    Op(
+        "MaxPool",
+        partial(pool, mode="max"),
+        check=_kernel_given,
+        spatial=True,
+        windowed=True,
+        shape=rules.pool,
+    ),
+    Op(
+        "AveragePool",
+        partial(pool, mode="avg"),
+        check=_kernel_given,
+        spatial=True,
+        windowed=True,
+        shape=rules.pool,
+    ),
+    Op("LpPool", check=_kernel_given, spatial=True, windowed=True, shape=rules.pool),
+    Op("GlobalMaxPool", partial(pool, mode="max", whole=True), spatial=True, shape=rules.global_pool),
+    Op("GlobalAveragePool", partial(pool, mode="avg", whole=True), spatial=True, shape=rules.global_pool),
+    Op("GlobalLpPool", spatial=True, shape=rules.global_pool),
+    Op("ReduceMean", partial(reduce, mode="mean"), transparent=True, shape=rules.reduce),
+    Op("ReduceSum", partial(reduce, mode="sum"), transparent=True, shape=rules.reduce),
+    Op("ReduceMax", partial(reduce, mode="max"), transparent=True, shape=rules.reduce),
+    Op("ReduceMin", partial(reduce, mode="min"), transparent=True, shape=rules.reduce),
+    Op("ReduceProd", partial(reduce, mode="prod"), transparent=True, shape=rules.reduce),
+    Op("ReduceL1", partial(reduce, mode="l1"), transparent=True, shape=rules.reduce),
+    Op("ReduceL2", partial(reduce, mode="l2"), transparent=True, shape=rules.reduce),
+    Op("ReduceLogSumExp", partial(reduce, mode="logsumexp"), transparent=True, shape=rules.reduce),
+    Op("ReduceSumSquare", partial(reduce, mode="sumsquare"), transparent=True, shape=rules.reduce),
 )

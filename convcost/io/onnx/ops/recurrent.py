@@ -14,9 +14,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ....core.errors import ConvCostError
+from .. import rules
 from ..layout import Shape, axis_map, decode, dims_field, stored_shape, text
 from ..read import attributes, label
-from ..registry import Attrs, Op, register
+from ..registry import Attrs, Op, Rule, register
 from .opaque import opaque
 
 if TYPE_CHECKING:
@@ -235,8 +236,8 @@ def _direction(
     return ctx.emit(node, "slice", {"start": 0, "stop": hidden}, [cell], (*lead, hidden), suffix=named("y"))
 
 
-def _shape(gates: int) -> partial[list[Shape]]:
-    return partial(recurrent_shape, gates=gates)
+def _shape(gates: int) -> Rule:
+    return rules.of_dims(partial(recurrent_shape, gates=gates))
 
 
 _ENTRY: dict[str, Any] = {"check": _attributes_valid, "complete": _hidden_from_r, "weighted": True}

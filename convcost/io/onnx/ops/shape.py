@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 from math import prod
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ....core.errors import ConvCostError
+from .. import rules, tensor
 from ..fold import gathered_size
 from ..layout import (
     Shape,
@@ -28,8 +28,10 @@ from ..layout import (
     stored_shape,
     text,
 )
-from ..read import MAX_STATIC, attributes, inputs_of, label, to_array, weight
-from ..registry import Array, Attrs, Op, lookup, register
+from ..read import MAX_STATIC, attributes, inputs_of, label, weight
+from ..registry import Attrs, Op, lookup, register
+from ..rules import range_count, reshaped_dims, slice_range, squeezed, unsqueezed
+from ..tensor import Tensor
 from .opaque import opaque
 
 if TYPE_CHECKING:
@@ -353,10 +355,11 @@ def pad(ctx: Context, node: NodeProto) -> None:
     names = [*node.input, "", "", ""]
     if ctx.opset >= 11:
         pads = ctx.ints(names[1]) if names[1] else None
-        constant = ctx.data(names[2]) if names[2] else 0
+        fill = ctx.data(names[2]) if names[2] else None
+        zero = fill is None or not any(fill.values)
         axes = ctx.ints(names[3]) if names[3] else None
     else:
-        pads, constant, axes = list(a.get("pads", [])), a.get("value", 0.0), None
+        pads, zero, axes = list(a.get("pads", [])), not a.get("value", 0.0), None
     out = node.output[0]
     out_shape = ctx.shape_of(node, out)
     axes = [x % rank for x in axes] if axes is not None else list(range(rank))
@@ -369,7 +372,6 @@ def pad(ctx: Context, node: NodeProto) -> None:
     if any(lo < 0 or hi < 0 for lo, hi in pairs):
         opaque(ctx, node, "negative pads")
         return
-    zero = constant is None or not ctx.np.any(ctx.np.asarray(constant))
     consumers = ctx.consumers.get(out, [])
     reader = lookup(consumers[0].op_type) if len(consumers) == 1 else None
     if (
@@ -501,113 +503,191 @@ def _space_to_depth_shape(dims: list[Shape], attrs: Attrs) -> list[Shape]:
 # ---------------------------------------------------------------------------- folds
 
 
-def _constant(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array] | None:
-    for key in ("value", "sparse_value"):
-        if key in attrs:
-            if key == "value" and weight(attrs[key]):
-                return None  # a weight written as a constant: never read
-            return [to_array(attrs[key])]
-    for key in ("value_float", "value_int"):
-        if key in attrs:
-            return [np.array(attrs[key])]
-    for key in ("value_floats", "value_ints"):
-        if key in attrs:
-            return [np.array(list(attrs[key]))]
+def _constant(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
+    if "value" in attrs:
+        if weight(attrs["value"]):
+            return None  # a weight written as a constant: never read
+        return [tensor.decode(attrs["value"])]
+    if "value_float" in attrs:
+        return [tensor.make(tensor.FLOAT, (), [float(attrs["value_float"])])]
+    if "value_int" in attrs:
+        return [tensor.of_ints([int(attrs["value_int"])], ())]
+    if "value_floats" in attrs:
+        floats = [float(v) for v in attrs["value_floats"]]
+        return [tensor.make(tensor.FLOAT, (len(floats),), floats)]
+    if "value_ints" in attrs:
+        return [tensor.of_ints([int(v) for v in attrs["value_ints"]])]
+    return None  # a sparse tensor, strings: not worked out here
+
+
+def _constant_of_shape(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
+    shape = inputs[0]
+    if shape is None:
+        return None
+    fill = tensor.decode(attrs["value"]) if "value" in attrs else tensor.make(tensor.FLOAT, (1,), [0.0])
+    dims = shape.ints()
+    if any(d < 0 for d in dims):
+        raise tensor.NotFolded(f"dims {dims} below 0")
+    return [tensor.Tensor(fill.dtype, tuple(dims), (tensor.first(fill),) * prod(dims))]
+
+
+def _constant_of_shape_size(inputs: list[Tensor | None]) -> int:
+    return prod(inputs[0].ints()) if inputs[0] is not None else 0
+
+
+def _axes(inputs: list[Tensor | None], attrs: Attrs) -> list[int] | None:
+    """Squeeze's and Unsqueeze's axes: the attribute (opset < 13) or the second input."""
+    if "axes" in attrs:
+        return [int(a) for a in attrs["axes"]]
+    if len(inputs) > 1 and inputs[1] is not None:
+        return inputs[1].ints()
     return None
 
 
-def _constant_of_shape(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
-    fill = to_array(attrs["value"]) if "value" in attrs else np.zeros(1, dtype=np.float32)
-    return [np.full([int(v) for v in inputs[0]], fill.reshape(-1)[0], dtype=fill.dtype)]
+def _unsqueeze(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
+    x, axes = inputs[0], _axes(inputs, attrs)
+    if x is None or axes is None:
+        return None
+    return [x.reshaped(unsqueezed(x.dims, axes))]
 
 
-def _constant_of_shape_size(np: ModuleType, inputs: list[Array]) -> int:
-    return prod(int(v) for v in np.asarray(inputs[0]).reshape(-1))
-
-
-def _unsqueeze(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
+def _squeeze(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
     x = inputs[0]
-    axes = attrs.get("axes") or [int(v) for v in inputs[1]]
-    result = x
-    for axis in sorted(int(a) % (np.ndim(x) + len(axes)) for a in axes):
-        result = np.expand_dims(result, axis)
-    return [result]
+    if x is None:
+        return None
+    return [x.reshaped(squeezed(x.dims, _axes(inputs, attrs)))]
 
 
-def _squeeze(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
-    axes = attrs.get("axes") or (
-        [int(v) for v in inputs[1]] if len(inputs) > 1 and inputs[1] is not None else None
-    )
-    return [np.squeeze(inputs[0], axis=tuple(axes) if axes else None)]
+def _gather(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
+    """numpy's ``take`` along ``axis``: the indices' dims in place of the axis."""
+    data, indices = inputs[0], inputs[1] if len(inputs) > 1 else None
+    if data is None or indices is None:
+        return None
+    axis = int(attrs.get("axis", 0))
+    if not -data.rank <= axis < data.rank:
+        raise tensor.NotFolded(f"axis {axis} of a {data.rank}-D tensor")
+    axis %= data.rank
+    values = tensor.taken(data, axis, indices.ints())
+    dims = (*data.dims[:axis], *indices.dims, *data.dims[axis + 1 :])
+    return [tensor.Tensor(data.dtype, dims, values)]
 
 
-def _gather(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
-    return [np.take(inputs[0], inputs[1], axis=attrs.get("axis", 0))]
+def _gather_size(inputs: list[Tensor | None]) -> int:
+    data, indices = inputs[0], inputs[1] if len(inputs) > 1 else None
+    return (data.size if data is not None else 0) * (indices.size if indices is not None else 1)
 
 
-def _gather_size(np: ModuleType, inputs: list[Array]) -> int:
-    return int(prod(np.shape(inputs[0])) * prod(np.shape(inputs[1])))
+def _gather_elements(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
+    """One element per index: the data at the index's position, the axis' coordinate replaced."""
+    data, indices = inputs[0], inputs[1] if len(inputs) > 1 else None
+    if data is None or indices is None or data.rank != indices.rank or not data.rank:
+        return None
+    axis = int(attrs.get("axis", 0)) % indices.rank
+    own, steps = data.dims, tensor.strides(data.dims)
+    values = []
+    for flat, index in enumerate(indices.ints()):
+        at, rest = 0, flat
+        for position in range(indices.rank - 1, -1, -1):
+            rest, coordinate = divmod(rest, indices.dims[position])
+            if position == axis:
+                coordinate = index
+            if not -own[position] <= coordinate < own[position]:
+                raise tensor.NotFolded(f"index {coordinate} is out of range for a dim of {own[position]}")
+            at += (coordinate % own[position]) * steps[position]
+        values.append(data.values[at])
+    return [tensor.Tensor(data.dtype, indices.dims, tuple(values))]
 
 
-def _gather_elements(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
-    """ONNX's indices may be smaller than the data off the axis (numpy's take_along_axis broadcasts)."""
-    indices = np.asarray(inputs[1])
-    where = list(np.indices(indices.shape, sparse=True))
-    where[int(attrs.get("axis", 0)) % indices.ndim] = indices
-    return [np.asarray(inputs[0])[tuple(where)]]
-
-
-def _gather_nd(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array] | None:
-    if attrs.get("batch_dims", 0):
+def _gather_nd(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
+    data, indices = inputs[0], inputs[1] if len(inputs) > 1 else None
+    if data is None or indices is None or attrs.get("batch_dims", 0):
         return None  # positions per batch entry: left to the handler
-    indices = np.asarray(inputs[1])
-    return [np.asarray(inputs[0])[tuple(np.moveaxis(indices, -1, 0))]]
+    if not indices.rank or indices.dims[-1] > data.rank:
+        raise tensor.NotFolded("indices that do not fit the data")
+    depth = indices.dims[-1]
+    inner = prod(data.dims[depth:])
+    steps = tensor.strides(data.dims)
+    points = indices.ints()
+    values: list[tensor.Number] = []
+    for start in range(0, len(points), depth) if depth else range(prod(indices.dims[:-1])):
+        at = 0
+        for axis, coordinate in enumerate(points[start : start + depth]):
+            size = data.dims[axis]
+            if not -size <= coordinate < size:
+                raise tensor.NotFolded(f"index {coordinate} is out of range for a dim of {size}")
+            at += (coordinate % size) * steps[axis]
+        values.extend(data.values[at : at + inner])
+    dims = (*indices.dims[:-1], *data.dims[depth:])
+    return [tensor.Tensor(data.dtype, dims, tuple(values))]
 
 
-def _concat(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array] | None:
+def _concat(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
     if any(i is None for i in inputs):
         return None
-    return [np.concatenate(inputs, axis=attrs.get("axis", 0))]
+    return [tensor.concatenated([i for i in inputs if i is not None], int(attrs.get("axis", 0)))]
 
 
-def _slice(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
-    x, starts, ends = inputs[0], inputs[1], inputs[2]
-    axes = inputs[3] if len(inputs) > 3 and inputs[3] is not None else range(len(starts))
-    steps = inputs[4] if len(inputs) > 4 and inputs[4] is not None else [1] * len(starts)
-    index = [slice(None)] * np.ndim(x)
-    for s, e, a, st in zip(starts, ends, axes, steps, strict=False):
-        index[int(a)] = slice(int(s), int(e), int(st))
-    return [x[tuple(index)]]
+def _slice(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
+    """Slice (opset 10 on: bounds as inputs), with Python's slicing of each axis."""
+    if len(inputs) < 3 or any(i is None for i in inputs[:3]):
+        return None
+    x, starts, ends = (i for i in inputs[:3] if i is not None)
+    first, last = starts.ints(), ends.ints()
+    given = [*inputs, None, None]
+    axes = given[3].ints() if given[3] is not None else list(range(len(first)))
+    steps = given[4].ints() if given[4] is not None else [1] * len(first)
+    bounds: dict[int, range] = {}
+    for start, stop, axis, step in zip(first, last, axes, steps, strict=False):
+        if not -x.rank <= axis < x.rank or not step:
+            raise tensor.NotFolded(f"axis {axis} of a {x.rank}-D tensor, or a step of 0")
+        bounds[axis % x.rank] = slice_range(x.dims[axis % x.rank], start, stop, step)
+    return [tensor.sliced(x, bounds)]
 
 
-def _reshape(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
-    x = inputs[0]
-    target = [int(v) for v in inputs[1]]
-    target = [x.shape[i] if v == 0 and not attrs.get("allowzero", 0) else v for i, v in enumerate(target)]
-    return [np.reshape(x, target)]
+def _reshape(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
+    x, target = inputs[0], inputs[1] if len(inputs) > 1 else None
+    if x is None or target is None:
+        return None
+    return [x.reshaped(reshaped_dims(x.dims, target.ints(), bool(attrs.get("allowzero", 0))))]
 
 
-def _range(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
-    return [np.arange(inputs[0], inputs[1], inputs[2])]
+def _range(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
+    if len(inputs) < 3 or any(i is None for i in inputs[:3]):
+        return None
+    start, limit, delta = (tensor.first(i) for i in inputs[:3] if i is not None)
+    dtype = inputs[0].dtype if inputs[0] is not None else tensor.INT64
+    count = range_count(start, limit, delta)
+    return [tensor.make(dtype, (count,), (start + i * delta for i in range(count)))]
 
 
-def _range_size(np: ModuleType, inputs: list[Array]) -> int:
-    start, limit, delta = (float(np.asarray(v).reshape(-1)[0]) for v in inputs[:3])
+def _range_size(inputs: list[Tensor | None]) -> int:
+    if any(i is None for i in inputs[:3]):
+        return 0
+    start, limit, delta = (float(tensor.first(i)) for i in inputs[:3] if i is not None)
     return max(-int(-(limit - start) // delta), 0) if delta else MAX_STATIC + 1
 
 
-def _expand(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
+def _expand(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
+    x, shape = inputs[0], inputs[1] if len(inputs) > 1 else None
+    if x is None or shape is None:
+        return None
+    dims = tensor.broadcast_dims(x.dims, shape.ints())
+    return [tensor.Tensor(x.dtype, dims, tensor.expanded(x, dims))]
+
+
+def _expand_size(inputs: list[Tensor | None]) -> int:
+    x, shape = inputs[0], inputs[1] if len(inputs) > 1 else None
+    if x is None or shape is None:
+        return 0
+    return prod(tensor.broadcast_dims(x.dims, shape.ints()))
+
+
+def _transpose(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
     x = inputs[0]
-    return [x * np.ones([int(v) for v in inputs[1]], dtype=x.dtype)]
-
-
-def _expand_size(np: ModuleType, inputs: list[Array]) -> int:
-    target = tuple(int(v) for v in np.asarray(inputs[1]).reshape(-1))
-    return int(prod(np.broadcast_shapes(np.shape(inputs[0]), target)))
-
-
-def _transpose(np: ModuleType, inputs: list[Array], attrs: Attrs) -> list[Array]:
-    return [np.transpose(inputs[0], attrs.get("perm"))]
+    if x is None:
+        return None
+    perm = attrs.get("perm")
+    return [tensor.transposed(x, [int(p) for p in perm] if perm is not None else list(range(x.rank))[::-1])]
 
 
 def _shape(dims: list[int], attrs: Attrs) -> list[int]:
@@ -618,35 +698,37 @@ def _size(dims: list[int], attrs: Attrs) -> int:
     return prod(dims)
 
 
-TRANSPOSE = Op("Transpose", transpose, fold=_transpose, moves=True)
-RESHAPE = Op("Reshape", partial(reshape, shuffle=True), fold=_reshape, moves=True)
+TRANSPOSE = Op("Transpose", transpose, shape=rules.transpose, fold=_transpose, moves=True)
+RESHAPE = Op("Reshape", partial(reshape, shuffle=True), shape=rules.reshape, fold=_reshape, moves=True)
 
 register(
     Op("Concat", concat, arity=(1, None, "at least one input"), transparent=True, any_operand=True,
-       fold=_concat, fold_size=gathered_size, moves=True),
-    Op("Split", split, transparent=True, moves=True),
-    Op("Slice", slice_, transparent=True, fold=_slice, moves=True),
-    Op("Pad", pad, transparent=True, moves=True),
-    Op("Gather", gather, fold=_gather, fold_size=_gather_size, moves=True, table=True),
-    Op("GatherElements", gather_elements, fold=_gather_elements, fold_size=_gather_size, moves=True,
+       shape=rules.concat, fold=_concat, fold_size=gathered_size, moves=True),
+    Op("Split", split, transparent=True, shape=rules.split, moves=True),
+    Op("Slice", slice_, transparent=True, shape=rules.slice_, fold=_slice, moves=True),
+    Op("Pad", pad, transparent=True, shape=rules.pad, moves=True),
+    Op("Gather", gather, shape=rules.gather, fold=_gather, fold_size=_gather_size, moves=True, table=True),
+    Op("GatherElements", gather_elements, shape=rules.gather_elements, fold=_gather_elements,
+       fold_size=_gather_size, moves=True, table=True),
+    Op("GatherND", gather_nd, shape=rules.gather_nd, fold=_gather_nd, fold_size=_gather_size, moves=True,
        table=True),
-    Op("GatherND", gather_nd, fold=_gather_nd, fold_size=_gather_size, moves=True, table=True),
     RESHAPE,
-    Op("Flatten", reshape, moves=True),
-    Op("Squeeze", reshape, fold=_squeeze, moves=True),
-    Op("Unsqueeze", reshape, fold=_unsqueeze, moves=True),
+    Op("Flatten", reshape, shape=rules.flatten, moves=True),
+    Op("Squeeze", reshape, shape=rules.squeeze, fold=_squeeze, moves=True),
+    Op("Unsqueeze", reshape, shape=rules.unsqueeze, fold=_unsqueeze, moves=True),
     TRANSPOSE,
-    Op("Expand", expand, fold=_expand, fold_size=_expand_size, moves=True),
-    Op("Resize", resize, spatial=True),
-    Op("Upsample", resize, spatial=True),
-    Op("DepthToSpace", depth_to_space, check=_block_attributes, spatial=True, shape=_depth_to_space_shape,
-       moves=True),
+    Op("Expand", expand, shape=rules.expand, fold=_expand, fold_size=_expand_size, moves=True),
+    Op("Resize", resize, spatial=True, shape=rules.resize),
+    Op("Upsample", resize, spatial=True, shape=rules.upsample),
+    Op("DepthToSpace", depth_to_space, check=_block_attributes, spatial=True,
+       shape=rules.of_dims(_depth_to_space_shape), moves=True),
     Op("SpaceToDepth", partial(depth_to_space, inverse=True), check=_block_attributes, spatial=True,
-       shape=_space_to_depth_shape, moves=True),
+       shape=rules.of_dims(_space_to_depth_shape), moves=True),
     # constants and shape arithmetic: values, never costed
-    Op("Constant", schema=False, fold=_constant, fold_first=True, moves=True),
-    Op("ConstantOfShape", fold=_constant_of_shape, fold_size=_constant_of_shape_size, moves=True),
-    Op("Range", fold=_range, fold_size=_range_size, moves=True),
-    Op("Shape", of_shape=_shape),
-    Op("Size", of_shape=_size),
+    Op("Constant", schema=False, shape=rules.constant, fold=_constant, fold_first=True, moves=True),
+    Op("ConstantOfShape", shape=rules.constant_of_shape, fold=_constant_of_shape,
+       fold_size=_constant_of_shape_size, moves=True),
+    Op("Range", shape=rules.range_, fold=_range, fold_size=_range_size, moves=True),
+    Op("Shape", shape=rules.shape, of_shape=_shape),
+    Op("Size", shape=rules.scalar, of_shape=_size),
 )  # fmt: skip
