@@ -4,7 +4,7 @@ tests/fixtures/onnx/corpus holds weightless exports (TorchScript opset 17 and dy
 tests/torch_nets/corpus.py, and truth.json: MACs = FlopCounterMode / 2 with the CPU attention kernel
 and the LSTM layer counted (formulas registered there), params = sum(p.numel()), shared tensors once.
 The fixtures and the truth are made by tests/torch_nets/corpus_export.py, which needs transformers and
-timm; these tests need only convcost and onnx, and read the committed files.
+timm; these tests need only convcost (no onnx: they run in the onnx-free venv too), and read the committed files.
 
 Per fixture, convcost must give:
 
@@ -185,14 +185,14 @@ def test_the_truth_is_consistent(key: str) -> None:
 
 
 @pytest.mark.parametrize("key", cases("macs"))
-def test_macs_are_flopcountermodes(onnx, key: str) -> None:
+def test_macs_are_flopcountermodes(key: str) -> None:
     entry = truth()[key]
     data = costed(key)
     assert data["batch"] * data["totals"]["macs"] == entry["macs"] - entry["macs_folded_by_exporter"]
 
 
 @pytest.mark.parametrize("key", cases("params"))
-def test_params_lie_between_the_graphs_weights_and_the_models(onnx, key: str) -> None:
+def test_params_lie_between_the_graphs_weights_and_the_models(key: str) -> None:
     """Between the graph's weights and the model's count; above it by exactly the exporter's expansion
     (``EXPANDED``) where the exporter wrote tensors the model does not hold."""
     entry = truth()[key]
@@ -212,14 +212,14 @@ def test_each_expansion_is_an_export_of_the_corpus() -> None:
 
 
 @pytest.mark.parametrize("key", cases("costed"))
-def test_every_node_is_costed(onnx, key: str) -> None:
+def test_every_node_is_costed(key: str) -> None:
     data = costed(key)
     assert not data.get("unsupported")
     assert len(data["outputs"]) == len(truth()[key]["output_shapes"])
 
 
 @pytest.mark.parametrize("key", cases("round_trip"))
-def test_import_round_trips(onnx, tmp_path, key: str) -> None:
+def test_import_round_trips(tmp_path, key: str) -> None:
     """import → spec YAML → compare: the same totals and the same layer shapes as the model."""
     spec = tmp_path / f"{key}.yaml"
     spec.write_text(run("import", str(CORPUS / f"{key}.onnx")))

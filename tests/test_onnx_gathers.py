@@ -6,10 +6,13 @@ Every count is worked out by hand in the comments.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from tests.onnx_build import build, cost, inferred, node, weight
+from tests.conftest import optional_module
+
+np = optional_module("numpy", "onnx")
+
+from tests.onnx_build import build, cost, inferred, node, weight  # noqa: E402
 
 
 def ints(name: str, values, *dims: int):

@@ -8,15 +8,16 @@ reference evaluator on constants. onnx and numpy are needed here only as oracles
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-onnx = pytest.importorskip("onnx") if not os.environ.get("CI") else __import__("onnx")
-np = pytest.importorskip("numpy")
+from tests.conftest import optional_module
+
+onnx = optional_module("onnx", "onnx")  # the oracle: onnx's own inference
+np = optional_module("numpy", "onnx")
 
 from onnx import TensorProto, helper  # noqa: E402
 
