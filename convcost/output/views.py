@@ -384,7 +384,8 @@ def network_tables(summary: NetworkSummary, title: str, notes: Sequence[str] = (
     blocks += notes_paras([*summary.notes, *notes])
     if s.device is not None:
         blocks.append(Para("Times are lower bounds per layer (each run alone, no fusion), summed.", "dim"))
-    blocks.append(Legend("", "dim", table, _LEGEND))
+    live_words = _LIVE_ROLLED if summary.depth is not None else _LIVE
+    blocks.append(Legend("", "dim", table, (*_LEGEND, ("live B", live_words))))
     blocks.append(footer(s))
     return blocks
 
@@ -432,6 +433,10 @@ _LEGEND = (
     ("RF", "receptive field per spatial dim"),
     ("FLOP/B", "arithmetic intensity of minimum traffic"),
 )
+# ``live B`` (compare --memory) is the first column to give way, so it is said here, of the table
+# that has it, and not with the peaks below; a roll-up row's figure is the most of its steps'.
+_LIVE = "activation bytes live during the layer's step, graph order"
+_LIVE_ROLLED = "the most activation bytes live at any of the row's steps, graph order"
 
 
 def _forms_table(summary: NetworkSummary) -> Table:
