@@ -78,15 +78,16 @@ def significant(units: dict[str, float]) -> Check:
         assert found and found[2] in units, f"{cell!r}: not a number and a unit"
         scale = units[found[2]]
         larger = [size for size in units.values() if size > scale]
-        assert value >= scale or scale == min(units.values()), f"{cell!r}: {value} is below the unit"
-        assert all(value < size for size in larger), f"{cell!r}: {value} reaches a larger unit"
-        assert found[1] == f"{value / scale:.3g}", f"{cell!r} is not {value} to 3 digits"
+        rounded = float(f"{value:.3g}")  # the unit is the one the 3 digits reach: 999,999 B is 1 MB
+        assert rounded >= scale or scale == min(units.values()), f"{cell!r}: {value} is below the unit"
+        assert all(rounded < size for size in larger), f"{cell!r}: {value} reaches a larger unit"
+        assert found[1] == f"{rounded / scale:.3g}", f"{cell!r} is not {value} to 3 digits"
 
     return check
 
 
 TIME = significant(TIME_UNITS)
-SIZE = significant({"GB": 1e9, "MB": 1e6, "kB": 1e3, "B": 1.0})
+SIZE = significant({"TB": 1e12, "GB": 1e9, "MB": 1e6, "kB": 1e3, "B": 1.0})
 
 
 def shape(cell: str, value: Any) -> None:
@@ -542,6 +543,10 @@ def test_a_wrong_number_fails_the_parsers() -> None:
         (PCT, "50 %", 50.0),
         (TIME, "1.28 µs", 1.29e-6),
         (TIME, "1280 ns", 1.28e-6),
+        (TIME, "1e+03 ns", 999.7e-9),
+        (TIME, "1000 ns", 999.7e-9),
+        (SIZE, "1e+03 kB", 999_999),
+        (SIZE, "1000 kB", 999_999),
         (shape, "26×26×64", [26, 26, 32]),
     ]:
         with pytest.raises(AssertionError):
