@@ -357,3 +357,13 @@ def test_roll_up_names_at_80_columns_keep_their_notes_whole() -> None:
     rows = [line for line in text.splitlines() if line.startswith(" stage")]
     assert any(row.startswith(" stage2.1 (…) ") for row in rows), rows
     assert not [row for row in rows if re.search(r"\([^()]*[^(]…[^()]*\)", row)]
+
+
+def test_a_stacked_sweep_row_says_which_value_it_is() -> None:
+    """Too narrow for the table, each point is a block headed by its swept value: a bare ``2``
+    over ``output …`` read as a point's number, not 2 groups."""
+    text = run("sweep", "--in", "28x28x64", "--out", "64", "-k", "3", "--groups", "1..64*2", "--device", "a100",
+               env={"COLUMNS": "60"})  # fmt: skip
+    heads = [line for line in text.splitlines() if line and not line.startswith(" ") and line[0].isalnum()]
+    assert [h for h in heads if h.startswith("groups ")] == [f"groups {g}" for g in (1, 2, 4, 8, 16, 32, 64)]
+    assert not [h for h in heads if h.isdigit()]

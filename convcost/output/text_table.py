@@ -443,6 +443,8 @@ def _stacked_lines(table: Table, width: int | None, color: bool) -> list[str]:
 
     def name(cell: str) -> str:
         text = cell.strip()
+        if first.align == "right":  # a number (a sweep's value): alone, ``2`` reads as a row's index
+            return f"{first.label} {text}"
         return shorten_middle(text, width) if width is not None and first.shrink == "middle" else text
 
     lines = [""]
