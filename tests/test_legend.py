@@ -58,3 +58,16 @@ def test_a_legend_says_only_what_the_width_shows() -> None:
     assert render([legend], 30) == "FLOP/B: intensity.\n"  # 'wide' gave way to fit 30 columns
     # Too narrow even then: rows become blocks of label/value lines, every column shown.
     assert "  wide\n" in render([table], 8) and render([legend], 8).split() == legend.text.split()
+
+
+def test_live_bytes_are_explained_only_when_shown_and_as_a_roll_up_takes_them() -> None:
+    """``compare --memory`` adds ``live B``, the first column to give way: at 80 columns it is
+    left out, and nothing may explain it; rolled up, a row's figure is the most of its steps'."""
+    narrow = compare_at(80, "--memory")
+    assert "live B" not in " ".join(header(narrow)) and "live bytes" in narrow  # named as left out
+    assert "live during" not in narrow and "Live B" not in narrow
+    assert "less B: below the graph order's peak" in narrow  # the peaks table's column still is
+    flat = compare_at(None, "--memory")
+    assert "live B: activation bytes live during the layer's step, graph order." in flat
+    rolled = compare_at(None, "--memory", "--depth", "1")
+    assert "live B: the most activation bytes live at any of the row's steps, graph order." in rolled

@@ -90,7 +90,9 @@ def test_compare_json_with_a_device_and_what_ifs_follows_the_schema() -> None:
 
 
 def test_compare_json_rolled_up_follows_the_schema() -> None:
-    data = valid(run("compare", "resnet50", "--json", "--device", "h100", "--depth", "2", "--hide-zero").stdout)
+    data = valid(
+        run("compare", "resnet50", "--json", "--device", "h100", "--depth", "2", "--hide-zero").stdout
+    )
     assert data["options"]["depth"] == 2 and data["options"]["hide_zero"] is True
     block = data["layers"][2]
     assert block["module"] == "layer1.0" and block["forms"]["as_written"]["macs"] == block["macs"]
@@ -177,3 +179,30 @@ class More(NamedTuple):
     device: Device | None = None
     sparse: bool = True
     passes: int = 3
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(999, "999 B"), (999_499, "999 kB"), (999_500, "1 MB"), (999_999, "1 MB"), (1_234_567, "1.23 MB")],
+)
+def test_a_size_rounds_into_the_next_unit_and_never_reads_in_exponent_form(value, shown) -> None:
+    """3 significant digits: 999,999 B is ``1 MB``, not ``1e+03 kB`` (a number that reads cut)."""
+    from convcost.output.views import bytes_text
+
+    assert bytes_text(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (999.7e-9, "1 µs"),
+        (999.4e-9, "999 ns"),
+        (0.99996e-3, "1 ms"),
+        (999.7e-6, "1 ms"),
+        (2.5e-10, "0.25 ns"),
+    ],
+)
+def test_a_time_rounds_into_the_next_unit_and_never_reads_in_exponent_form(seconds, shown) -> None:
+    from convcost.output.views import time_text
+
+    assert time_text(seconds) == shown

@@ -414,3 +414,31 @@ def test_no_two_labels_of_a_layer_roofline_or_a_sweep_overlap(matplotlib) -> Non
     assert _overlaps(charts.charts_for(layer)["roofline"]()) == []
     sweep = api.cost_sweep({"in": "28x28x8", "out": "16..1024*2", "kernel": "3"}, {})
     assert _overlaps(charts.charts_for(sweep)["saving"]()) == []
+
+
+# ------------------------------------------------------------------ nothing to draw
+
+NOTHING = {
+    "all rows without MACs or params": "input: 16x16x8\nlayers:\n"
+    "  - {name: p, type: pool, kernel: 2}\n  - {name: r, type: relu}\n",
+    "no layers": "input: 8x8x3\nlayers: []\n",
+}
+
+
+@pytest.mark.parametrize("spec", NOTHING.values(), ids=list(NOTHING))
+def test_a_network_with_nothing_to_count_draws_no_empty_bars(matplotlib, tmp_path, spec) -> None:
+    """Bars of nothing drew empty axes reading 200m…1 (thousandths of a MAC) or −40m…40m: the
+    page leaves those charts out, and plot says in one line why it draws none."""
+    path = tmp_path / "nothing.yaml"
+    path.write_text(spec, encoding="utf-8")
+    page = run("compare", str(path), "--format", "html")
+    assert not {"modules", "layers", "kinds"} & set(charts_of(page))
+    for chart in ("modules", "layers", "kinds", None):
+        asked = ["--chart", chart] if chart else []
+        result = CliRunner().invoke(
+            cli, ["plot", "compare", str(path), *asked, "-o", str(tmp_path / "c.svg")]
+        )
+        assert result.exit_code == 2, result.output
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: --chart: ")
+        assert "no MACs and no params" in result.stderr
+        assert not (tmp_path / "c.svg").exists()

@@ -78,15 +78,16 @@ def significant(units: dict[str, float]) -> Check:
         assert found and found[2] in units, f"{cell!r}: not a number and a unit"
         scale = units[found[2]]
         larger = [size for size in units.values() if size > scale]
-        assert value >= scale or scale == min(units.values()), f"{cell!r}: {value} is below the unit"
-        assert all(value < size for size in larger), f"{cell!r}: {value} reaches a larger unit"
-        assert found[1] == f"{value / scale:.3g}", f"{cell!r} is not {value} to 3 digits"
+        rounded = float(f"{value:.3g}")  # the unit is the one the 3 digits reach: 999,999 B is 1 MB
+        assert rounded >= scale or scale == min(units.values()), f"{cell!r}: {value} is below the unit"
+        assert all(rounded < size for size in larger), f"{cell!r}: {value} reaches a larger unit"
+        assert found[1] == f"{rounded / scale:.3g}", f"{cell!r} is not {value} to 3 digits"
 
     return check
 
 
 TIME = significant(TIME_UNITS)
-BYTES = significant({"GB": 1e9, "MB": 1e6, "kB": 1e3, "B": 1.0})
+SIZE = significant({"TB": 1e12, "GB": 1e9, "MB": 1e6, "kB": 1e3, "B": 1.0})
 
 
 def shape(cell: str, value: Any) -> None:
@@ -325,12 +326,34 @@ def kind_words(cell: str, layer: dict[str, Any]) -> None:
         assert "×".join(map(str, layer["kernel"])) in cell, cell
 
 
-def compare_checks(data: dict[str, Any]) -> dict[str, tuple[Check, Callable[[Any], Any]]]:
+def row_name(data: dict[str, Any]) -> Check:
+    """A row's name; rolled up, a module's own ops shown among its submodules' rows say what they
+    are in brackets, ``encoder (add)``, and nothing else may be added."""
+    parents = {
+        ".".join(parts[:end])
+        for parts in (layer["module"].split(".") for layer in data["layers"])
+        for end in range(1, len(parts))
+    }
+    rolled = any("rows" in layer for layer in data["layers"])
+
+    def check(cell: str, layer: dict[str, Any]) -> None:
+        if rolled and layer["module"] in parents:
+            found = re.fullmatch(r"(.*) \(([^()]+)\)", cell)
+            assert found and found[1] == layer["name"], f"{cell!r} is not {layer['name']!r} (what)"
+        else:
+            text(cell, layer["name"])
+
+    return check
+
+
+def compare_checks(
+    data: dict[str, Any], live: dict[str, int] | None = None
+) -> dict[str, tuple[Check, Callable[[Any], Any]]]:
     label = data["convention"]["label"]
     count = data["convention"]["count"]
     timed = data["device"] is not None
     checks: dict[str, tuple[Check, Callable[[Any], Any]]] = {
-        "layer": (text, lambda r: r["name"]),
+        "layer": (row_name(data), lambda r: r),
         "type": (kind_words, lambda r: r),
         "in → out": (text, _in_out),
         label: (integer, lambda r: r[count]),
@@ -338,18 +361,47 @@ def compare_checks(data: dict[str, Any]) -> dict[str, tuple[Check, Callable[[Any
         f"% {label}": (PCT, lambda r: 100 * r[count] / data["totals"][count]),
         "RF": (optional(shape), lambda r: (r.get("receptive_field") or {}).get("size")),
         "FLOP/B": (optional(ONE_PLACE), lambda r: r["arithmetic_intensity"] if r["flops"] else None),
-        "in + out": (BYTES, lambda r: r["memory"]["input_bytes"] + r["memory"]["output_bytes"]),
+        "in + out": (SIZE, lambda r: r["memory"]["input_bytes"] + r["memory"]["output_bytes"]),
     }
+    if live is not None:  # --memory: a row's live bytes, the most of its steps'
+        checks["live B"] = (integer, lambda r: live[r["name"]])
     if timed:
         checks["time ≥"] = (TIME, lambda r: r["time_s"])
         checks["bound"] = (text, lambda r: r["bound"] if r["flops"] else "memory")
     return checks
 
 
+def live_bytes(args: Sequence[str], data: dict[str, Any]) -> dict[str, int]:
+    """Each row's live bytes, from the JSON: the most of its layers' steps, a roll-up row's
+    layers being those whose module is the row's at its depth (a shared module's calls too)."""
+    depth = int(args[args.index("--depth") + 1]) if "--depth" in args else None
+    flat = [a for a in args if a not in ("--depth", str(depth))] if depth else list(args)
+    module = {
+        layer["name"]: layer["module"] for layer in json.loads(run(["compare", *flat, "--json"]))["layers"]
+    }
+
+    def at_depth(path: str) -> str:
+        return ".".join(path.split(".")[:depth]) if depth else path
+
+    steps = [(module[step["name"]], step["live_bytes"]) for step in data["memory"]["steps"]]
+    if not depth:  # one step per row, in order
+        return {layer["name"]: live for layer, (_, live) in zip(data["layers"], steps, strict=True)}
+    return {
+        layer["name"]: max(live for path, live in steps if at_depth(path) == layer["module"])
+        for layer in data["layers"]
+    }
+
+
 COMPARES = [[name] for name in names()] + [
     ["resnet18", "--device", "a100", "--dtype", "fp16"],
     ["mobilenet_v2", "--count", "flops", "--batch", "4"],
     ["tests/fixtures/specs/darts_v2_cifar.yaml"],
+    # roll-ups: every column of a module's row is its layers' (summed, or the most for live B)
+    ["resnet50", "--depth", "1", "--memory"],
+    ["vit_b_16", "--depth", "2", "--device", "a100", "--batch", "4"],
+    ["mobilenet_v2", "--depth", "1", "--as", "separable", "--memory"],
+    ["tests/fixtures/onnx/resnet50.ts.onnx", "--depth", "2", "--device", "a100"],
+    ["shufflenet_v2_x1_0", "--depth", "3", "--memory"],  # shared modules: rows of 2 calls
 ]
 
 
@@ -358,7 +410,7 @@ def test_compare_table_and_page_hold_the_json(args, no_charts) -> None:
     data = json.loads(run(["compare", *args, "--json"]))
     for layer in data["layers"]:  # the intensity is the layer's own FLOPs over its traffic
         assert layer["arithmetic_intensity"] == (layer["flops"] / layer["bytes"] if layer["bytes"] else 0.0)
-    checks = compare_checks(data)
+    checks = compare_checks(data, live_bytes(args, data) if "--memory" in args else None)
     label, count = data["convention"]["label"], data["convention"]["count"]
     shown = {
         "terminal": terminal_tables(run(["compare", *args, "--wide"])),
@@ -491,6 +543,10 @@ def test_a_wrong_number_fails_the_parsers() -> None:
         (PCT, "50 %", 50.0),
         (TIME, "1.28 µs", 1.29e-6),
         (TIME, "1280 ns", 1.28e-6),
+        (TIME, "1e+03 ns", 999.7e-9),
+        (TIME, "1000 ns", 999.7e-9),
+        (SIZE, "1e+03 kB", 999_999),
+        (SIZE, "1000 kB", 999_999),
         (shape, "26×26×64", [26, 26, 32]),
     ]:
         with pytest.raises(AssertionError):

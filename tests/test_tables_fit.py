@@ -259,7 +259,11 @@ GOLDEN_VIEWS = {
     "compare_mobilenet_v1": ["compare", "mobilenet_v1"],
     "compare_resnet18_a100": ["compare", "resnet18", "--device", "a100", "--dtype", "fp16"],
     "compare_resnet50_depth2": ["compare", "resnet50", "--depth", "2"],
-    "compare_resnet50_hide_zero": ["compare", "resnet50", "--hide-zero"],  # rolled up to fit, zero rows hidden
+    "compare_resnet50_hide_zero": [
+        "compare",
+        "resnet50",
+        "--hide-zero",
+    ],  # rolled up to fit, zero rows hidden
     "compare_vit_b_16": ["compare", "vit_b_16"],  # 285 layers rolled up to fit
     "layer_a100": [
         "layer",
@@ -325,3 +329,41 @@ def test_a_10000_row_table_renders_faster_than_its_json(tmp_path) -> None:
 
     table, as_json = best("table"), best("json")
     assert table <= 1.5 * as_json, (table, as_json)
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "shown"),
+    [
+        ("stage2.1 (4 layers, 2 calls)", 16, "stage2.1 (…)"),
+        ("stage2.0 (2 layers)", 16, "stage2.0 (…)"),
+        ("features.10 (add)", 16, "featu…s.10 (add)"),
+        ("encoder (add)", 13, "encoder (add)"),
+        ("a_very_long_stage_name.10 (4 layers, 2 calls)", 30, None),
+    ],
+)
+def test_a_names_bracketed_note_is_whole_or_stands_as_an_ellipsis(text, width, shown) -> None:
+    """A roll-up row's note says what it is; cut in the middle, ``stage2.1 (4 …2 calls)`` read as
+    a range of numbers and ``stage2.0 (2 …rs)`` as nothing at all."""
+    short = shorten_middle(text, width)
+    assert cell_len(short) <= width
+    note = re.fullmatch(r"(.*) (\([^()]*\))", short)
+    assert note and (note[2] == "(…)" or note[2] in text), short
+    if shown is not None:
+        assert short == shown
+
+
+def test_roll_up_names_at_80_columns_keep_their_notes_whole() -> None:
+    text = run("compare", "shufflenet_v2_x1_0", "--device", "a100", env={"COLUMNS": "80"})
+    rows = [line for line in text.splitlines() if line.startswith(" stage")]
+    assert any(row.startswith(" stage2.1 (…) ") for row in rows), rows
+    assert not [row for row in rows if re.search(r"\([^()]*[^(]…[^()]*\)", row)]
+
+
+def test_a_stacked_sweep_row_says_which_value_it_is() -> None:
+    """Too narrow for the table, each point is a block headed by its swept value: a bare ``2``
+    over ``output …`` read as a point's number, not 2 groups."""
+    text = run("sweep", "--in", "28x28x64", "--out", "64", "-k", "3", "--groups", "1..64*2", "--device", "a100",
+               env={"COLUMNS": "60"})  # fmt: skip
+    heads = [line for line in text.splitlines() if line and not line.startswith(" ") and line[0].isalnum()]
+    assert [h for h in heads if h.startswith("groups ")] == [f"groups {g}" for g in (1, 2, 4, 8, 16, 32, 64)]
+    assert not [h for h in heads if h.isdigit()]

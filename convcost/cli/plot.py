@@ -40,8 +40,19 @@ def draw(summary: Any, chart: str | None, output: str) -> None:
         raise OneLineError(f"-o/--output: {show_value(output)} is not a .svg or .png file name")
     check_output(output)
     from ..output import charts
+    from ..output.summary import NetworkSummary
 
     found = charts.charts_for(summary)
+    if (
+        chart in (None, *charts.COUNTED)
+        and isinstance(summary, NetworkSummary)
+        and charts.nothing_to_count(summary)
+        and not (chart is None and found)
+    ):
+        label = summary.settings.convention.label
+        raise OneLineError(
+            f"--chart: every row has no {label} and no params: no {chart or 'bar'} chart to draw"
+        )
     if chart is None:
         if not found:
             raise OneLineError(

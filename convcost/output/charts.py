@@ -358,17 +358,27 @@ def live_bytes(summary: NetworkSummary) -> Figure:
     return fig
 
 
+#: The network charts that draw bars of MACs and params, left out when there is nothing to count.
+COUNTED = ("layers", "modules", "kinds")
+
+
+def nothing_to_count(summary: NetworkSummary) -> bool:
+    """No MACs (or the count asked for) and no params in the whole network: no bar to draw."""
+    return not (summary.totals.headline or summary.totals.params)
+
+
 def charts_for(summary: LayerSummary | NetworkSummary | SweepSummary) -> dict[str, Callable[[], Figure]]:
     """The charts that make sense for a summary, by name, drawn only when called (quietly)."""
     from . import network_charts
 
     found: dict[str, Callable[[], Figure]] = {}
-    if isinstance(summary, NetworkSummary):
+    if isinstance(summary, NetworkSummary) and not nothing_to_count(summary):
+        # (with nothing counted, bars of nothing are empty axes that read 200m…1 or −40m…40m)
         found["layers"] = lambda: layer_bars(summary)
         found["modules"] = lambda: network_charts.module_bars(summary)
         found["kinds"] = lambda: kinds_bar(summary)
-        if summary.peak_memory is not None:  # asked for (compare --memory)
-            found["memory"] = lambda: live_bytes(summary)
+    if isinstance(summary, NetworkSummary) and summary.peak_memory is not None:  # compare --memory
+        found["memory"] = lambda: live_bytes(summary)
     if isinstance(summary, SweepSummary):
         found["saving"] = lambda: saving_curve(summary)
     elif summary.settings.device is not None:

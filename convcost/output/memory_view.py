@@ -124,8 +124,8 @@ def memory_blocks(summary: NetworkSummary) -> list[Block]:
         blocks += Blank(), _fits(found)
     blocks.append(
         Para(
-            f"Live B: activation bytes live during each layer's step, graph order; less B: below the "
-            f"graph order's peak. Weights: "
+            # live B, a column of the per-layer table, is said by that table's legend
+            f"less B: below the graph order's peak. Weights: "
             f"{found.weight_bytes:,} B (params × {found.dtype.value})."
             + (
                 " Margin: capacity − need (negative: over); --fail-over exits 1 when a check "

@@ -101,8 +101,31 @@ def _digits(text: str) -> int:
     return sum(c.isdigit() for c in text)
 
 
+#: A name's bracketed note, ``features.3 (add)``, ``stage2.1 (4 layers, 2 calls)``: kept whole.
+_NOTE = re.compile(r"(.*\S) (\([^()]*\))")
+
+
 def shorten_middle(text: str, width: int) -> str:
     """``text`` in at most ``width`` columns, its middle replaced by ``…`` (``sep7_…3.sep``).
+
+    A bracketed note at the end says what the name is and is never cut into: the name before
+    it shortens instead, and where that would leave the name under :data:`HARD_MIN` columns
+    the note itself becomes ``(…)`` (cut, ``stage2.1 (4 …2 calls)`` read as a range of numbers).
+    """
+    if cell_len(text) <= width:
+        return text
+    note = _NOTE.fullmatch(text)
+    if note:
+        name, said = note.groups()
+        for tail in (f" {said}", f" ({ELLIPSIS})"):
+            room = width - cell_len(tail)
+            if room >= min(cell_len(name), HARD_MIN):
+                return _shorten_name(name, room) + tail
+    return _shorten_name(text, width)
+
+
+def _shorten_name(text: str, width: int) -> str:
+    """``text`` in at most ``width`` columns, its middle replaced by ``…``.
 
     The end is kept a little longer than the start (it tells rows apart: ``.1``, ``.2``), and
     the cut never splits a run of digits or leaves one just before the ellipsis. Of the cuts
@@ -420,6 +443,8 @@ def _stacked_lines(table: Table, width: int | None, color: bool) -> list[str]:
 
     def name(cell: str) -> str:
         text = cell.strip()
+        if first.align == "right":  # a number (a sweep's value): alone, ``2`` reads as a row's index
+            return f"{first.label} {text}"
         return shorten_middle(text, width) if width is not None and first.shrink == "middle" else text
 
     lines = [""]

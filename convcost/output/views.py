@@ -51,18 +51,23 @@ def pct_text(value: float) -> str:
     return f"{value:.1f} %"
 
 
+def _in_unit(value: float, units: Sequence[tuple[str, float]]) -> str:
+    """``value`` to 3 significant digits in the largest of ``units`` (largest first, the last
+    one taking whatever is left) that it reaches once rounded: 999,999 B is ``1 MB``; picked
+    before rounding, the unit would be kB and the figure ``1e+03 kB``."""
+    rounded = float(f"{value:.3g}")
+    for unit, size in units:
+        if rounded >= size or unit == units[-1][0]:
+            return f"{rounded / size:.3g} {unit}"
+    raise AssertionError("unreachable: the last unit takes every value")
+
+
 def bytes_text(n: float) -> str:
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{n:.0f} B"
+    return _in_unit(n, (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3), ("B", 1.0)))
 
 
 def time_text(seconds: float) -> str:
-    for unit, size in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= size:
-            return f"{seconds / size:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
+    return _in_unit(seconds, (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)))
 
 
 def swept_text(value: int | tuple[int, ...]) -> str:
@@ -384,7 +389,8 @@ def network_tables(summary: NetworkSummary, title: str, notes: Sequence[str] = (
     blocks += notes_paras([*summary.notes, *notes])
     if s.device is not None:
         blocks.append(Para("Times are lower bounds per layer (each run alone, no fusion), summed.", "dim"))
-    blocks.append(Legend("", "dim", table, _LEGEND))
+    live_words = _LIVE_ROLLED if summary.depth is not None else _LIVE
+    blocks.append(Legend("", "dim", table, (*_LEGEND, ("live B", live_words))))
     blocks.append(footer(s))
     return blocks
 
@@ -432,6 +438,10 @@ _LEGEND = (
     ("RF", "receptive field per spatial dim"),
     ("FLOP/B", "arithmetic intensity of minimum traffic"),
 )
+# ``live B`` (compare --memory) is the first column to give way, so it is said here, of the table
+# that has it, and not with the peaks below; a roll-up row's figure is the most of its steps'.
+_LIVE = "activation bytes live during the layer's step, graph order"
+_LIVE_ROLLED = "the most activation bytes live at any of the row's steps, graph order"
 
 
 def _forms_table(summary: NetworkSummary) -> Table:
