@@ -177,3 +177,138 @@ def test_resnet50_rollups_agree_across_the_spec_and_both_exports(onnx, depth) ->
         assert [r.label for r in rolled["spec"]] == [
             "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"
         ]  # fmt: skip
+
+
+def test_torchscript_scopes_that_repeat_their_parents_last_levels(onnx) -> None:
+    nodes = [
+        node(onnx, "/layer1/layer1.0/downsample/downsample.0/Conv"),  # a Sequential in a block
+        node(onnx, "/convs.0/convs.0.0/Conv"),  # an item of a ModuleList the model iterates
+        node(onnx, "/layers.0/conv1/Conv"),
+        node(onnx, "/encoder/layers.0/attn/MatMul"),  # encoder iterates its ModuleList
+        node(onnx, "/0/0.1/Conv"),  # a Sequential in a Sequential
+    ]
+    assert paths(nodes) == [
+        "layer1.0.downsample.0", "convs.0.0", "layers.0.conv1", "encoder.layers.0.attn", "0.1"
+    ]  # fmt: skip
+
+
+def test_a_node_without_scopes_takes_a_parameters_owner_or_its_neighbours_holder(onnx) -> None:
+    """A file whose metadata was dropped: a parameter names its owner; a MatMul read by the Add
+    of a linear's bias is that linear's; a run between modules takes the module holding them."""
+    helper = onnx.helper
+    nodes = [
+        helper.make_node("Conv", ["x", "blocks.0.conv.weight"], ["c"], name="n0"),
+        helper.make_node("Transpose", ["c"], ["t"], name="n1"),  # between blocks.0.conv and blocks.0.fc
+        helper.make_node("MatMul", ["t", "val_3"], ["m"], name="n2"),  # val_3: the weight, transposed
+        helper.make_node("Add", ["m", "blocks.0.fc.bias"], ["a"], name="n3"),
+        helper.make_node("Relu", ["a"], ["r"], name="n4"),  # between blocks.0.fc and blocks.1.fc
+        helper.make_node("Add", ["r", "blocks.1.fc.bias"], ["b"], name="n5"),
+        helper.make_node("Flatten", ["b"], ["y"], name="n6"),  # the model's output: the model's
+        helper.make_node("Constant", [], ["k"], name="n7"),
+    ]
+    got = paths(nodes, ("blocks.0.conv.weight", "val_3", "blocks.0.fc.bias", "blocks.1.fc.bias"))
+    assert got == ["blocks.0.conv", "blocks.0", "blocks.0.fc", "blocks.0.fc", "blocks", "blocks.1.fc", "", ""]
+
+
+def test_scopes_of_either_exporter_win_over_neighbours(onnx) -> None:
+    nodes = [
+        node(onnx, "a", ("x",), "['', 'head', 'head.fc', 'linear']"),
+        onnx.helper.make_node("Relu", ["y"], ["z"], name="/Relu"),  # the model's own, by its name
+    ]
+    nodes[0].output[0] = "y"
+    assert paths(nodes) == ["head.fc", ""]
+
+
+def _pairs() -> list[str]:
+    return sorted(
+        p.name.removesuffix(".dynamo.onnx")
+        for p in FIXTURES.glob("*.dynamo.onnx")
+        if p.name != "dynamic.dynamo.onnx"  # symbolic dims: needs --in
+    )
+
+
+def _net(data: bytes, name: str):
+    from convcost.io.onnx import load
+
+    return evaluate(load(data, name).document)
+
+
+def _stripped(data: bytes) -> bytes:
+    import onnx
+
+    model = onnx.load_from_string(data)
+    for made in model.graph.node:
+        del made.metadata_props[:]
+    return model.SerializeToString()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("name", _pairs())
+def test_both_exports_of_a_model_give_its_layers_the_same_modules(onnx, name) -> None:
+    """Every dynamo fixture carries the exporter's name scopes (on the nodes it gave them); with
+    them, and with them dropped,
+    the conv and linear rows' modules are the TorchScript export's, and so are a depth-1 roll-up's
+    MACs per module (rows of the model itself are named after their nodes, which differ)."""
+    ts = _net((FIXTURES / f"{name}.ts.onnx").read_bytes(), "ts")
+    data = (FIXTURES / f"{name}.dynamo.onnx").read_bytes()
+    assert _scoped_nodes(data)
+
+    def layers(net):
+        return [row.module for row in net.rows if row.type in ("conv", "linear")]
+
+    def stages(net):
+        return [(r.module, r.counts.macs) for r in rollup(net.rows, 1) if r.module and r.counts.macs]
+
+    for dynamo in (_net(data, "dynamo"), _net(_stripped(data), "stripped")):
+        assert layers(dynamo) == layers(ts)
+        assert stages(dynamo) == stages(ts)
+        assert sum(r.counts.macs for r in rollup(dynamo.rows, 1)) == sum(r.counts.macs for r in ts.rows)
+
+
+def _scoped_nodes(data: bytes) -> int:
+    import onnx
+
+    model = onnx.load_from_string(data)
+    return sum(any(p.key == "pkg.torch.onnx.name_scopes" for p in n.metadata_props) for n in model.graph.node)
+
+
+def test_vit_b_16s_layers_have_torchvisions_module_names(torch, onnx) -> None:
+    from tests.torch_nets import zoo
+
+    model, _ = zoo.vit_b_16()
+    names = {path for path, _ in model.named_modules()}
+    for exporter in ("ts", "dynamo"):
+        net = _net((FIXTURES / f"vit_b_16.{exporter}.onnx").read_bytes(), exporter)
+        layers = [row.module for row in net.rows if row.type in ("conv", "linear")]
+        assert layers[:3] == [
+            "conv_proj",
+            "encoder.layers.encoder_layer_0.self_attention",
+            "encoder.layers.encoder_layer_0.self_attention.out_proj",
+        ]
+        assert {row.module for row in net.rows} <= names
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vit_b_16",
+        "convnext_tiny",
+        "densenet121",
+        "efficientnet_b0",
+        "mobilenet_v3_large",
+        "shufflenet_v2_x1_0",
+    ],
+)
+def test_the_built_in_spec_and_both_exports_agree_module_by_module(onnx, name) -> None:
+    """The built-in specs reproduce torchvision: the modules that do work are the same, and a
+    depth-1 roll-up gives each the same MACs."""
+    spec = evaluate(read((ROOT / "specs" / f"{name}.yaml").read_bytes()))
+    for exporter in ("ts", "dynamo"):
+        net = _net((FIXTURES / f"{name}.{exporter}.onnx").read_bytes(), exporter)
+        for depth in (1, None):
+            rows = [rollup(n.rows, depth) if depth else n.rows for n in (spec, net)]
+            working = [{r.module: 0 for r in found if r.module and r.counts.macs} for found in rows]
+            for table, found in zip(working, rows, strict=True):
+                for r in found:
+                    if r.module in table:
+                        table[r.module] += r.counts.macs
+            assert working[0] == working[1], (exporter, depth)
