@@ -11,7 +11,7 @@ A graph with an op that has no rule (another domain's, control flow) is left to 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -196,7 +196,7 @@ def _node(
             found = _merged(node, out, found, declared[out])
         if found is not None:
             dims[out] = found
-            _refuse_below(node, out, found, dims)
+            refuse_below(node, out, found, dims)
 
 
 def _values(node: NodeProto, of_shape: bool, given: Given, attrs: dict[str, Any]) -> list[Tensor] | None:
@@ -239,11 +239,14 @@ def _merged(node: NodeProto, out: str, found: Dims | None, stated_dims: list[int
     )
 
 
-def _refuse_below(node: NodeProto, out: str, found: Dims, dims: dict[str, Dims]) -> None:
-    """A dim below zero (a window's: below one) is refused at the node that makes it, in the words
-    of ``inference._refuse_negative_dims``."""
+def refuse_below(
+    node: NodeProto, out: str, found: Sequence[int | None], dims: Mapping[str, Sequence[int | None]]
+) -> None:
+    """A dim below zero (a window's: below one) is refused at the node that makes it: ONNX works
+    such dims out without a word (a 3×3 conv on a 1×1 map is "-1" wide). ``dims``: every value's,
+    to name the input's."""
     op = lookup(node.op_type)
-    windowed = op is not None and op.windowed
+    windowed = op is not None and op.windowed and standard(node)
     least = 1 if windowed else 0
     if all(d is None or d >= least for d in found):
         return

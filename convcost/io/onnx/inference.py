@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ...core.errors import ConvCostError
 from .fold import static_eval
-from .infer import given_inputs
-from .layout import Shapes, dims_text
+from .infer import given_inputs, refuse_below
+from .layout import Shapes
 from .read import (
     attributes,
     declared_dims,
@@ -164,24 +164,10 @@ def _refuse_negative_dims(model: ModelProto, raw: dict[str, list[int | None]]) -
     if all(d is None or d > 0 for dims in raw.values() for d in dims):
         return
     for node in model.graph.node:
-        op = lookup(node.op_type)
-        windowed = op is not None and op.windowed and standard(node)
-        least = 1 if windowed else 0
         for out in node.output:
             dims = raw.get(out)
-            if dims is None or all(d is None or d >= least for d in dims):
-                continue
-            data = next((name for name in node.input if name), "")
-            given = f" from {data!r} {dims_text(raw[data])}" if data in raw else ""
-            if windowed:
-                why = "its input is smaller than its window (kernel and dilation, after padding)"
-            else:
-                why = "its inputs or attributes do not fit"
-            raise ConvCostError(
-                label(node),
-                f"shape inference makes its output {out!r} {dims_text(dims)}{given}, "
-                f"a dim below {least}: {why}",
-            )
+            if dims is not None:
+                refuse_below(node, out, dims, raw)
 
 
 class _Guarded(NamedTuple):
