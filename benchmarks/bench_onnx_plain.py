@@ -79,7 +79,7 @@ RESNET = (
 TRANSFORMER = """
 import sys, onnx
 from onnx import TensorProto, helper
-nodes, weights, x = [], [], "x"
+nodes, weights, x, offset = [], [], "x", 0
 count = int(sys.argv[2])
 for i in range(count):
     op = ("MatMul", "Add", "Relu", "Reshape", "Softmax")[i % 5]
@@ -87,7 +87,10 @@ for i in range(count):
     if op in ("MatMul", "Add"):
         dims = [768, 768] if op == "MatMul" else [768]
         tensor = TensorProto(name=f"w{i}", data_type=TensorProto.FLOAT, dims=dims, data_location=1)
-        tensor.external_data.add(key="location", value="weights.bin")
+        size = 4 * 768 * (768 if op == "MatMul" else 1)  # each at its own bytes: not tied weights
+        for key, value in (("location", "weights.bin"), ("offset", offset), ("length", size)):
+            tensor.external_data.add(key=key, value=str(value))
+        offset += size
         weights.append(tensor)
         inputs.append(f"w{i}")
     if op == "Reshape":
