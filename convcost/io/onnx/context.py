@@ -76,6 +76,7 @@ class Context:
     entries: list[Fields] = field(default_factory=list)
     stored: dict[str, Shape] = field(default_factory=dict)  # entry name → its output shape
     names: set[str] = field(default_factory=lambda: {"input"})
+    suffixes: dict[str, int] = field(default_factory=dict)  # a cleaned base → the last counter it took
     counted: set[str] = field(default_factory=set)  # initializers whose elements are counted
     notes: list[str] = field(default_factory=list)
     unsupported: Counter[str] = field(default_factory=Counter)
@@ -146,10 +147,15 @@ class Context:
         clean = re.sub(r"[^0-9A-Za-z_-]+", "_", base).strip("_") or "node"
         if len(clean) > _LONGEST:  # a spec's names are bounded: the middle goes, room kept for a counter
             clean = f"{clean[:_HEAD]}__{clean[len(clean) - (_LONGEST - _HEAD - 2) :]}"
-        name, k = clean, 1
+        # The first free of clean, clean_1, clean_2, …: names are only ever added, so the counters
+        # a base took before are still taken and the search resumes at its last (a tied weight used
+        # by every layer would otherwise make naming quadratic in the layers).
+        k = self.suffixes.get(clean, 0)
+        name = f"{clean}_{k}" if k else clean
         while name in self.names:
-            name = f"{clean}_{k}"
             k += 1
+            name = f"{clean}_{k}"
+        self.suffixes[clean] = k
         self.names.add(name)
         return name
 
