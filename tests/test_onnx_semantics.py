@@ -617,6 +617,11 @@ def invalid(case: str):
             [tensor("w", 4, 3, 1, 1)],
         )
         return model, ["'x'", "twice"]
+    if case == "a value declared twice with other dims":
+        # onnx's inference took the value info's 1x3x1x1, convcost's the input's 1x3x8x8
+        model = build([node("Conv", ["x", "w"], ["y"], "c")], [x], [y], [tensor("w", 4, 3, 1, 1)])
+        model.graph.value_info.append(value("x", [1, 3, 1, 1]))
+        return model, ["'x'", "twice", "1x3x8x8", "1x3x1x1"]
     if case == "unknown auto_pad":
         return conv_model(tensor("w", 4, 3, 3, 3), auto_pad="FOO"), ["node 'c' (Conv)", "'FOO'"]
     if case == "string weight":
@@ -643,6 +648,7 @@ INVALID = [
     "duplicate node output",
     "output named like an input",
     "duplicate graph input",
+    "a value declared twice with other dims",
     "unknown auto_pad",
     "string weight",
     "unknown weight dtype",

@@ -270,6 +270,7 @@ def check_schema(node: NodeProto, version: int | None) -> None:
 def check_declared_dims(graph: GraphProto) -> None:
     """No dim the model states (value info, weights, constants) is negative: onnx's shape inference
     takes them as they are, and a Slice of one aborts the process (see ``inference.guard_slices``)."""
+    stated: dict[str, list[int | None]] = {}
     for info in [*graph.input, *graph.output, *graph.value_info]:
         if not has_shape(info):
             continue
@@ -278,6 +279,15 @@ def check_declared_dims(graph: GraphProto) -> None:
             raise ConvCostError("spec", too_many_dims(info.name, len(declared)))
         if any(d is not None and d < 0 for d in declared):
             raise ConvCostError("spec", f"declares {info.name!r} as {dims_text(declared)}: a dim below 0")
+        # a value declared twice (a graph input again in value_info) with other dims: which one the
+        # model means is a guess (onnx's inference takes one, convcost's the other), so neither is
+        first = stated.setdefault(info.name, declared)
+        if len(first) != len(declared) or any(
+            a is not None and b is not None and a != b for a, b in zip(first, declared, strict=False)
+        ):
+            raise ConvCostError(
+                "spec", f"declares {info.name!r} twice, as {dims_text(first)} and as {dims_text(declared)}"
+            )
     for name, dims in tensor_dims([*graph.initializer], [*graph.sparse_initializer]):
         if len(dims) > MAX_DIMS:
             raise ConvCostError("spec", too_many_dims(name, len(dims)))
