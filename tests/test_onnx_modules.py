@@ -219,12 +219,45 @@ def test_scopes_of_either_exporter_win_over_neighbours(onnx) -> None:
     assert paths(nodes) == ["head.fc", ""]
 
 
+#: Corpus models (tests/torch_nets/corpus.py) whose two exports agree. Those that cannot: albert
+#: (the shared layer's second pass is MatMuls in the TorchScript export, linears in dynamo's),
+#: gpt2 (the tied lm_head: dynamo reads the embedding table, a matmul, not a linear), edgenext,
+#: swinv2 and recurrent (dynamo folds constant compute: the positional encoding's token
+#: projection, the continuous position bias MLP, the RNN's product with its zero initial state).
+CORPUS_PAIRS = [
+    "bert",
+    "coatnet",
+    "convnextv2",
+    "cvt",
+    "deit",
+    "dinov2",
+    "dinov2_vit",
+    "efficientnetv2",
+    "einsum_mixer",
+    "llama",
+    "mobilevit",
+    "regnet",
+    "resnest",
+    "sequencer",
+    "video3d",
+    "videomae",
+    "wav2vec2",
+    "whisper_encoder",
+]
+
+#: Corpus models whose dynamo export agrees only with its name scopes: without them, a layer
+#: whose weight the exporter transposed or repacked and that has no bias to name it (llama's
+#: projections, videomae's and whisper's attention keys, sequencer's LSTMs) reads no parameter
+#: of its own and takes its block's module from its neighbours.
+NEEDS_SCOPES = {"corpus/llama", "corpus/sequencer", "corpus/videomae", "corpus/whisper_encoder"}
+
+
 def _pairs() -> list[str]:
     return sorted(
         p.name.removesuffix(".dynamo.onnx")
         for p in FIXTURES.glob("*.dynamo.onnx")
         if p.name != "dynamic.dynamo.onnx"  # symbolic dims: needs --in
-    )
+    ) + [f"corpus/{name}" for name in CORPUS_PAIRS]
 
 
 def _net(data: bytes, name: str):
@@ -258,7 +291,8 @@ def test_both_exports_of_a_model_give_its_layers_the_same_modules(onnx, name) ->
     def stages(net):
         return [(r.module, r.counts.macs) for r in rollup(net.rows, 1) if r.module and r.counts.macs]
 
-    for dynamo in (_net(data, "dynamo"), _net(_stripped(data), "stripped")):
+    exports = [_net(data, "dynamo")] + ([] if name in NEEDS_SCOPES else [_net(_stripped(data), "stripped")])
+    for dynamo in exports:
         assert layers(dynamo) == layers(ts)
         assert stages(dynamo) == stages(ts)
         assert sum(r.counts.macs for r in rollup(dynamo.rows, 1)) == sum(r.counts.macs for r in ts.rows)
