@@ -166,6 +166,7 @@ def test_the_corpus_is_all_there() -> None:
         assert "export_error" not in entries[key], key
         assert (CORPUS / f"{key}.onnx").exists(), key
         assert not (CORPUS / f"{key}.weights").exists()  # weightless on purpose
+        assert entries[key]["bytes"] == (CORPUS / f"{key}.onnx").stat().st_size, key  # the file the truth is of
     ops = {op for key in KEYS for op in entries[key]["ops"]}
     assert {"Einsum", "LSTM", "GRU", "RNN", "Conv", "Gather", "MatMul"} <= ops
     # 1-D (audio), 2-D and 3-D (video) convolutions

@@ -75,6 +75,7 @@ def test_every_structure_has_fixtures_from_both_exporters() -> None:
     for key in KEYS:
         fixture(key)
         assert not (FIXTURES / f"{key}.weights").exists()  # the weight files are absent on purpose
+        assert TRUTH[key]["bytes"] == (FIXTURES / f"{key}.onnx").stat().st_size, key  # the truth's file
     assert {path.name.removesuffix(".onnx") for path in FIXTURES.glob("*.onnx")} == set(KEYS)
 
 
@@ -95,7 +96,7 @@ def test_macs_are_exactly_flopcountermode_and_params_the_models(onnx, key: str) 
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_import_round_trips(onnx, key: str) -> None:
+def test_import_round_trips(key: str) -> None:
     """The document, written as YAML and read back, costs the same, row for row."""
     converted = convert(key)
     text = yaml.safe_dump(converted.document, sort_keys=False, default_flow_style=None, width=110)
@@ -106,7 +107,7 @@ def test_import_round_trips(onnx, key: str) -> None:
 
 
 @pytest.mark.parametrize("key", [k for k in KEYS if k.split(".")[0] in ("dense_block", "densenet121")])
-def test_dense_concats_keep_their_channels(onnx, key: str) -> None:
+def test_dense_concats_keep_their_channels(key: str) -> None:
     """DenseNet was 30 % low when concats that are not chains lost their channel counts."""
     network = evaluate(convert(key).document)
     concats = [row for row in network.rows if row.type == "concat"]
@@ -116,14 +117,14 @@ def test_dense_concats_keep_their_channels(onnx, key: str) -> None:
 
 
 @pytest.mark.parametrize("key", [k for k in KEYS if k.startswith(("shuffle_unit.", "shufflenet"))])
-def test_shufflenet_channel_shuffle_is_one_entry(onnx, key: str) -> None:
+def test_shufflenet_channel_shuffle_is_one_entry(key: str) -> None:
     document = convert(key).document
     types = [layer["type"] for layer in document["layers"]]
     assert "shuffle" in types and "transpose" not in types
 
 
 @pytest.mark.parametrize("key", [k for k in KEYS if k.startswith("convnext")])
-def test_convnext_permutes_move_no_data_and_tokens_cost_once(onnx, key: str) -> None:
+def test_convnext_permutes_move_no_data_and_tokens_cost_once(key: str) -> None:
     """The NCHW → NHWC permute is a relabelling of convcost's channels-last shape: no row.
 
     (The dynamo export's classifier permutes a 1×768×1×1 view: a transpose of one non-1 dim.)
@@ -140,14 +141,14 @@ def test_convnext_permutes_move_no_data_and_tokens_cost_once(onnx, key: str) -> 
 
 
 @pytest.mark.parametrize("key", [k for k in KEYS if TRUTH[k]["model"].startswith("vit")])
-def test_attention_matmuls_are_macs(onnx, key: str) -> None:
+def test_attention_matmuls_are_macs(key: str) -> None:
     network = evaluate(convert(key).document)
     matmuls = [row for row in network.rows if row.type == "matmul"]
     assert len(matmuls) >= 2  # QKᵀ and AV of each block
     assert all(row.counts.macs > 0 and row.counts.params == 0 for row in matmuls)
 
 
-def test_batch_comes_from_the_model(onnx) -> None:
+def test_batch_comes_from_the_model() -> None:
     converted = convert("batch2.ts")
     assert converted.batch == 2
     network = evaluate(converted.document)
@@ -201,7 +202,7 @@ def test_shapes_fixed_inside_a_model_do_not_fit_another_input(onnx) -> None:
     assert "Reshape" in error.value.field and "\n" not in str(error.value)
 
 
-def test_several_outputs_are_all_listed(onnx) -> None:
+def test_several_outputs_are_all_listed() -> None:
     key = "two_head_detector.ts"
     converted = convert(key)
     network = evaluate(converted.document)
@@ -212,7 +213,7 @@ def test_several_outputs_are_all_listed(onnx) -> None:
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_imported_documents_follow_the_spec_schema(onnx, key: str) -> None:
+def test_imported_documents_follow_the_spec_schema(key: str) -> None:
     import jsonschema  # the test extra's
 
     from convcost.io.schema import spec_schema
