@@ -408,6 +408,27 @@ FOUND = {
     "a 3×3 conv on a 1×1 map (a dim of -1)": (
         slice_of_a_negative_dim, "Conv", "'c' 1x8x-1x-1 from 'g' 1x4x1x1, a dim below 1",
     ),
+    "a Constant of an input and no value, then a Softmax of it (ZeroDivisionError)": (
+        lambda: _model(
+            [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Constant", ["r"], ["c"], name="n2"),
+             helper.make_node("Softmax", ["c"], ["y"], axis=0)], _x(1, 1, 4, 4), [],
+        ),
+        "node 'n2' (Constant)", "needs no inputs, but has 1 input",
+    ),
+    "a Constant of no value (a scalar of no axis, ZeroDivisionError in a Softmax)": (
+        lambda: _model(
+            [helper.make_node("Constant", [], ["c"], name="n2"), helper.make_node("Add", ["x", "c"], ["y"])],
+            _x(1, 1, 4, 4), [],
+        ),
+        "node 'n2' (Constant)", "needs exactly one of value, sparse_value",
+    ),
+    "a Softmax of a scalar (ZeroDivisionError)": (
+        lambda: _model(
+            [helper.make_node("ReduceSum", ["x"], ["s"], keepdims=0, name="sum"),
+             helper.make_node("Softmax", ["s"], ["y"], name="soft")], _x(1, 1, 4, 4), [],
+        ),
+        "node 'soft' (Softmax)", "has axis -1, out of range for its 0-D input",
+    ),
 }  # fmt: skip
 
 

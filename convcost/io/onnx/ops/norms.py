@@ -89,6 +89,13 @@ def softmax(ctx: Context, node: NodeProto) -> None:
     ctx.produce(node, node.output[0], "softmax", fields, [value.entry], value.batch, value.layout)
 
 
+def _softmax_shape(given: Given, attrs: Attrs) -> list[Shape]:
+    """Its input's dims, along an axis it has (a scalar has none: onnx refuses it too)."""
+    dims = rules.dims_of(given, 0)
+    rules.axis_in(int(attrs.get("axis", -1)), len(dims))
+    return [dims]
+
+
 def _batchnorm_shape(given: Given, attrs: Attrs) -> list[Shape]:
     """Y as X; in training mode (opset 14 on) the running mean and variance, one per channel."""
     dims = rules.dims_of(given, 0)
@@ -120,6 +127,6 @@ register(
     Op("LRN", spatial=True, same_shape=True, shape=rules.same),
     Op("MeanVarianceNormalization", same_shape=True, shape=rules.same),
     Op("LpNormalization", same_shape=True, shape=rules.same),
-    Op("Softmax", softmax, transparent=True, same_shape=True, shape=rules.same),
-    Op("LogSoftmax", softmax, transparent=True, same_shape=True, shape=rules.same),
+    Op("Softmax", softmax, transparent=True, same_shape=True, shape=_softmax_shape),
+    Op("LogSoftmax", softmax, transparent=True, same_shape=True, shape=_softmax_shape),
 )  # fmt: skip

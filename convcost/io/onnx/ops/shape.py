@@ -503,6 +503,20 @@ def _space_to_depth_shape(dims: list[Shape], attrs: Attrs) -> list[Shape]:
 # ---------------------------------------------------------------------------- folds
 
 
+#: The attributes a Constant holds its value in: exactly one of them (the ONNX spec).
+_CONSTANT_VALUES = ("value", "sparse_value", "value_float", "value_floats", "value_int", "value_ints",
+                    "value_string", "value_strings")  # fmt: skip
+
+
+def _one_constant_value(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> None:
+    found = [a.name for a in node.attribute if a.name in _CONSTANT_VALUES]
+    if len(found) != 1:
+        raise ConvCostError(
+            label(node),
+            f"needs exactly one of {', '.join(_CONSTANT_VALUES)}, but has {', '.join(found) or 'none'}",
+        )
+
+
 def _constant(inputs: list[Tensor | None], attrs: Attrs) -> list[Tensor] | None:
     if "value" in attrs:
         if weight(attrs["value"]):
@@ -725,7 +739,8 @@ register(
     Op("SpaceToDepth", partial(depth_to_space, inverse=True), check=_block_attributes, spatial=True,
        shape=rules.of_dims(_space_to_depth_shape), moves=True),
     # constants and shape arithmetic: values, never costed
-    Op("Constant", schema=False, shape=rules.constant, fold=_constant, fold_first=True, moves=True),
+    Op("Constant", arity=(0, 0, "no inputs"), check=_one_constant_value, schema=False, shape=rules.constant,
+       fold=_constant, fold_first=True, moves=True),
     Op("ConstantOfShape", shape=rules.constant_of_shape, fold=_constant_of_shape,
        fold_size=_constant_of_shape_size, moves=True),
     Op("Range", shape=rules.range_, fold=_range, fold_size=_range_size, moves=True),
