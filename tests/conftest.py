@@ -18,7 +18,14 @@ from hypothesis import HealthCheck, settings
 
 #: Hypothesis's own clocks are off: its default 200 ms deadline per example and its too-slow
 #: health check are wall-clock bounds that a loaded machine fails. Timing is `-m perf`'s job.
-settings.register_profile("convcost", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: Under CI the examples are derandomized (the same every run), so that a commit's verdict is its
+#: own, not the luck of the draw; local runs draw new examples and keep what fails in .hypothesis.
+settings.register_profile(
+    "convcost",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+)
 settings.load_profile("convcost")
 
 #: tests/torch_nets holds the torch models and exporters the cross-checks import, not tests:
