@@ -694,3 +694,16 @@ def test_an_empty_tensor_beside_a_huge_dim_folds_at_once(nodes) -> None:
     found = own.infer(model, {"x": [1, 3, 8, 8]}, False)
     assert time.perf_counter() - start < 1
     assert found["y"] == (2,)
+
+
+@pytest.mark.parametrize(("op", "opset"), [("Squeeze", 13), ("Squeeze", 17), ("Unsqueeze", 13)])
+def test_an_attribute_an_op_took_until_an_older_opset_is_refused(op, opset) -> None:
+    """onnx's inference ignores Squeeze's axes attribute at opset 13 on (it squeezes every 1: 3×8 of
+    1×3×1×8) while a rule reading it gives 3×1×8: the node is refused, as a runtime refuses it."""
+    from convcost.io.onnx.checks import check_schema
+
+    model = one_node(op, [("x", (1, 3, 1, 8))], {"axes": [0]}, opset=opset)
+    with pytest.raises(ConvCostError, match=rf"attribute 'axes', which {op} takes until opset 12 only"):
+        check_schema(model.graph.node[0], opset)
+    check_schema(one_node(op, [("x", (1, 3, 1, 8))], {"axes": [0]}, opset=12).graph.node[0], 12)
+    check_schema(one_node("Relu", [("x", (1, 3, 1, 8))], {"custom": 3}).graph.node[0], 17)  # no opset's
