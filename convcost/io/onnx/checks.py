@@ -220,6 +220,20 @@ _ATTRIBUTE_KINDS = {
 }  # fmt: skip
 
 
+def _refuse_retired(node: NodeProto, name: str, version: int) -> None:
+    """An attribute the op took at an older opset but not at the model's (Squeeze's ``axes`` became
+    an input at 13): onnx's inference ignores it and the shape rules read it, so the shapes would
+    differ; a runtime refuses such a node. An attribute no opset defines (a custom one) passes."""
+    for older in range(version - 1, OLDEST_OPSET - 1, -1):
+        before = schema(node.op_type, older)
+        if before is not None and name in before.attributes:
+            raise ConvCostError(
+                label(node),
+                f"has attribute {name!r}, which {node.op_type} takes until opset {older} only; "
+                f"the model's opset is {version}",
+            )
+
+
 def check_schema(node: NodeProto, version: int | None) -> None:
     """What onnx's op schema asks of a node and its shape inference does not check (a node that
     breaks it crashes the conversion): each attribute once and of its type, the inputs it must
@@ -234,6 +248,8 @@ def check_schema(node: NodeProto, version: int | None) -> None:
         seen.add(name)
         if kind not in _ATTRIBUTE_KINDS:
             raise ConvCostError(label(node), f"has attribute {name!r} of no known type ({kind})")
+        if found is not None and version is not None and name not in found.attributes:
+            _refuse_retired(node, name, version)
         wanted = found.attributes.get(name, kind) if found is not None else kind
         if wanted != kind:
             raise ConvCostError(

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from onnx import GraphProto, ModelProto, NodeProto, ValueInfoProto
 
 Dims = tuple[int | None, ...]
+#: The largest dim ONNX can hold (its dims are int64).
+INT64_MAX = (1 << 63) - 1
 #: An input's dims as stated: an int where known, the symbol's name (or None) where not.
 Stated = list[int | str | None]
 
@@ -248,6 +250,13 @@ def refuse_below(
     op = lookup(node.op_type)
     windowed = op is not None and op.windowed and standard(node)
     least = 1 if windowed else 0
+    if any(d is not None and d > INT64_MAX for d in found):
+        # ONNX's dims are int64: a Shape of this value would wrap it (to a dim that may even fit)
+        raise ConvCostError(
+            label(node),
+            f"shape inference makes its output {out!r} {dims_text(found)}, a dim above "
+            f"{INT64_MAX:,} (int64's most): its inputs or attributes do not fit",
+        )
     if all(d is None or d >= least for d in found):
         return
     data = next((name for name in node.input if name), "")

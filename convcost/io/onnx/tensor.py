@@ -242,7 +242,10 @@ def expanded(tensor: Tensor, dims: Sequence[int]) -> tuple[Number, ...]:
     dims = tuple(dims)
     if tensor.dims == dims:
         return tensor.values
-    check_size(prod(dims))
+    count = prod(dims)
+    check_size(count)
+    if not count:  # an empty result: no index walk (a dim of 2**40 beside a 0 would never end)
+        return ()
     rank = len(dims)
     own = (1,) * (rank - tensor.rank) + tensor.dims
     steps = [0 if size == 1 else step for size, step in zip(own, strides(own), strict=True)]
@@ -267,6 +270,8 @@ def transposed(tensor: Tensor, perm: Sequence[int]) -> Tensor:
         raise NotFolded(f"perm {list(perm)} is not an order of {rank} axes")
     own = strides(tensor.dims)
     dims = tuple(tensor.dims[p] for p in perm)
+    if not tensor.size:  # empty: no index walk over its other (maybe huge) dims
+        return Tensor(tensor.dtype, dims, ())
     indices = [0]
     for axis, size in zip(perm, dims, strict=True):
         step = own[axis]
@@ -289,7 +294,10 @@ def taken(tensor: Tensor, axis: int, index: Sequence[int]) -> tuple[Number, ...]
         if not -size <= i < size:
             raise NotFolded(f"index {i} is out of range for a dim of {size}")
         picked.append(i % size)
-    check_size(outer * len(picked) * inner)
+    count = outer * len(picked) * inner
+    check_size(count)
+    if not count:  # empty: no walk over the other (maybe huge) counts
+        return ()
     values = tensor.values
     return tuple(
         values[(o * size + i) * inner + k] for o in range(outer) for i in picked for k in range(inner)
@@ -307,8 +315,9 @@ def concatenated(tensors: Sequence[Tensor], axis: int) -> Tensor:
         raise NotFolded("dims that differ off the axis")
     outer = prod(first.dims[:axis])
     parts = [(t.values, t.dims[axis] * prod(t.dims[axis + 1 :])) for t in tensors]
+    check_size(sum(t.size for t in tensors))
     values: list[Number] = []
-    for o in range(outer):
+    for o in range(outer if any(width for _, width in parts) else 0):  # empty: no walk of outer
         for own, width in parts:
             values.extend(own[o * width : (o + 1) * width])
     dims = (*first.dims[:axis], sum(t.dims[axis] for t in tensors), *first.dims[axis + 1 :])
@@ -323,12 +332,14 @@ def concatenated(tensors: Sequence[Tensor], axis: int) -> Tensor:
 def sliced(tensor: Tensor, bounds: dict[int, range]) -> Tensor:
     """``tensor`` at the positions ``bounds`` gives along each axis in it (the others whole)."""
     ranges = [bounds.get(axis, range(size)) for axis, size in enumerate(tensor.dims)]
+    dims = tuple(len(r) for r in ranges)
+    if not prod(dims):  # empty: no index walk over its other (maybe huge) dims
+        return Tensor(tensor.dtype, dims, ())
     own = strides(tensor.dims)
     indices = [0]
     for axis, kept in enumerate(ranges):
         step = own[axis]
         indices = [base + i * step for base in indices for i in kept]
-    dims = tuple(len(r) for r in ranges)
     return Tensor(tensor.dtype, dims, tuple(tensor.values[i] for i in indices))
 
 
