@@ -244,7 +244,11 @@ def test_sigterm_leaves_the_old_file_and_no_temp(tmp_path) -> None:
     if process.returncode == 0:
         pytest.skip("the run ended before the signal came")
     assert process.returncode == 128 + signal.SIGTERM and err == b""
-    assert out.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
+    # never half a page, never a temporary file: the old file, or (a signal that came after the
+    # rename, on a busy machine) the whole new page
+    text = out.read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+    assert text == "old\n" or (text.startswith("<!DOCTYPE html>") and text.endswith("</html>\n")), text[-200:]
 
 
 @pytest.mark.parametrize(
