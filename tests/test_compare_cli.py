@@ -534,3 +534,13 @@ def test_a_nul_byte_in_a_file_name_is_one_line(args, option) -> None:
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith(f"Error: {option}: ") and "holds a NUL byte" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_the_title_counts_one_layer_and_one_row_in_the_singular(tmp_path: Path) -> None:
+    spec = tmp_path / "one.yaml"
+    spec.write_text("layers:\n  - {name: seed, in: 28x28x8, out: 16, kernel: 3}\n")
+    result = CliRunner().invoke(cli, ["compare", str(spec), "--depth", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith(f"{spec}: 1 layer, 1 row at depth 1")
+    two = CliRunner().invoke(cli, ["compare", "seed_layer"])
+    assert two.stdout.splitlines()[0].startswith("seed_layer: 2 layers")

@@ -71,3 +71,9 @@ def test_live_bytes_are_explained_only_when_shown_and_as_a_roll_up_takes_them() 
     assert "live B: activation bytes live during the layer's step, graph order." in flat
     rolled = compare_at(None, "--memory", "--depth", "1")
     assert "live B: the most activation bytes live at any of the row's steps, graph order." in rolled
+
+
+def test_in_out_says_it_sums_a_rows_layers_only_of_a_roll_up() -> None:
+    flat, rolled = compare_at(200, "--wide"), compare_at(200, "--depth", "1")
+    assert "in + out: activation bytes read and written; " in flat and "a row's layers summed" not in flat
+    assert "in + out: activation bytes read and written (a row's layers summed); " in rolled

@@ -107,10 +107,14 @@ def network_summary_of(args: dict[str, Any], fmt: str, output: str | None, wide:
     warn_layout(summary.notes, summary.input_shape)
     asked = summary.options["in"]
     notes = [one_d_note(asked)] if isinstance(asked, list) and len(asked) == 2 else []
-    title = f"{source}: {summary.layer_count:,} layers"
+    title = f"{source}: {_counted(summary.layer_count, 'layer')}"
     if summary.depth is not None:
-        title += f", {len(summary.rows):,} rows at depth {summary.depth}"
+        title += f", {_counted(len(summary.rows), 'row')} at depth {summary.depth}"
     return Costed(summary, title, notes)
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'s' * (count != 1)}"
 
 
 _SKIP_WORDS = {

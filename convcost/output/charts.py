@@ -162,6 +162,17 @@ def engineering(axis: Any, which: str = "x") -> None:
     target.set_major_formatter(EngFormatter(sep=""))
 
 
+def titled_panels(fig: Figure, title: str, count_title: str, count_axis: Any, params_axis: Any) -> None:
+    """A bar chart's two panels side by side (a count, then params) under one title, on a grid."""
+    fig.suptitle(title, x=0.01, ha="left", fontsize=FONT_SIZE + 1)
+    count_axis.set_title(count_title, loc="left")
+    params_axis.set_title("params", loc="left")
+    for axis in (count_axis, params_axis):
+        engineering(axis)
+        axis.grid(axis="x", alpha=0.3)
+        axis.set_axisbelow(True)
+
+
 def _layer_hover(summary: NetworkSummary, row: Any) -> tuple[str, dict[str, object]]:
     label = summary.settings.convention.label
     module = f" (module {escape_text(row.module)})" if row.module and row.module != row.name else ""
@@ -204,13 +215,7 @@ def layer_bars(summary: NetworkSummary) -> Figure:
         title = f"{label} and params per {what[:-1]}"
     if left_out:
         title += f" ({left_out:,} with no {label} left out)"
-    fig.suptitle(title, x=0.01, ha="left", fontsize=FONT_SIZE + 1)
-    macs_axis.set_title(f"{label} (batch {summary.settings.batch})", loc="left")
-    params_axis.set_title("params", loc="left")
-    for axis in (macs_axis, params_axis):
-        engineering(axis)
-        axis.grid(axis="x", alpha=0.3)
-        axis.set_axisbelow(True)
+    titled_panels(fig, title, f"{label} (batch {summary.settings.batch})", macs_axis, params_axis)
     shown = [kind for kind in chart_data.CHART_KINDS if kind in kinds]
     if shown:  # the colours are the kinds of the modules' chart
         from matplotlib.patches import Patch

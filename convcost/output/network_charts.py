@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..core.errors import escape_text
 from . import chart_data
 from .chart_data import CHART_KINDS, KIND_COLOURS, ModuleBar
-from .charts import FONT_SIZE, _figure, engineering, hover, short
+from .charts import FONT_SIZE, _figure, engineering, hover, short, titled_panels
 from .summary import LayerSummary, NetworkSummary
 
 if TYPE_CHECKING:
@@ -94,13 +94,7 @@ def module_bars(summary: NetworkSummary) -> Figure:
         title = f"{label} and params per layer: {kept}{chart.modules:,} layers"
     if chart.zero:
         title += f" ({chart.zero:,} with no {label} and no params left out)"
-    fig.suptitle(title, x=0.01, ha="left", fontsize=FONT_SIZE + 1)
-    count_axis.set_title(f"{label} (batch {summary.settings.batch})", loc="left")
-    params_axis.set_title("params", loc="left")
-    for axis in (count_axis, params_axis):
-        engineering(axis)
-        axis.grid(axis="x", alpha=0.3)
-        axis.set_axisbelow(True)
+    titled_panels(fig, title, f"{label} (batch {summary.settings.batch})", count_axis, params_axis)
     kinds = [kind for kind in CHART_KINDS if kind in seen]
     fig.legend(
         [seen[kind] for kind in kinds],

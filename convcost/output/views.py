@@ -389,8 +389,13 @@ def network_tables(summary: NetworkSummary, title: str, notes: Sequence[str] = (
     blocks += notes_paras([*summary.notes, *notes])
     if s.device is not None:
         blocks.append(Para("Times are lower bounds per layer (each run alone, no fusion), summed.", "dim"))
-    live_words = _LIVE_ROLLED if summary.depth is not None else _LIVE
-    blocks.append(Legend("", "dim", table, (*_LEGEND, ("live B", live_words))))
+    rolled = summary.depth is not None
+    words = (
+        ("in + out", _IN_OUT_ROLLED if rolled else _IN_OUT),
+        *_LEGEND,
+        ("live B", _LIVE_ROLLED if rolled else _LIVE),
+    )
+    blocks.append(Legend("", "dim", table, words))
     blocks.append(footer(s))
     return blocks
 
@@ -434,12 +439,13 @@ def _rows_note(summary: NetworkSummary) -> list[Block]:
 
 #: The compare table's columns that need words, said only when shown (a Legend).
 _LEGEND = (
-    ("in + out", "activation bytes read and written (a row's layers summed)"),
     ("RF", "receptive field per spatial dim"),
     ("FLOP/B", "arithmetic intensity of minimum traffic"),
 )
 # ``live B`` (compare --memory) is the first column to give way, so it is said here, of the table
 # that has it, and not with the peaks below; a roll-up row's figure is the most of its steps'.
+_IN_OUT = "activation bytes read and written"
+_IN_OUT_ROLLED = "activation bytes read and written (a row's layers summed)"
 _LIVE = "activation bytes live during the layer's step, graph order"
 _LIVE_ROLLED = "the most activation bytes live at any of the row's steps, graph order"
 
