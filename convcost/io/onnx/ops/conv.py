@@ -131,16 +131,7 @@ def conv(ctx: Context, node: NodeProto) -> None:
     fields: Fields = {"out": weight[0], "kernel": per_dim(kernel)}
     if any(s != 1 for s in strides):
         fields["stride"] = per_dim(strides)
-    if any(p != (0, 0) for p in pads):
-        fields["padding"] = pads_text(pads)
-    if any(d != 1 for d in dilations):
-        fields["dilation"] = per_dim(dilations)
-    if groups != 1:
-        fields["groups"] = groups
-    if bias:
-        fields["bias"] = True
-    if again:
-        fields["learned"] = False
+    _window_fields(fields, pads, dilations, groups, bias, again)
     ctx.produce(node, out, "conv", fields, [entry], value.batch, "nchw")
     if len(names) > 2 and names[2] and not bias:  # computed, or not counted before when the weight was
         add_bias(ctx, node, out, names[2], weight[0])
@@ -202,16 +193,7 @@ def conv_transpose(ctx: Context, node: NodeProto) -> None:
         "kernel": per_dim(kernel),
         "stride": per_dim(strides),
     }
-    if any(p != (0, 0) for p in pairs):
-        fields["padding"] = pads_text(pairs)
-    if any(d != 1 for d in dilations):
-        fields["dilation"] = per_dim(dilations)
-    if groups != 1:
-        fields["groups"] = groups
-    if bias:
-        fields["bias"] = True
-    if again:
-        fields["learned"] = False
+    _window_fields(fields, pairs, dilations, groups, bias, again)
     if any(op for op in output_padding):
         fields["output_padding"] = per_dim(output_padding)
     if any(extra):
@@ -224,6 +206,28 @@ def conv_transpose(ctx: Context, node: NodeProto) -> None:
         ctx.produce(node, out, "transposed", fields, [entry], value.batch, "nchw")
     if len(names) > 2 and names[2] and not bias:
         add_bias(ctx, node, out, names[2], weight[1] * groups)
+
+
+def _window_fields(
+    fields: Fields,
+    pads: Sequence[tuple[int, int]],
+    dilations: Sequence[int],
+    groups: int,
+    bias: bool,
+    again: bool,
+) -> None:
+    """A conv's (or transposed conv's) fields that are written only off their defaults, in the
+    order a spec lists them; ``again``: its weight was counted at an earlier read."""
+    if any(p != (0, 0) for p in pads):
+        fields["padding"] = pads_text(pads)
+    if any(d != 1 for d in dilations):
+        fields["dilation"] = per_dim(dilations)
+    if groups != 1:
+        fields["groups"] = groups
+    if bias:
+        fields["bias"] = True
+    if again:
+        fields["learned"] = False
 
 
 def _weight_rank(node: NodeProto, weights: Mapping[str, tuple[int, ...]]) -> None:
